@@ -1,0 +1,1 @@
+"""The RAT alerting content: scrape targets, probes, recording and alerting rules, routing."""

@@ -1,0 +1,28 @@
+"""Alertmanager routing: pages at once, warnings in business hours, info never; inhibitions."""
+
+from __future__ import annotations
+
+from monitoring_as_code.model import BUSINESS_HOURS, Inhibition, Route
+from monitoring_as_code.settings import Settings
+
+
+def define(settings: Settings) -> list[object]:
+    am = settings.alertmanager
+    return [
+        # First match wins: the Watchdog (severity info) must not fall into the silent info route.
+        Route(
+            "watchdog",
+            ['alertname="Watchdog"'],
+            am.route_to["watchdog"],
+            group_wait=0,
+            # A repeat only goes out at a group_interval tick: both set the heartbeat's pace.
+            group_interval=am.watchdog_repeat_interval,
+            repeat_interval=am.watchdog_repeat_interval,
+        ),
+        Route("critical", ['severity="critical"'], am.route_to["critical"], group_wait=am.page_group_wait),
+        Route("warning", ['severity="warning"'], am.route_to["warning"], active_time_intervals=[BUSINESS_HOURS]),
+        Route("info", ['severity="info"'], None),
+        # With ratd down, /health cannot report its subsystems: only RatApiDown should speak.
+        Inhibition("api-down", ['alertname="RatApiDown"'], ['depends_on="ratd"']),
+        Inhibition("critical-over-warning", ['severity="critical"'], ['severity="warning"'], ["service"]),
+    ]

@@ -1,0 +1,1 @@
+"""monitoring-as-code: the monitoring of RAT, defined in Python, rendered and validated."""

@@ -1,0 +1,3 @@
+from monitoring_as_code.cli import main
+
+main(prog_name="mac")

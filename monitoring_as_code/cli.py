@@ -1,0 +1,120 @@
+"""`mac`: generate, check, validate and list the monitoring of RAT."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from monitoring_as_code import pipeline
+from monitoring_as_code.errors import DefinitionError, ToolError
+
+EXIT_DRIFT = 1
+EXIT_BAD_INPUT = 2
+EXIT_MISSING_TOOL = 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reporting_errors(command: F) -> F:
+    """Turn a DefinitionError into one line on stderr and exit 2 (a traceback only with --debug)."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return command(*args, **kwargs)
+        except DefinitionError as exc:
+            if debug:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            if exc.details:
+                click.echo("\n".join(f"  {line}" for line in exc.details.splitlines()), err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except ToolError as exc:
+            if debug:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_MISSING_TOOL)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Project folder holding alerts/, dashboards/ and generated/.",
+)
+@click.option(
+    "--settings",
+    "settings_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Site settings file [default: ROOT/monitoring.yaml].",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def main(ctx: click.Context, root: Path, settings_path: Path | None, debug: bool) -> None:
+    """Monitoring of RAT as code: Python definitions rendered to validated configuration."""
+    ctx.obj = pipeline.Project(root=root, settings_path=settings_path or root / "monitoring.yaml")
+
+
+@main.command()
+@click.pass_obj
+@reporting_errors
+def generate(project: pipeline.Project) -> None:
+    """Render, validate and write generated/ atomically."""
+    files = pipeline.generate(project)
+    click.echo(f"generated {len(files)} files in {project.generated}")
+
+
+@main.command()
+@click.pass_obj
+@reporting_errors
+def check(project: pipeline.Project) -> None:
+    """Render in memory, validate, and fail (exit 1) if generated/ differs."""
+    diffs = pipeline.check(project)
+    if diffs:
+        for diff in diffs:
+            click.echo(diff)
+        click.echo(f"error: generated/ is out of date in {len(diffs)} files; run `make generate`", err=True)
+        sys.exit(EXIT_DRIFT)
+    click.echo("generated/ is up to date and valid")
+
+
+@main.command()
+@click.pass_obj
+@reporting_errors
+def validate(project: pipeline.Project) -> None:
+    """Run the validators on the existing generated/."""
+    pipeline.validate(project)
+    click.echo(f"{project.generated} is valid")
+
+
+@main.command(name="list")
+@click.pass_obj
+@reporting_errors
+def list_(project: pipeline.Project) -> None:
+    """Inventory: scrape jobs, probes, alerts by severity, recording rules."""
+    defs = pipeline.load(project).alerting
+    click.echo(f"scrape jobs ({len(defs.scrape_jobs)}):")
+    for job in defs.scrape_jobs:
+        click.echo(f"  {job.name:<20} {', '.join(job.targets)}{job.metrics_path}")
+    click.echo(f"probes ({len(defs.probes)}):")
+    for probe in defs.probes:
+        click.echo(f"  {probe.check:<20} {probe.module:<26} {probe.url}")
+    counts = Counter(a.severity for a in defs.alerts)
+    click.echo(f"alerts ({len(defs.alerts)}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + "):")
+    for alert in sorted(defs.alerts, key=lambda a: (a.severity, a.name)):
+        click.echo(f"  {alert.severity:<9} {alert.name:<32} {alert.service or '(from expr)'}")
+    click.echo(f"recording rules ({len(defs.recording_rules)}):")
+    for rule in defs.recording_rules:
+        click.echo(f"  {rule.name}")

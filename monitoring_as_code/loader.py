@@ -1,0 +1,171 @@
+"""Load the definition modules of a folder (`alerts/`, `dashboards/`) into one typed bundle.
+
+A definition module is a Python file that exposes `define(settings)`, returning model objects.
+Files starting with `_` are shared helpers, imported by the others but not loaded as definitions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.model import (
+    BUSINESS_HOURS,
+    Alert,
+    BlackboxModule,
+    Inhibition,
+    Probe,
+    RecordingRule,
+    Route,
+    ScrapeJob,
+)
+from monitoring_as_code.settings import Settings
+
+
+@attrs.frozen
+class RuleGroup:
+    """The rules one module defines: one Prometheus rule group and one rule file."""
+
+    name: str
+    file: str
+    recording_rules: tuple[RecordingRule, ...]
+    alerts: tuple[Alert, ...]
+
+
+@attrs.frozen
+class Definitions:
+    groups: tuple[RuleGroup, ...]
+    scrape_jobs: tuple[ScrapeJob, ...]
+    blackbox_modules: tuple[BlackboxModule, ...]
+    probes: tuple[Probe, ...]
+    routes: tuple[Route, ...]
+    inhibitions: tuple[Inhibition, ...]
+
+    @property
+    def alerts(self) -> tuple[Alert, ...]:
+        return tuple(a for g in self.groups for a in g.alerts)
+
+    @property
+    def recording_rules(self) -> tuple[RecordingRule, ...]:
+        return tuple(r for g in self.groups for r in g.recording_rules)
+
+
+_KINDS = (Alert, RecordingRule, ScrapeJob, BlackboxModule, Probe, Route, Inhibition)
+
+
+def definition_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise DefinitionError("definitions folder is missing", file=str(folder))
+    return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
+
+
+@contextlib.contextmanager
+def importable(folder: Path) -> Iterator[None]:
+    """Make `folder` importable as a package named after it (so its modules can share helpers
+    with `from alerts._shared import ...`), dropping any copy imported from another root."""
+    root = str(folder.parent.resolve())
+    package = folder.name
+    for name in [m for m in sys.modules if m == package or m.startswith(f"{package}.")]:
+        del sys.modules[name]
+    sys.path.insert(0, root)
+    try:
+        yield
+    finally:
+        sys.path.remove(root)
+
+
+def _import(path: Path) -> Any:
+    try:
+        return importlib.import_module(f"{path.parent.name}.{path.stem}")
+    except DefinitionError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(f"not UTF-8 (byte {exc.start})") from exc
+    except SyntaxError as exc:
+        raise DefinitionError(f"line {exc.lineno}: syntax error: {exc.msg}") from exc
+    except Exception as exc:
+        raise DefinitionError(f"import failed: {type(exc).__name__}: {exc}") from exc
+
+
+def call_define(path: Path, settings: Settings) -> list[Any]:
+    """Import one definition module (inside `importable`) and return what `define(settings)` yields."""
+    try:
+        if not path.read_bytes().strip():
+            raise DefinitionError("file is empty")
+        define = getattr(_import(path), "define", None)
+        if not callable(define):
+            raise DefinitionError("defines no define(settings) function")
+        try:
+            return list(define(settings))
+        except DefinitionError:
+            raise
+        except Exception as exc:
+            raise DefinitionError(f"define() failed: {type(exc).__name__}: {exc}") from exc
+    except DefinitionError as exc:
+        exc.located(file=str(path))
+        raise
+
+
+def _unique(objects: Iterable[tuple[str, str]], what: str) -> None:
+    """`objects` are (file, name) pairs; the second of two equal names is an error."""
+    seen: dict[str, str] = {}
+    for file, name in objects:
+        if name in seen:
+            raise DefinitionError(f"duplicate {what}, first defined in {seen[name]}", obj=f"{what} {name}", file=file)
+        seen[name] = file
+
+
+def load_alerting(folder: Path, settings: Settings) -> Definitions:
+    """Everything Prometheus, blackbox_exporter and Alertmanager need, from `alerts/`."""
+    groups: list[RuleGroup] = []
+    found: dict[type, list[tuple[str, Any]]] = {kind: [] for kind in _KINDS}
+    with importable(folder):
+        loaded = [(path, call_define(path, settings)) for path in definition_files(folder)]
+    for path, objects in loaded:
+        for obj in objects:
+            if type(obj) not in found:
+                raise DefinitionError(f"define() returned a {type(obj).__name__}, not a model object", file=str(path))
+            found[type(obj)].append((str(path), obj))
+        alerts = tuple(o for o in objects if isinstance(o, Alert))
+        recordings = tuple(o for o in objects if isinstance(o, RecordingRule))
+        if alerts or recordings:
+            groups.append(RuleGroup(path.stem, str(path), recordings, alerts))
+
+    _unique(((f, o.name) for f, o in found[Alert]), "alert")
+    _unique(((f, o.name) for f, o in found[RecordingRule]), "recording rule")
+    _unique(((f, o.name) for f, o in found[ScrapeJob]), "scrape job")
+    _unique(((f, o.name) for f, o in found[BlackboxModule]), "blackbox module")
+    _unique(((f, o.check) for f, o in found[Probe]), "probe")
+    _unique(((f, o.name) for f, o in found[Route]), "route")
+    _unique(((f, o.name) for f, o in found[Inhibition]), "inhibition")
+    modules = {o.name for _, o in found[BlackboxModule]}
+    for file, probe in found[Probe]:
+        if probe.module not in modules:
+            raise DefinitionError(f"unknown blackbox module {probe.module!r}", obj=probe.label, file=file)
+
+    receivers = {r.name for r in settings.alertmanager.receivers}
+    for file, route in found[Route]:
+        if route.receiver is not None and route.receiver not in receivers:
+            raise DefinitionError(f"unknown receiver {route.receiver!r}", obj=route.label, file=file)
+        unknown = set(route.active_time_intervals) - {BUSINESS_HOURS}
+        if unknown:
+            raise DefinitionError(f"unknown time interval {sorted(unknown)[0]!r}", obj=route.label, file=file)
+
+    def objects_of(kind: type) -> tuple[Any, ...]:
+        return tuple(o for _, o in found[kind])
+
+    return Definitions(
+        groups=tuple(groups),
+        scrape_jobs=objects_of(ScrapeJob),
+        blackbox_modules=objects_of(BlackboxModule),
+        probes=objects_of(Probe),
+        routes=objects_of(Route),
+        inhibitions=objects_of(Inhibition),
+    )

@@ -1,0 +1,293 @@
+"""The typed model every definition builds. Each object checks itself on construction, so a
+broken definition fails where it is written, naming the object and the problem."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import promql_parser
+
+from monitoring_as_code import templates
+from monitoring_as_code.duration import parse_duration
+from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.promql import parse_promql
+
+BUSINESS_HOURS = "business-hours"  # the one Alertmanager time interval, built from settings
+SEVERITIES = ("critical", "warning", "info")
+PROBERS = ("http", "tcp", "icmp", "dns", "grpc")
+_ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_RECORD_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*(:[a-zA-Z0-9_]+)+$")
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
+_MATCHER = re.compile(r'^[a-zA-Z_][a-zA-Z0-9_]*(=|!=|=~|!~)"[^"]*"$')
+# promtool's expanding notation: "1 2 3", "0+1x10", "1x5", "_", "stale".
+_SERIES_VALUES = re.compile(r"^(\s*(_|stale|-?[0-9.e+]+([+-][0-9.e]+)?(x[0-9]+)?|_x[0-9]+))+\s*$")
+
+
+def seconds(value: str | float, what: str) -> float:
+    """A duration given as "5m" or as seconds; ValueError says which field is wrong."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"{what}: {value!r} is not a duration")
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise ValueError(f"{what}: {exc}") from exc
+    if value < 0:
+        raise ValueError(f"{what}: {value} is negative")
+    return float(value)
+
+
+class _Checked:
+    """Runs `_check()` after construction and names the object in any error it raises."""
+
+    kind = "object"
+
+    def __attrs_post_init__(self) -> None:
+        try:
+            self._check()
+        except (ValueError, TypeError) as exc:
+            raise DefinitionError(str(exc), obj=self.label) from exc
+        except DefinitionError as exc:
+            exc.located(obj=self.label)
+            raise
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {getattr(self, 'name', '?')}"
+
+    def _check(self) -> None:
+        raise NotImplementedError
+
+    def _set(self, field: str, value: Any) -> None:
+        object.__setattr__(self, field, value)
+
+
+def _check_matchers(matchers: tuple[str, ...], what: str) -> None:
+    if not matchers:
+        raise ValueError(f"{what}: needs at least one matcher")
+    for matcher in matchers:
+        if not isinstance(matcher, str) or not _MATCHER.match(matcher):
+            raise ValueError(f'{what}: {matcher!r} is not a matcher like severity="critical"')
+
+
+def _check_labels(labels: Mapping[str, str], what: str) -> None:
+    for key, value in labels.items():
+        if not isinstance(key, str) or not _LABEL_NAME.match(key):
+            raise ValueError(f"{what}: {key!r} is not a label name")
+        if not isinstance(value, str):
+            raise ValueError(f"{what}: label {key} must be a string, not {type(value).__name__}")
+
+
+@attrs.frozen
+class Firing:
+    """An alert a scenario expects: the labels its expression yields and the observed value."""
+
+    labels: Mapping[str, str] = attrs.field(factory=dict)
+    value: float | None = None
+
+
+@attrs.frozen
+class Scenario(_Checked):
+    """One promtool unit test: input series sampled every `interval`, evaluated at each time in
+    `at` (one time or several), expecting the same alerts at each."""
+
+    name: str
+    series: Mapping[str, str]
+    at: str | float | tuple[str | float, ...]
+    fires: tuple[Firing, ...] = attrs.field(default=(), converter=tuple)
+    interval: str | float | None = None
+    kind = "scenario"
+
+    def _check(self) -> None:
+        if not self.series:
+            raise ValueError("needs at least one input series")
+        for selector, values in self.series.items():
+            if not isinstance(parse_promql(selector), promql_parser.VectorSelector):
+                raise ValueError(f"input series {selector!r} is not a plain series selector")
+            if not isinstance(values, str) or not _SERIES_VALUES.match(values):
+                raise ValueError(f"input series {selector!r}: {values!r} is not promtool's values notation")
+        times = self.at if isinstance(self.at, tuple | list) else (self.at,)
+        if not times:
+            raise ValueError("at: needs at least one evaluation time")
+        self._set("at", tuple(seconds(t, "at") for t in times))
+        if self.interval is not None:
+            self._set("interval", seconds(self.interval, "interval"))
+        for firing in self.fires:
+            _check_labels(firing.labels, "fires")
+
+
+@attrs.frozen
+class Runbook:
+    meaning: str
+    steps: tuple[str, ...] = attrs.field(converter=tuple)
+
+
+@attrs.frozen
+class Alert(_Checked):
+    """An alerting rule with what the runbook and the guide's tables say about it."""
+
+    name: str
+    expr: str
+    severity: str
+    service: str | None  # None: the expression itself yields a `service` label
+    summary: str
+    description: str
+    runbook: Runbook
+    condition: str  # the guide's "Condition" column
+    check: str  # the guide's "Check" column
+    threshold: str  # the guide's "Threshold" column, from settings
+    for_: str | float = 0
+    keep_firing_for: str | float = 0
+    labels: Mapping[str, str] = attrs.field(factory=dict)
+    scenarios: tuple[Scenario, ...] = attrs.field(default=(), converter=tuple)
+    kind = "alert"
+
+    def _check(self) -> None:
+        if not isinstance(self.name, str) or not _ALERT_NAME.match(self.name):
+            raise ValueError(f"name {self.name!r} is not CamelCase")
+        parse_promql(self.expr)
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity {self.severity!r} is not one of {', '.join(SEVERITIES)}")
+        if self.service is not None and (not isinstance(self.service, str) or not _SLUG.match(self.service)):
+            raise ValueError(f"service {self.service!r} is not a lower-case name")
+        for field in ("summary", "description", "condition", "check", "threshold"):
+            text = getattr(self, field)
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"{field} is missing")
+        for field in ("summary", "description"):
+            templates.check_template(getattr(self, field))
+        if not templates.uses_value(self.description):
+            raise ValueError("description must show the observed value ({{ $value ... }})")
+        self._set("for_", seconds(self.for_, "for"))
+        self._set("keep_firing_for", seconds(self.keep_firing_for, "keep_firing_for"))
+        _check_labels(self.labels, "labels")
+        reserved = {"severity", "service", "alertname"} & set(self.labels)
+        if reserved:
+            raise ValueError(f"labels: {', '.join(sorted(reserved))} are set by their own fields")
+        for scenario in self.scenarios:
+            for firing in scenario.fires:
+                if self.service is None and "service" not in firing.labels:
+                    raise ValueError(f"scenario {scenario.name!r}: service comes from the expression, so expect it")
+                if templates.uses_value(self.description) and firing.value is None:
+                    raise ValueError(f"scenario {scenario.name!r}: expected alerts need the observed value")
+
+    @property
+    def static_labels(self) -> dict[str, str]:
+        service = {"service": self.service} if self.service else {}
+        return {"severity": self.severity, **service, **self.labels}
+
+
+@attrs.frozen
+class RecordingRule(_Checked):
+    name: str
+    expr: str
+    labels: Mapping[str, str] = attrs.field(factory=dict)
+    kind = "recording rule"
+
+    def _check(self) -> None:
+        if not isinstance(self.name, str) or not _RECORD_NAME.match(self.name):
+            raise ValueError(f"name {self.name!r} is not level:metric:operations")
+        parse_promql(self.expr)
+        _check_labels(self.labels, "labels")
+
+
+@attrs.frozen
+class ScrapeJob(_Checked):
+    """A plain scrape job: Prometheus fetches `metrics_path` from each target."""
+
+    name: str
+    targets: tuple[str, ...] = attrs.field(converter=tuple)
+    metrics_path: str = "/metrics"
+    description: str = ""
+    kind = "scrape job"
+
+    def _check(self) -> None:
+        if not _SLUG.match(self.name):
+            raise ValueError(f"name {self.name!r} is not a lower-case name")
+        if not self.targets:
+            raise ValueError("needs at least one target")
+        if not self.metrics_path.startswith("/"):
+            raise ValueError(f"metrics_path {self.metrics_path!r} must start with /")
+
+
+@attrs.frozen
+class BlackboxModule(_Checked):
+    """A blackbox_exporter module: how one kind of probe succeeds."""
+
+    name: str
+    prober: str
+    timeout: str | float
+    http: Mapping[str, Any] = attrs.field(factory=dict)
+    kind = "blackbox module"
+
+    def _check(self) -> None:
+        if not _SLUG.match(self.name):
+            raise ValueError(f"name {self.name!r} is not a lower-case name")
+        if self.prober not in PROBERS:
+            raise ValueError(f"prober {self.prober!r} is not one of {', '.join(PROBERS)}")
+        self._set("timeout", seconds(self.timeout, "timeout"))
+        for pattern in self.http.get("fail_if_body_not_matches_regexp", ()):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"body pattern {pattern!r} is not a regex: {exc}") from exc
+
+
+@attrs.frozen
+class Probe(_Checked):
+    """A blackbox probe of one URL with one module; `check` names it in the `check` label."""
+
+    check: str
+    module: str
+    url: str
+    job: str
+    kind = "probe"
+
+    @property
+    def name(self) -> str:
+        return self.check
+
+    def _check(self) -> None:
+        if not _SLUG.match(self.check):
+            raise ValueError(f"check {self.check!r} is not a lower-case name")
+        if not re.match(r"^https?://", self.url):
+            raise ValueError(f"url {self.url!r} must be http(s)")
+
+
+@attrs.frozen
+class Route(_Checked):
+    """An Alertmanager route under the root: alerts matching `matchers` go to `receiver`."""
+
+    name: str
+    matchers: tuple[str, ...] = attrs.field(converter=tuple)
+    receiver: str | None  # None: matched alerts are swallowed (dashboard only)
+    group_wait: str | float | None = None
+    group_interval: str | float | None = None
+    repeat_interval: str | float | None = None
+    active_time_intervals: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    kind = "route"
+
+    def _check(self) -> None:
+        _check_matchers(self.matchers, "matchers")
+        for field in ("group_wait", "group_interval", "repeat_interval"):
+            if getattr(self, field) is not None:
+                self._set(field, seconds(getattr(self, field), field))
+
+
+@attrs.frozen
+class Inhibition(_Checked):
+    """While an alert matching `source` fires, alerts matching `target` (and equal on `equal`) are muted."""
+
+    name: str
+    source: tuple[str, ...] = attrs.field(converter=tuple)
+    target: tuple[str, ...] = attrs.field(converter=tuple)
+    equal: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    kind = "inhibition"
+
+    def _check(self) -> None:
+        _check_matchers(self.source, "source")
+        _check_matchers(self.target, "target")

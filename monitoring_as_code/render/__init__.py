@@ -1,0 +1,1 @@
+"""One renderer per target: pure functions from the model (and settings) to plain data."""

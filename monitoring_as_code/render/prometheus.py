@@ -1,0 +1,53 @@
+"""prometheus.yml: global intervals, rule files, Alertmanager, and every scrape job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitoring_as_code.duration import format_duration
+from monitoring_as_code.loader import Definitions
+from monitoring_as_code.model import Probe
+from monitoring_as_code.settings import Settings
+
+DEFAULT_SCRAPE_TIMEOUT = 10.0  # Prometheus' own default, capped below by the scrape interval
+
+
+def _probe_job(job: str, probes: list[Probe], settings: Settings) -> dict[str, Any]:
+    # The blackbox pattern: the probed URL becomes the `target` parameter and the `instance`
+    # label, the module travels as `__param_module`, and the scrape goes to the exporter.
+    return {
+        "job_name": job,
+        "metrics_path": "/probe",
+        "static_configs": [
+            {"targets": [p.url], "labels": {"check": p.check, "__param_module": p.module}} for p in probes
+        ],
+        "relabel_configs": [
+            {"source_labels": ["__address__"], "target_label": "__param_target"},
+            {"source_labels": ["__param_target"], "target_label": "instance"},
+            {"target_label": "__address__", "replacement": settings.targets.blackbox},
+        ],
+    }
+
+
+def render_prometheus_config(defs: Definitions, rule_files: list[str], settings: Settings) -> dict[str, Any]:
+    scrape = settings.intervals.scrape
+    jobs: list[dict[str, Any]] = [
+        {"job_name": j.name, "metrics_path": j.metrics_path, "static_configs": [{"targets": list(j.targets)}]}
+        for j in defs.scrape_jobs
+    ]
+    probes_by_job: dict[str, list[Probe]] = {}
+    for probe in defs.probes:
+        probes_by_job.setdefault(probe.job, []).append(probe)
+    jobs += [_probe_job(job, probes, settings) for job, probes in probes_by_job.items()]
+    return {
+        "global": {
+            "scrape_interval": format_duration(scrape),
+            "scrape_timeout": format_duration(min(scrape, DEFAULT_SCRAPE_TIMEOUT)),
+            "evaluation_interval": format_duration(settings.intervals.evaluation),
+        },
+        "rule_files": rule_files,
+        "alerting": {
+            "alertmanagers": [{"api_version": "v2", "static_configs": [{"targets": [settings.targets.alertmanager]}]}]
+        },
+        "scrape_configs": jobs,
+    }

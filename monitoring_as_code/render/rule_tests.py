@@ -1,0 +1,80 @@
+"""promtool unit tests: per alert, a test file and a rule file holding only that alert and the
+recording rules it reads. promtool evaluates every rule of a test's rule files at every step,
+so isolating each alert keeps the suite linear in the number of alerts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitoring_as_code import templates
+from monitoring_as_code.duration import format_duration
+from monitoring_as_code.model import Alert, RecordingRule, Scenario
+from monitoring_as_code.promql import metric_names
+from monitoring_as_code.render.rules import annotations, render_group
+from monitoring_as_code.settings import Settings
+
+
+def recording_rules_needed(expr: str, recording_rules: tuple[RecordingRule, ...]) -> tuple[RecordingRule, ...]:
+    """The recording rules `expr` reads, directly or through other recording rules, in
+    evaluation order (a rule after the rules it reads)."""
+    by_name = {r.name: r for r in recording_rules}
+    ordered: list[RecordingRule] = []
+
+    def visit(names: list[str], path: tuple[str, ...]) -> None:
+        for name in names:
+            rule = by_name.get(name)
+            if rule is None or rule in ordered:
+                continue
+            if name in path:
+                raise ValueError(f"recording rules form a cycle: {' -> '.join((*path, name))}")
+            visit(metric_names(rule.expr), (*path, name))
+            ordered.append(rule)
+
+    visit(metric_names(expr), ())
+    return tuple(ordered)
+
+
+def isolated_rule_file(alert: Alert, recording_rules: tuple[RecordingRule, ...], settings: Settings) -> dict[str, Any]:
+    needed = recording_rules_needed(alert.expr, recording_rules)
+    return render_group(f"test-{alert.name}", needed, (alert,), settings)
+
+
+def _expected_alerts(alert: Alert, scenario: Scenario, settings: Settings) -> list[dict[str, Any]]:
+    out = []
+    for firing in scenario.fires:
+        labels = {**firing.labels, **alert.static_labels}
+        texts = annotations(alert, settings)
+        out.append(
+            {
+                "exp_labels": labels,
+                "exp_annotations": {k: templates.expand(v, labels, firing.value) for k, v in texts.items()},
+            }
+        )
+    return out
+
+
+def render_test_file(alert: Alert, rule_file: str, settings: Settings) -> dict[str, Any]:
+    """`rule_file` is the isolated rule file's path relative to the test file."""
+    tests = []
+    for scenario in alert.scenarios:
+        interval = scenario.interval or settings.intervals.scrape
+        tests.append(
+            {
+                "name": scenario.name,
+                "interval": format_duration(interval),
+                "input_series": [{"series": s, "values": v} for s, v in scenario.series.items()],
+                "alert_rule_test": [
+                    {
+                        "eval_time": format_duration(at),
+                        "alertname": alert.name,
+                        "exp_alerts": _expected_alerts(alert, scenario, settings),
+                    }
+                    for at in scenario.at
+                ],
+            }
+        )
+    return {
+        "rule_files": [rule_file],
+        "evaluation_interval": format_duration(settings.intervals.evaluation),
+        "tests": tests,
+    }

@@ -1,0 +1,37 @@
+"""Validators: each checks files already written to a tree, with the real tool that consumes
+them where one runs here. None of them renders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.validate import amtool, blackbox, promtool
+
+Validator = Callable[[Path], None]
+
+VALIDATORS: tuple[Validator, ...] = (
+    promtool.check_config,
+    promtool.check_rules,
+    promtool.test_rules,
+    amtool.check_config,
+    blackbox.check_config,
+    blackbox.check_probers,
+)
+
+
+def validate_tree(tree: Path, validators: tuple[Validator, ...] = VALIDATORS) -> list[DefinitionError]:
+    """Run every validator on `tree` (in parallel: most wait on a subprocess); return the failures."""
+
+    def run(validator: Validator) -> DefinitionError | None:
+        try:
+            validator(tree)
+        except DefinitionError as exc:
+            return exc
+        return None
+
+    with ThreadPoolExecutor(max_workers=len(validators)) as pool:
+        results = list(pool.map(run, validators))
+    return [r for r in results if r is not None]

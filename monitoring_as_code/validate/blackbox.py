@@ -1,0 +1,32 @@
+"""blackbox_exporter: its own --config.check, and the prober names it lets through."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.model import PROBERS
+from monitoring_as_code.validate.tools import failure, require, run
+
+CONFIG = "blackbox/blackbox.yml"
+
+
+def check_config(tree: Path) -> None:
+    require(tree, CONFIG)
+    result = run("prometheus-blackbox-exporter", [f"--config.file={CONFIG}", "--config.check"], tree)
+    if result.returncode:
+        raise failure(CONFIG, "prometheus-blackbox-exporter --config.check", result)
+
+
+def check_probers(tree: Path) -> None:
+    """--config.check accepts any prober name (`prober: tcpx` passes); the exporter then fails
+    every probe of that module at run time. Reject unknown probers here."""
+    config = yaml.safe_load(require(tree, CONFIG).read_text()) or {}
+    for name, module in (config.get("modules") or {}).items():
+        prober = (module or {}).get("prober")
+        if prober not in PROBERS:
+            raise DefinitionError(
+                f"prober {prober!r} is not one of {', '.join(PROBERS)}", obj=f"module {name}", file=CONFIG
+            )
