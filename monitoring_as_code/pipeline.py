@@ -53,8 +53,7 @@ def load(project: Project) -> Bundle:
     return Bundle(settings=settings, alerting=load_alerting(project.alerts, settings))
 
 
-def render(bundle: Bundle) -> dict[str, str]:
-    """Every generated file, as relative path -> text."""
+def _prometheus_files(bundle: Bundle) -> dict[str, str]:
     settings, defs = bundle.settings, bundle.alerting
     files: dict[str, str] = {}
     rule_files = []
@@ -75,11 +74,32 @@ def render(bundle: Bundle) -> dict[str, str]:
         files[f"prometheus/tests/{alert.name}.yml"] = to_yaml(render_test_file(alert, isolated, settings), header)
     source = HEADER.format(source="alerts/ and monitoring.yaml")
     files["prometheus/prometheus.yml"] = to_yaml(render_prometheus_config(defs, rule_files, settings), source)
-    files["blackbox/blackbox.yml"] = to_yaml(render_blackbox_config(defs), source)
-    files["alertmanager/alertmanager.yml"] = to_yaml(render_alertmanager_config(defs, settings), source)
-    files["docs/alerts.md"] = render_runbook(defs, settings)
-    for relative in files:
-        _check_inside(relative)
+    return files
+
+
+def _alerting_files(bundle: Bundle) -> dict[str, str]:
+    settings, defs = bundle.settings, bundle.alerting
+    source = HEADER.format(source="alerts/ and monitoring.yaml")
+    return {
+        "blackbox/blackbox.yml": to_yaml(render_blackbox_config(defs), source),
+        "alertmanager/alertmanager.yml": to_yaml(render_alertmanager_config(defs, settings), source),
+        "docs/alerts.md": render_runbook(defs, settings),
+    }
+
+
+# One entry per target; each returns relative path -> text.
+TARGETS = (_prometheus_files, _alerting_files)
+
+
+def render(bundle: Bundle) -> dict[str, str]:
+    """Every generated file, as relative path -> text."""
+    files: dict[str, str] = {}
+    for target in TARGETS:
+        for relative, text in target(bundle).items():
+            _check_inside(relative)
+            if relative in files:
+                raise DefinitionError("rendered twice", file=relative)
+            files[relative] = text
     return dict(sorted(files.items()))
 
 
