@@ -110,7 +110,8 @@ def _failure_scenarios(settings: Settings) -> list[Scenario]:
         steps = " ".join(str(i) for i in range(1, count + 1))
         return f"0x20 {steps} {count}x20".replace("  ", " ")
 
-    at = "10m"
+    # Ten scrapes after the last failure: inside the series and well inside the window.
+    at = (21 + threshold + 1 + 10) * settings.intervals.scrape
     return [
         Scenario(
             f"fires on {threshold + 1} failed runs",
@@ -136,8 +137,9 @@ def _queue_scenarios(settings: Settings, limit: float) -> list[Scenario]:
 
 
 def _trigger_scenarios(settings: Settings) -> list[Scenario]:
-    """A steady trigger rate over the whole baseline, then a stop (fires) or a rise below the factor."""
-    scrape, w, t = settings.intervals.scrape, settings.windows, settings.thresholds
+    """A steady trigger rate over the whole baseline, then a stop (fires) or a rise below the factor.
+    Sampled once a minute: hours of 15s samples make a slow test and prove nothing more."""
+    scrape, w, t = 60.0, settings.windows, settings.thresholds
     series = f'ratd_scheduler_runs_triggered_total{{job="{RATD_JOB}"}}'
     steady = int(w.scheduler_baseline // scrape)
     tail = int((w.scheduler_rate + t.scheduler_rate_for + 300) // scrape)
@@ -150,11 +152,13 @@ def _trigger_scenarios(settings: Settings) -> list[Scenario]:
             "fires when the scheduler stops triggering",
             {series: f"0+{num(per_scrape)}x{steady} {num(end)}x{tail}"},
             at=at,
+            interval=scrape,
             fires=[Firing({"job": RATD_JOB}, 0)],
         ),
         Scenario(
             "silent on a rise below the factor",
             {series: f"0+{num(per_scrape)}x{steady} {num(end + slower_rise)}+{num(slower_rise)}x{tail - 1}"},
             at=at,
+            interval=scrape,
         ),
     ]

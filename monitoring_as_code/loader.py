@@ -86,8 +86,6 @@ def _import(path: Path) -> Any:
         return importlib.import_module(f"{path.parent.name}.{path.stem}")
     except DefinitionError:
         raise
-    except UnicodeDecodeError as exc:
-        raise DefinitionError(f"not UTF-8 (byte {exc.start})") from exc
     except SyntaxError as exc:
         raise DefinitionError(f"line {exc.lineno}: syntax error: {exc.msg}") from exc
     except Exception as exc:
@@ -97,8 +95,13 @@ def _import(path: Path) -> Any:
 def call_define(path: Path, settings: Settings) -> list[Any]:
     """Import one definition module (inside `importable`) and return what `define(settings)` yields."""
     try:
-        if not path.read_bytes().strip():
+        source = path.read_bytes()
+        if not source.strip():
             raise DefinitionError("file is empty")
+        try:
+            source.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DefinitionError(f"not UTF-8 (byte {exc.start})") from exc
         define = getattr(_import(path), "define", None)
         if not callable(define):
             raise DefinitionError("defines no define(settings) function")

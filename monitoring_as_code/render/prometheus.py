@@ -17,6 +17,7 @@ def _probe_job(job: str, probes: list[Probe], settings: Settings) -> dict[str, A
     # label, the module travels as `__param_module`, and the scrape goes to the exporter.
     return {
         "job_name": job,
+        "scrape_interval": format_duration(settings.intervals.scrape),
         "metrics_path": "/probe",
         "static_configs": [
             {"targets": [p.url], "labels": {"check": p.check, "__param_module": p.module}} for p in probes
@@ -31,8 +32,15 @@ def _probe_job(job: str, probes: list[Probe], settings: Settings) -> dict[str, A
 
 def render_prometheus_config(defs: Definitions, rule_files: list[str], settings: Settings) -> dict[str, Any]:
     scrape = settings.intervals.scrape
+    # Every job states its interval, as the guide's ratd job does: the consecutive-failure
+    # alerts count scrapes, so the interval is part of their meaning.
     jobs: list[dict[str, Any]] = [
-        {"job_name": j.name, "metrics_path": j.metrics_path, "static_configs": [{"targets": list(j.targets)}]}
+        {
+            "job_name": j.name,
+            "static_configs": [{"targets": list(j.targets)}],
+            "scrape_interval": format_duration(scrape),
+            "metrics_path": j.metrics_path,
+        }
         for j in defs.scrape_jobs
     ]
     probes_by_job: dict[str, list[Probe]] = {}

@@ -53,6 +53,15 @@ def _expected_alerts(alert: Alert, scenario: Scenario, settings: Settings) -> li
     return out
 
 
+def evaluation_interval(alert: Alert, settings: Settings) -> float:
+    """The production evaluation interval, unless every scenario samples more coarsely (alerts
+    over hours or days): promtool evaluates every rule at every step up to the last eval time,
+    so stepping at the scenarios' own pace keeps day-long tests cheap."""
+    if any(s.interval is None for s in alert.scenarios):
+        return settings.intervals.evaluation
+    return max(settings.intervals.evaluation, min(s.interval for s in alert.scenarios))
+
+
 def render_test_file(alert: Alert, rule_file: str, settings: Settings) -> dict[str, Any]:
     """`rule_file` is the isolated rule file's path relative to the test file."""
     tests = []
@@ -75,6 +84,6 @@ def render_test_file(alert: Alert, rule_file: str, settings: Settings) -> dict[s
         )
     return {
         "rule_files": [rule_file],
-        "evaluation_interval": format_duration(settings.intervals.evaluation),
+        "evaluation_interval": format_duration(evaluation_interval(alert, settings)),
         "tests": tests,
     }

@@ -1,0 +1,59 @@
+"""Shared fixtures: the repository, a throw-away copy of it, and the CLI."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from monitoring_as_code.cli import main
+from monitoring_as_code.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT_PARTS = ("alerts", "dashboards", "generated", "monitoring.yaml")
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return load_settings(REPO / "monitoring.yaml")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the definitions, settings and generated/ that a test may break."""
+    root = tmp_path / "project"
+    root.mkdir()
+    for part in PROJECT_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            shutil.copy2(source, root / part)
+    return root
+
+
+MacRunner = Callable[..., Result]
+
+
+@pytest.fixture
+def mac() -> MacRunner:
+    """Run the CLI in-process: mac(root, "generate", ...) -> click Result."""
+
+    def run(root: Path, *args: str) -> Result:
+        return CliRunner().invoke(main, ["--root", str(root), *args], catch_exceptions=False)
+
+    return run
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder` with its exact content."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))

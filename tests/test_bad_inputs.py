@@ -1,0 +1,54 @@
+"""The bad-input corpus: every broken definition or settings file under tests/bad_inputs/ must
+stop `mac generate` with exit 2 and one line naming the file, the object and the problem, and
+leave generated/ byte for byte as it was.
+
+A case is a YAML file: `file` (relative to the project), then either `replace: [old, new]` (one
+edit of the real file) or `content` / `content_hex` (the whole file), and `error`, a substring
+the one-line message must contain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import MacRunner, tree_bytes
+
+CASES = sorted((Path(__file__).parent / "bad_inputs").glob("*.yaml"))
+
+
+def apply_case(root: Path, case: dict[str, Any]) -> None:
+    target = root / case["file"]
+    if "replace" in case:
+        old, new = case["replace"]
+        text = target.read_text()
+        assert old in text, f"case is stale: {old!r} not in {case['file']}"
+        target.write_text(text.replace(old, new, 1))
+    elif "content_hex" in case:
+        target.write_bytes(bytes.fromhex(case["content_hex"]))
+    else:
+        target.write_text(case["content"])
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize("case_file", CASES, ids=[c.stem for c in CASES])
+def test_bad_input_is_refused_and_nothing_is_lost(project: Path, mac: MacRunner, case_file: Path) -> None:
+    case = yaml.safe_load(case_file.read_text())
+    before = tree_bytes(project / "generated")
+    apply_case(project, case)
+
+    result = mac(project, "generate")
+
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.output
+    message = lines[0].replace(str(project) + "/", "")
+    assert case["error"] in message
+    assert tree_bytes(project / "generated") == before
