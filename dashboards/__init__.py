@@ -1,0 +1,1 @@
+"""The RAT dashboards, in Python (grafanalib)."""
