@@ -10,7 +10,7 @@ DEBIAN_TOOLS := prometheus prometheus-alertmanager prometheus-blackbox-exporter 
 TOOL_BINARIES := promtool amtool prometheus-blackbox-exporter prometheus-node-exporter
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: generate check validate list test lint tools venv clean
+.PHONY: generate check validate list test e2e lint tools venv clean up
 
 generate: venv tools  ## render, validate and write generated/
 	$(BIN)/mac generate
@@ -24,12 +24,15 @@ validate: venv tools
 list: venv
 	$(BIN)/mac list
 
-test: venv tools lint  ## everything CI runs
+test: venv tools lint  ## everything CI runs: unit, real-tool and end-to-end tests
 	$(BIN)/python -m pytest -q
 
+e2e: venv tools  ## only the end-to-end run against the real Prometheus, Alertmanager and exporters
+	$(BIN)/python -m pytest -q -m e2e
+
 lint: venv
-	$(BIN)/ruff check monitoring_as_code alerts dashboards tests
-	$(BIN)/ruff format --check monitoring_as_code alerts dashboards tests
+	$(BIN)/ruff check monitoring_as_code alerts dashboards services tests
+	$(BIN)/ruff format --check monitoring_as_code alerts dashboards services tests
 
 venv: $(STAMP)
 
@@ -45,6 +48,23 @@ tools:  ## install the Debian packages whose binaries are missing
 		echo "installing Debian packages for:$$missing"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DEBIAN_TOOLS) >/dev/null; \
+	fi
+
+# RAT's compose file with the generated override layered on; run from the folder holding both
+# RAT's infra/ and generated/ (compose.generated_dir in monitoring.yaml says where generated/ is).
+RAT_COMPOSE ?= infra/docker-compose.yml
+COMPOSE := docker compose -f $(RAT_COMPOSE) -f generated/compose/docker-compose.monitoring.yml
+# Services reading generated/ carry this label (render/compose.py): `generate` swaps generated/ by
+# rename and their bind mounts keep the old folder until the container restarts.
+READS_GENERATED := label=org.monitoring-as-code.reads-generated=true
+
+up: generate  ## start RAT with the monitoring stack (prints the commands when there is no Docker engine)
+	@if docker info >/dev/null 2>&1; then \
+		$(COMPOSE) up -d && docker ps -q --filter $(READS_GENERATED) | xargs -r docker restart; \
+	else \
+		echo "no Docker engine here; on the Docker host run:"; \
+		echo "  $(COMPOSE) up -d"; \
+		echo "  docker ps -q --filter $(READS_GENERATED) | xargs -r docker restart"; \
 	fi
 
 clean:

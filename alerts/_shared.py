@@ -36,6 +36,16 @@ def window(seconds: float) -> str:
     return format_duration(seconds)
 
 
+def baseline_is_complete(selector: str, baseline: float, settings: Settings) -> str:
+    """An `and` clause that holds only once `selector` has data a whole baseline ago. Until then
+    (a new Prometheus, a new ratd) a rate over the baseline divides a short history by the full
+    window and underestimates it, so every comparison with it would cry wolf."""
+    return (
+        f"and on (job) count by (job) "
+        f"(present_over_time({selector}[{window(settings.windows.rate)}] offset {window(baseline)}))"
+    )
+
+
 def consecutive_failures_for(failures: int, settings: Settings) -> float:
     """`for:` that makes `probe_success == 0` fire on the N-th failed probe in a row and never
     sooner: the first failure makes the alert pending, each further probe adds one interval.

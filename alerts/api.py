@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from alerts._shared import PROBE_JOB, VALUE, consecutive_failures_for, failures_text, num, window
+from alerts._shared import (
+    PROBE_JOB,
+    RATD_JOB,
+    VALUE,
+    baseline_is_complete,
+    consecutive_failures_for,
+    failures_text,
+    num,
+    window,
+)
 from alerts.recording import latency_p99, request_rate
 from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
@@ -80,7 +89,10 @@ def define(settings: Settings) -> list[Alert]:
         Alert(
             name="RatRequestVolumeSpike",
             expr=(
-                f"{spike} > {num(t.request_spike_factor)} * {baseline}\nand {spike} > {num(t.request_spike_min_rps)}"
+                f"{spike} > {num(t.request_spike_factor)} * {baseline}\nand {spike} > {num(t.request_spike_min_rps)}\n"
+                + baseline_is_complete(
+                    f'ratd_http_requests_total{{job="{RATD_JOB}"}}', settings.windows.request_baseline, settings
+                )
             ),
             for_=t.request_spike_for,
             severity="info",
@@ -146,14 +158,20 @@ def _spike_scenarios(settings: Settings) -> list[Scenario]:
     tail = int((t.request_spike_for + 2 * settings.windows.rate) // scrape)
     base_rps = max(1.0, t.request_spike_min_rps)
 
-    def values(rps: float) -> str:
-        start = steady * scrape * base_rps
-        return f"0+{num(scrape * base_rps)}x{steady} {num(start + scrape * rps)}+{num(scrape * rps)}x{tail - 1}"
+    def values(rps: float, history: int = steady) -> str:
+        start = history * scrape * base_rps
+        return f"0+{num(scrape * base_rps)}x{history} {num(start + scrape * rps)}+{num(scrape * rps)}x{tail - 1}"
 
     big = base_rps * t.request_spike_factor * 4
     small = base_rps * t.request_spike_factor / 2
     at = (steady + tail) * scrape
+    short = steady // 6  # a history far shorter than the baseline window
     return [
         Scenario("fires on a sustained jump", {requests: values(big)}, at=at, fires=[Firing({"job": "ratd"}, big)]),
         Scenario("silent on a smaller rise", {requests: values(small)}, at=at),
+        Scenario(
+            "silent while the baseline window is still filling",
+            {requests: values(big, short)},
+            at=(short + tail) * scrape,
+        ),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from alerts._shared import DEPENDS_ON_RATD, RATD_JOB, VALUE, num, window
+from alerts._shared import DEPENDS_ON_RATD, RATD_JOB, VALUE, baseline_is_complete, num, window
 from alerts.recording import trigger_rate
 from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
@@ -74,7 +74,12 @@ def define(settings: Settings) -> list[Alert]:
         Alert(
             name="RatSchedulerTriggerRateChange",
             # A NaN ratio (no triggers in either window) compares false: an idle scheduler is quiet.
-            expr=f"{rate} / {base} > {factor}\nor\n{rate} / {base} < 1 / {factor}",
+            expr=(
+                f"(\n  {rate} / {base} > {factor}\nor\n  {rate} / {base} < 1 / {factor}\n)\n"
+                + baseline_is_complete(
+                    f'ratd_scheduler_runs_triggered_total{{job="{RATD_JOB}"}}', w.scheduler_baseline, settings
+                )
+            ),
             for_=t.scheduler_rate_for,
             severity="info",
             service="ratd",
@@ -159,6 +164,12 @@ def _trigger_scenarios(settings: Settings) -> list[Scenario]:
             "silent on a rise below the factor",
             {series: f"0+{num(per_scrape)}x{steady} {num(end + slower_rise)}+{num(slower_rise)}x{tail - 1}"},
             at=at,
+            interval=scrape,
+        ),
+        Scenario(
+            "silent while the baseline window is still filling",
+            {series: f"0+{num(per_scrape)}x{steady // 6} {num(steady // 6 * per_scrape)}x{tail}"},
+            at=(steady // 6 + tail) * scrape,
             interval=scrape,
         ),
     ]

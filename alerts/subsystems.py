@@ -46,7 +46,8 @@ def scenarios(subsystem: str, failures: int, settings: Settings) -> list[Scenari
             {series: "1 1" + " 0" * failures},
             at=(1 + failures) * step,
             fires=[Firing(labels, 0)],
-        )
+        ),
+        Scenario("silent while every probe succeeds", {series: "1x10"}, at=tuple(k * step for k in range(11))),
     ]
     if failures > 1:
         out += [

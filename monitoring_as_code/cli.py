@@ -13,6 +13,8 @@ import click
 
 from monitoring_as_code import pipeline
 from monitoring_as_code.errors import DefinitionError, ToolError
+from monitoring_as_code.lint import RULES
+from monitoring_as_code.verify import exposed_series, find_gaps, read_exposition
 
 EXIT_DRIFT = 1
 EXIT_BAD_INPUT = 2
@@ -99,12 +101,49 @@ def validate(project: pipeline.Project) -> None:
     click.echo(f"{project.generated} is valid")
 
 
+@main.command()
+@click.pass_obj
+@reporting_errors
+def lint(project: pipeline.Project) -> None:
+    """Run every lint rule and list each problem (exit 2 when there is one)."""
+    problems = pipeline.lint(pipeline.load(project))
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(f"no lint problems ({len(RULES)} rules)")
+
+
+@main.command()
+@click.option("--metrics-url", "urls", multiple=True, help="A target's /metrics URL (repeatable).")
+@click.option(
+    "--metrics-file", "files", multiple=True, type=click.Path(dir_okay=False), help="A saved exposition (repeatable)."
+)
+@click.pass_obj
+@reporting_errors
+def verify(project: pipeline.Project, urls: tuple[str, ...], files: tuple[str, ...]) -> None:
+    """Compare live targets' metrics with the catalog; exit 1 when an alert or panel would be blind."""
+    if not urls and not files:
+        raise click.UsageError("give at least one --metrics-url or --metrics-file")
+    consumers, recording = pipeline.consumers(pipeline.load(project))
+    blind = False
+    for source in (*urls, *files):
+        gaps = find_gaps(exposed_series(read_exposition(source), source), consumers, recording)
+        click.echo(f"{source}: {'exposes everything the monitoring reads' if not gaps else f'{len(gaps)} gaps'}")
+        for gap in gaps:
+            click.echo(f"  {gap}")
+        blind = blind or any(gap.blinded for gap in gaps)
+    if blind:
+        sys.exit(EXIT_DRIFT)
+
+
 @main.command(name="list")
 @click.pass_obj
 @reporting_errors
 def list_(project: pipeline.Project) -> None:
-    """Inventory: scrape jobs, probes, alerts by severity, recording rules."""
-    defs = pipeline.load(project).alerting
+    """Inventory: scrape jobs, probes, alerts by severity, recording rules, dashboards."""
+    bundle = pipeline.load(project)
+    defs = bundle.alerting
     click.echo(f"scrape jobs ({len(defs.scrape_jobs)}):")
     for job in defs.scrape_jobs:
         click.echo(f"  {job.name:<20} {', '.join(job.targets)}{job.metrics_path}")
@@ -118,3 +157,6 @@ def list_(project: pipeline.Project) -> None:
     click.echo(f"recording rules ({len(defs.recording_rules)}):")
     for rule in defs.recording_rules:
         click.echo(f"  {rule.name}")
+    click.echo(f"dashboards ({len(bundle.dashboards)}):")
+    for dashboard in bundle.dashboards:
+        click.echo(f"  {dashboard.uid:<20} {len(dashboard.panels):>2} panels  {dashboard.title}")

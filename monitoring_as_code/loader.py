@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import (
     BUSINESS_HOURS,
@@ -27,6 +28,7 @@ from monitoring_as_code.model import (
     ScrapeJob,
 )
 from monitoring_as_code.settings import Settings
+from monitoring_as_code.stack import MonitoringService, RatService, Stack, check_stack
 
 
 @attrs.frozen
@@ -172,3 +174,44 @@ def load_alerting(folder: Path, settings: Settings) -> Definitions:
         routes=objects_of(Route),
         inhibitions=objects_of(Inhibition),
     )
+
+
+def load_dashboards(folder: Path, settings: Settings) -> tuple[Dashboard, ...]:
+    """The dashboards `dashboards/` defines; a project without that folder has none."""
+    if not folder.is_dir():
+        return ()
+    with importable(folder):
+        loaded = [(path, call_define(path, settings)) for path in definition_files(folder)]
+    found: list[tuple[str, Dashboard]] = []
+    for path, objects in loaded:
+        for obj in objects:
+            if not isinstance(obj, Dashboard):
+                raise DefinitionError(f"define() returned a {type(obj).__name__}, not a Dashboard", file=str(path))
+            found.append((str(path), obj))
+    _unique(((f, d.uid) for f, d in found), "dashboard")
+    # Grafana misbehaves with two equal titles in one folder (provisioning docs).
+    _unique(((f, d.title) for f, d in found), "dashboard title")
+    return tuple(d for _, d in found)
+
+
+def load_stack(folder: Path, settings: Settings) -> Stack:
+    """The services of the docker-compose override, from `services/`, checked as a whole."""
+    rat: list[RatService] = []
+    monitoring: list[MonitoringService] = []
+    with importable(folder):
+        loaded = [(path, call_define(path, settings)) for path in definition_files(folder)]
+    for path, objects in loaded:
+        for obj in objects:
+            if isinstance(obj, RatService):
+                rat.append(obj)
+            elif isinstance(obj, MonitoringService):
+                monitoring.append(obj)
+            else:
+                raise DefinitionError(f"define() returned a {type(obj).__name__}, not a service", file=str(path))
+    stack = Stack(rat_services=tuple(rat), monitoring_services=tuple(monitoring))
+    try:
+        check_stack(stack, settings)
+    except DefinitionError as exc:
+        exc.located(file=str(folder))
+        raise
+    return stack

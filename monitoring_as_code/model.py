@@ -18,8 +18,9 @@ from monitoring_as_code.promql import parse_promql
 BUSINESS_HOURS = "business-hours"  # the one Alertmanager time interval, built from settings
 SEVERITIES = ("critical", "warning", "info")
 PROBERS = ("http", "tcp", "icmp", "dns", "grpc")
-_ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
-_RECORD_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*(:[a-zA-Z0-9_]+)+$")
+# Structural only (names become file names and metric names); conventions are lint rules.
+_ALERT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
 _MATCHER = re.compile(r'^[a-zA-Z_][a-zA-Z0-9_]*(=|!=|=~|!~)"[^"]*"$')
@@ -72,6 +73,12 @@ def _check_matchers(matchers: tuple[str, ...], what: str) -> None:
     for matcher in matchers:
         if not isinstance(matcher, str) or not _MATCHER.match(matcher):
             raise ValueError(f'{what}: {matcher!r} is not a matcher like severity="critical"')
+
+
+def _check_disabled(disabled: Mapping[str, str]) -> None:
+    for rule, reason in disabled.items():
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError(f"lint_disable: rule {rule!r} needs a written reason")
 
 
 def _check_labels(labels: Mapping[str, str], what: str) -> None:
@@ -144,24 +151,23 @@ class Alert(_Checked):
     keep_firing_for: str | float = 0
     labels: Mapping[str, str] = attrs.field(factory=dict)
     scenarios: tuple[Scenario, ...] = attrs.field(default=(), converter=tuple)
+    lint_disable: Mapping[str, str] = attrs.field(factory=dict)  # lint rule id -> why it does not apply
     kind = "alert"
 
     def _check(self) -> None:
         if not isinstance(self.name, str) or not _ALERT_NAME.match(self.name):
-            raise ValueError(f"name {self.name!r} is not CamelCase")
+            raise ValueError(f"name {self.name!r} is not a valid alert name (letters, digits, _)")
         parse_promql(self.expr)
-        if self.severity not in SEVERITIES:
-            raise ValueError(f"severity {self.severity!r} is not one of {', '.join(SEVERITIES)}")
+        if not isinstance(self.severity, str):
+            raise ValueError(f"severity {self.severity!r} is not a string")
         if self.service is not None and (not isinstance(self.service, str) or not _SLUG.match(self.service)):
             raise ValueError(f"service {self.service!r} is not a lower-case name")
         for field in ("summary", "description", "condition", "check", "threshold"):
-            text = getattr(self, field)
-            if not isinstance(text, str) or not text.strip():
-                raise ValueError(f"{field} is missing")
+            if not isinstance(getattr(self, field), str):
+                raise ValueError(f"{field} must be a string")
         for field in ("summary", "description"):
             templates.check_template(getattr(self, field))
-        if not templates.uses_value(self.description):
-            raise ValueError("description must show the observed value ({{ $value ... }})")
+        _check_disabled(self.lint_disable)
         self._set("for_", seconds(self.for_, "for"))
         self._set("keep_firing_for", seconds(self.keep_firing_for, "keep_firing_for"))
         _check_labels(self.labels, "labels")
@@ -186,13 +192,15 @@ class RecordingRule(_Checked):
     name: str
     expr: str
     labels: Mapping[str, str] = attrs.field(factory=dict)
+    lint_disable: Mapping[str, str] = attrs.field(factory=dict)
     kind = "recording rule"
 
     def _check(self) -> None:
-        if not isinstance(self.name, str) or not _RECORD_NAME.match(self.name):
-            raise ValueError(f"name {self.name!r} is not level:metric:operations")
+        if not isinstance(self.name, str) or not _METRIC_NAME.match(self.name):
+            raise ValueError(f"name {self.name!r} is not a valid metric name")
         parse_promql(self.expr)
         _check_labels(self.labels, "labels")
+        _check_disabled(self.lint_disable)
 
 
 @attrs.frozen

@@ -9,17 +9,26 @@ from pathlib import Path, PurePosixPath
 
 import attrs
 
+from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.loader import Definitions, load_alerting
+from monitoring_as_code.lint import Problem
+from monitoring_as_code.lint.run import lint_alerting
+from monitoring_as_code.loader import Definitions, load_alerting, load_dashboards, load_stack
 from monitoring_as_code.render.alertmanager import render_alertmanager_config
 from monitoring_as_code.render.blackbox import render_blackbox_config
+from monitoring_as_code.render.compose import render_compose_override
+from monitoring_as_code.render.grafana import render_dashboard
+from monitoring_as_code.render.grafana_provisioning import render_dashboard_providers, render_datasources
+from monitoring_as_code.render.loki import render_loki_config
 from monitoring_as_code.render.prometheus import render_prometheus_config
 from monitoring_as_code.render.rule_tests import isolated_rule_file, render_test_file
 from monitoring_as_code.render.rules import render_rule_file
 from monitoring_as_code.render.runbook import render_runbook
-from monitoring_as_code.serialize import to_yaml
+from monitoring_as_code.serialize import to_json, to_yaml
 from monitoring_as_code.settings import Settings, load_settings
-from monitoring_as_code.validate import validate_tree
+from monitoring_as_code.stack import Stack
+from monitoring_as_code.validate import compose, grafana, loki, validate_tree
+from monitoring_as_code.verify import Consumer
 from monitoring_as_code.writer import locked, stage, swap_in, write_files
 
 HEADER = (
@@ -41,16 +50,54 @@ class Project:
     def alerts(self) -> Path:
         return self.root / "alerts"
 
+    @property
+    def services(self) -> Path:
+        return self.root / "services"
+
+    @property
+    def dashboards(self) -> Path:
+        return self.root / "dashboards"
+
 
 @attrs.frozen
 class Bundle:
     settings: Settings
     alerting: Definitions
+    stack: Stack
+    dashboards: tuple[Dashboard, ...]
 
 
 def load(project: Project) -> Bundle:
     settings = load_settings(project.settings_path)
-    return Bundle(settings=settings, alerting=load_alerting(project.alerts, settings))
+    return Bundle(
+        settings=settings,
+        alerting=load_alerting(project.alerts, settings),
+        stack=load_stack(project.services, settings),
+        dashboards=load_dashboards(project.dashboards, settings),
+    )
+
+
+def lint(bundle: Bundle) -> list[Problem]:
+    return lint_alerting(bundle.alerting, bundle.settings)
+
+
+def load_linted(project: Project) -> Bundle:
+    """Load, then lint: the first problem stops the run (`mac lint` lists them all)."""
+    bundle = load(project)
+    problems = lint(bundle)
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more: run `mac lint`)" if len(problems) > 1 else ""
+        raise DefinitionError(f"{first.message} [{first.rule}]{more}", obj=first.obj, file=first.file)
+    return bundle
+
+
+def consumers(bundle: Bundle) -> tuple[list[Consumer], dict[str, tuple[str, ...]]]:
+    """What reads series (alerts, recording rules), and each recording rule's expression."""
+    defs = bundle.alerting
+    readers = [Consumer("alert", a.name, (a.expr,)) for a in defs.alerts]
+    readers += [Consumer("recording rule", r.name, (r.expr,)) for r in defs.recording_rules]
+    return readers, {r.name: (r.expr,) for r in defs.recording_rules}
 
 
 def _prometheus_files(bundle: Bundle) -> dict[str, str]:
@@ -87,8 +134,31 @@ def _alerting_files(bundle: Bundle) -> dict[str, str]:
     }
 
 
+def _compose_files(bundle: Bundle) -> dict[str, str]:
+    deployment = bundle.settings.deployment
+    override = render_compose_override(bundle.stack, deployment.compose, deployment.logging)
+    return {compose.OVERRIDE: to_yaml(override, HEADER.format(source="services/ and monitoring.yaml"))}
+
+
+def _loki_files(bundle: Bundle) -> dict[str, str]:
+    config = render_loki_config(bundle.settings.deployment)
+    return {loki.CONFIG: to_yaml(config, HEADER.format(source="monitoring.yaml"))}
+
+
 # One entry per target; each returns relative path -> text.
-TARGETS = (_prometheus_files, _alerting_files)
+def _grafana_files(bundle: Bundle) -> dict[str, str]:
+    settings = bundle.settings
+    header = HEADER.format(source="monitoring.yaml")
+    files = {
+        f"{grafana.DATASOURCES}/rat.yml": to_yaml(render_datasources(settings), header),
+        f"{grafana.PROVIDERS}/rat.yml": to_yaml(render_dashboard_providers(settings), header),
+    }
+    for dashboard in bundle.dashboards:
+        files[f"{grafana.DASHBOARDS}/{dashboard.uid}.json"] = to_json(render_dashboard(dashboard, settings))
+    return files
+
+
+TARGETS = (_prometheus_files, _alerting_files, _compose_files, _loki_files, _grafana_files)
 
 
 def render(bundle: Bundle) -> dict[str, str]:
@@ -119,7 +189,7 @@ def _raise_first(errors: list[DefinitionError]) -> None:
 
 def generate(project: Project) -> list[str]:
     """Render, validate the staged tree, then swap it in for generated/. Returns the files."""
-    bundle = load(project)
+    bundle = load_linted(project)
     files = render(bundle)
     with locked(project.generated):
         staging = stage(files, project.generated)
@@ -163,7 +233,7 @@ def drift(expected: dict[str, str], actual: dict[str, str]) -> list[str]:
 
 def check(project: Project) -> list[str]:
     """Render in memory, validate, and compare with generated/; the diffs (empty: no drift)."""
-    files = render(load(project))
+    files = render(load_linted(project))
     with tempfile.TemporaryDirectory(prefix="mac-check-") as tmp:
         write_files(files, Path(tmp))
         _raise_first(validate_tree(Path(tmp)))

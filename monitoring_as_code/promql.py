@@ -22,3 +22,42 @@ def metric_names(expr: str) -> list[str]:
 
     promql_parser.walk(parse_promql(expr), visit)
     return names
+
+
+def label_usage(expr: str) -> dict[str, set[str]]:
+    """Series name -> the labels the expression relies on for it: its matchers, and the
+    by/on/ignoring labels of every aggregation or match above it."""
+    usage: dict[str, set[str]] = {}
+
+    def visit(node: object, inherited: frozenset[str]) -> None:
+        if isinstance(node, promql_parser.MatrixSelector):
+            node = node.vector_selector
+        if isinstance(node, promql_parser.VectorSelector):
+            if node.name:
+                matchers = {m.name for m in node.matchers.matchers if m.name != "__name__"}
+                usage.setdefault(node.name, set()).update(matchers | inherited)
+            return
+        if isinstance(node, promql_parser.AggregateExpr):
+            grouping = frozenset(node.modifier.labels) if node.modifier else frozenset()
+            visit(node.expr, inherited | grouping)
+            return
+        if isinstance(node, promql_parser.BinaryExpr):
+            matching = node.modifier.matching if node.modifier else None
+            matched = frozenset(matching.labels) if matching else frozenset()
+            visit(node.lhs, inherited | matched)
+            visit(node.rhs, inherited | matched)
+            return
+        if isinstance(node, promql_parser.Call):
+            # label_replace(v, dst, replacement, src, regex) and label_join(v, dst, sep, src...) read src
+            sources = node.args[3:4] if node.func.name == "label_replace" else node.args[3:]
+            if node.func.name in ("label_replace", "label_join"):
+                inherited = inherited | {a.val for a in sources if isinstance(a, promql_parser.StringLiteral) and a.val}
+            for arg in node.args:
+                visit(arg, inherited)
+            return
+        for child in ("expr", "lhs", "rhs"):
+            if hasattr(node, child):
+                visit(getattr(node, child), inherited)
+
+    visit(parse_promql(expr), frozenset())
+    return usage

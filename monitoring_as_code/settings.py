@@ -18,8 +18,11 @@ import attrs
 import jsonschema
 import yaml
 
+from monitoring_as_code.deployment import Deployment, deployment_settings
 from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.errors import DefinitionError
+
+WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
 
 @attrs.frozen
@@ -111,6 +114,28 @@ class AlertmanagerSettings:
 
 
 @attrs.frozen
+class GrafanaDatasource:
+    uid: str  # fixed, so dashboards can name it
+    address: str  # host:port as Grafana's container reaches it
+
+
+@attrs.frozen
+class GrafanaDatasources:
+    prometheus: GrafanaDatasource
+    loki: GrafanaDatasource
+    alertmanager: GrafanaDatasource
+
+
+@attrs.frozen
+class GrafanaSettings:
+    refresh: float
+    time_range: float
+    folder: str
+    dashboards_path: str  # where Grafana's container finds generated/grafana/dashboards
+    datasources: GrafanaDatasources
+
+
+@attrs.frozen
 class Settings:
     source: str
     intervals: Intervals
@@ -122,6 +147,8 @@ class Settings:
     business_hours: BusinessHours
     alertmanager: AlertmanagerSettings
     runbook_base_url: str
+    deployment: Deployment
+    grafana: GrafanaSettings
 
 
 @functools.cache
@@ -185,10 +212,24 @@ def _parse_durations(value: Any, schema: Mapping[str, Any], where: str) -> Any:
             return parse_duration(value)
         except ValueError as exc:
             raise DefinitionError(str(exc), obj=f"settings {where}") from exc
+    if "$ref" in schema:
+        return _parse_durations(value, _schema()["$defs"][schema["$ref"].rsplit("/", 1)[1]], where)
     if isinstance(value, dict) and "properties" in schema:
         props = schema["properties"]
         return {k: _parse_durations(v, props.get(k, {}), f"{where}.{k}".lstrip(".")) for k, v in value.items()}
     return value
+
+
+def _grafana(data: dict[str, Any]) -> GrafanaSettings:
+    for key in ("refresh", "time_range"):
+        # Grafana's refresh picker and relative time ranges take whole seconds at the finest.
+        if data[key] < 1 or data[key] != int(data[key]):
+            raise DefinitionError("must be a whole number of seconds", obj=f"settings grafana.{key}")
+    sources = {name: GrafanaDatasource(**spec) for name, spec in data["datasources"].items()}
+    uids = [s.uid for s in sources.values()]
+    if len(set(uids)) != len(uids):
+        raise DefinitionError("datasource uids must differ", obj="settings grafana.datasources")
+    return GrafanaSettings(**{**data, "datasources": GrafanaDatasources(**sources)})
 
 
 def _typed(data: dict[str, Any], source: str) -> Settings:
@@ -214,6 +255,14 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
         raise DefinitionError(
             f"unknown timezone {hours['timezone']!r}", obj="settings business_hours.timezone"
         ) from exc
+    for weekdays in hours["weekdays"]:
+        first, _, last = weekdays.partition(":")
+        if last and WEEKDAYS.index(first) > WEEKDAYS.index(last):
+            # Alertmanager counts the week from Sunday and refuses ranges that wrap around it.
+            raise DefinitionError(
+                f"weekday range {weekdays!r} wraps past Sunday; split it (e.g. 'sunday', 'monday:saturday')",
+                obj="settings business_hours.weekdays",
+            )
     if hours["start"] >= hours["end"]:
         raise DefinitionError(f"start {hours['start']} is not before end {hours['end']}", obj="settings business_hours")
 
@@ -251,4 +300,6 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
         ),
         alertmanager=AlertmanagerSettings(**am_times, receivers=receivers, route_to=dict(am["route_to"])),
         runbook_base_url=data["runbook_base_url"],
+        deployment=deployment_settings(data),
+        grafana=_grafana(data["grafana"]),
     )

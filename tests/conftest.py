@@ -13,7 +13,7 @@ from monitoring_as_code.cli import main
 from monitoring_as_code.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
-PROJECT_PARTS = ("alerts", "dashboards", "generated", "monitoring.yaml")
+PROJECT_PARTS = ("alerts", "dashboards", "services", "generated", "monitoring.yaml")
 
 
 @pytest.fixture(scope="session")

@@ -35,12 +35,13 @@ def test_a_valid_alert_normalises_durations() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"name": "rat_example"}, "not CamelCase"),
+        # Conventions (CamelCase, known severities, written annotations) are lint rules: tests/lint.
+        ({"name": "rat api/down"}, "not a valid alert name"),
         ({"expr": "rate(up[5m]"}, "expr does not parse"),
-        ({"severity": "page"}, "severity 'page'"),
+        ({"severity": 3}, "severity 3 is not a string"),
         ({"service": "Ratd Service"}, "service 'Ratd Service'"),
-        ({"description": "no value here"}, "must show the observed value"),
-        ({"summary": " "}, "summary is missing"),
+        ({"description": "{{ .Value }}"}, "unsupported template"),
+        ({"summary": None}, "summary must be a string"),
         ({"for_": "5 minutes"}, "for: '5 minutes' is not a duration"),
         ({"for_": -1}, "for: -1 is negative"),
         ({"labels": {"bad-name": "x"}}, "'bad-name' is not a label name"),
@@ -77,6 +78,11 @@ def test_scenario_accepts_several_evaluation_times() -> None:
     assert Scenario("s", {"up": "1x4"}, at=("15s", 30)).at == (15, 30)
 
 
-def test_recording_rule_names_follow_the_convention() -> None:
-    with pytest.raises(DefinitionError, match="level:metric:operations"):
-        RecordingRule("ratd_requests_rate", "sum(up)")
+def test_recording_rule_names_are_metric_names() -> None:
+    with pytest.raises(DefinitionError, match="not a valid metric name"):
+        RecordingRule("job:ratd requests:rate5m", "sum(up)")
+
+
+def test_a_disabled_lint_rule_needs_a_reason() -> None:
+    with pytest.raises(DefinitionError, match="needs a written reason"):
+        alert(lint_disable={"alert-comparison": " "})

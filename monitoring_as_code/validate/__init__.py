@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.validate import amtool, blackbox, promtool
+from monitoring_as_code.validate import amtool, blackbox, compose, grafana, loki, promtool
 
 Validator = Callable[[Path], None]
 
@@ -19,6 +19,13 @@ VALIDATORS: tuple[Validator, ...] = (
     amtool.check_config,
     blackbox.check_config,
     blackbox.check_probers,
+    compose.check_merge,
+    compose.check_generated_mounts,
+    loki.check_schema,
+    loki.check_start_up_rules,
+    grafana.check_dashboards,
+    grafana.check_provisioning,
+    grafana.check_datasource_uids,
 )
 
 

@@ -1,0 +1,125 @@
+"""The metric catalog: every series the definitions may select, with its type and labels.
+
+The PromQL checks read it to refuse an unknown metric or label, a rate over a gauge, a quantile
+that drops `le`; `mac verify` compares it with what a live target exposes. ratd's metrics are
+the guide's; the exporters' are the subset of their documented metrics that RAT's monitoring
+uses. Labels that Prometheus attaches to every scraped series (`job`, `instance`, and the
+probes' `check`) are added by `labels_of`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+COUNTER, GAUGE, HISTOGRAM, SUMMARY = "counter", "gauge", "histogram", "summary"
+TARGET_LABELS = frozenset({"job", "instance"})
+PROBE_LABELS = frozenset({"check"})  # set per probe in prometheus.yml
+# cAdvisor exports each Docker label as container_label_<name>; Compose sets these two.
+COMPOSE_LABELS = ("container_label_com_docker_compose_service", "container_label_com_docker_compose_project")
+
+
+@attrs.frozen
+class Metric:
+    name: str
+    type: str
+    source: str
+    help: str
+    labels: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+
+    def series(self) -> dict[str, frozenset[str]]:
+        """The series names this metric exposes, each with its own labels (histograms add
+        `_bucket` with `le`, `_sum`, `_count`; summaries add `quantile`)."""
+        if self.type == HISTOGRAM:
+            return {
+                f"{self.name}_bucket": self.labels | {"le"},
+                f"{self.name}_sum": self.labels,
+                f"{self.name}_count": self.labels,
+            }
+        if self.type == SUMMARY:
+            return {
+                self.name: self.labels | {"quantile"},
+                f"{self.name}_sum": self.labels,
+                f"{self.name}_count": self.labels,
+            }
+        return {self.name: self.labels}
+
+
+def _metrics(source: str, *rows: tuple[str, str, Iterable[str], str]) -> list[Metric]:
+    return [Metric(name, kind, source, help_, frozenset(labels)) for name, kind, labels, help_ in rows]
+
+
+CATALOG: tuple[Metric, ...] = tuple(
+    _metrics(
+        "ratd",
+        (
+            "ratd_http_requests_total",
+            COUNTER,
+            ("method", "path", "status"),
+            "Total HTTP requests by method, path, status",
+        ),
+        ("ratd_http_request_duration_seconds", HISTOGRAM, ("method", "path"), "Request latency distribution"),
+        ("ratd_pipeline_runs_total", COUNTER, ("status",), "Total pipeline runs by final status"),
+        ("ratd_active_runs", GAUGE, (), "Currently executing pipelines"),
+        ("ratd_scheduler_ticks_total", COUNTER, (), "Scheduler evaluation cycles"),
+        ("ratd_scheduler_runs_triggered_total", COUNTER, (), "Runs triggered by the scheduler"),
+        # The guide names these two without labels; the target service and method are assumed.
+        ("ratd_grpc_requests_total", COUNTER, ("service", "method", "code"), "gRPC requests to runner/ratq"),
+        ("ratd_grpc_request_duration_seconds", HISTOGRAM, ("service", "method"), "gRPC call latency"),
+    )
+    + _metrics(
+        "blackbox_exporter",
+        ("probe_success", GAUGE, (), "Whether the probe succeeded"),
+        ("probe_duration_seconds", GAUGE, (), "How long the probe took"),
+        ("probe_http_status_code", GAUGE, (), "HTTP status code of the probed response"),
+    )
+    + _metrics(
+        "node_exporter",
+        ("node_filesystem_avail_bytes", GAUGE, ("device", "fstype", "mountpoint"), "Space available to non-root"),
+        ("node_filesystem_size_bytes", GAUGE, ("device", "fstype", "mountpoint"), "Filesystem size"),
+        ("node_textfile_scrape_error", GAUGE, (), "1 if reading a textfile collector file failed"),
+    )
+    + _metrics(
+        "backup job (node_exporter textfile collector)",
+        ("rat_backup_last_success_timestamp_seconds", GAUGE, (), "Unix time of the last successful backup"),
+    )
+    + _metrics(
+        "cadvisor",
+        ("container_memory_working_set_bytes", GAUGE, ("id", "name", "image", *COMPOSE_LABELS), "Working set"),
+        ("container_spec_memory_limit_bytes", GAUGE, ("id", "name", "image", *COMPOSE_LABELS), "Limit (0: none)"),
+        ("container_cpu_usage_seconds_total", COUNTER, ("id", "name", "image", "cpu", *COMPOSE_LABELS), "CPU time"),
+    )
+    + _metrics(
+        "prometheus",
+        ("up", GAUGE, (), "1 if the last scrape of the target succeeded"),
+        (
+            "ALERTS",
+            GAUGE,
+            ("alertname", "alertstate", "severity", "service", "depends_on"),
+            "Pending and firing alerts",
+        ),
+        ("prometheus_rule_evaluation_failures_total", COUNTER, ("rule_group",), "Failed rule evaluations"),
+        ("prometheus_notifications_errors_total", COUNTER, ("alertmanager",), "Errors sending alerts"),
+    )
+    + _metrics(
+        "alertmanager",
+        ("alertmanager_notifications_failed_total", COUNTER, ("integration", "reason"), "Failed notifications"),
+        ("alertmanager_notifications_total", COUNTER, ("integration",), "Notifications attempted"),
+    )
+)
+
+_SOURCES_WITH_PROBE_LABELS = {"blackbox_exporter"}
+_SYNTHETIC = {"ALERTS"}  # made by Prometheus itself: no target labels
+
+
+def series_catalog(metrics: Iterable[Metric] = CATALOG) -> dict[str, tuple[Metric, frozenset[str]]]:
+    """Series name -> (metric, every label the series can carry)."""
+    out: dict[str, tuple[Metric, frozenset[str]]] = {}
+    for metric in metrics:
+        extra = frozenset() if metric.name in _SYNTHETIC else TARGET_LABELS
+        if metric.source in _SOURCES_WITH_PROBE_LABELS:
+            extra |= PROBE_LABELS
+        for name, labels in metric.series().items():
+            out[name] = (metric, labels | extra)
+    return out

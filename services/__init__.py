@@ -1,0 +1,1 @@
+"""The services of the docker-compose override: RAT's health checks and the monitoring stack."""

@@ -1,0 +1,163 @@
+"""The monitoring stack, each service as its pinned image expects it: config files at the image's
+own paths (read-only, from generated/), data in named volumes, health checks that use only what
+the image contains, and the networks it needs to reach what it scrapes.
+
+What the images contain (their Dockerfiles): prometheus, alertmanager, blackbox-exporter and
+node-exporter are built on quay.io/prometheus/busybox (sh, wget); cAdvisor on Alpine (wget, its
+own HEALTHCHECK asks /healthz); Grafana's Alpine image adds curl for health checks; Loki 3.7 is
+distroless (no shell, no wget) and ships `loki -health`, which asks localhost:3100/ready."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+from monitoring_as_code.deployment import ComposeSettings
+from monitoring_as_code.duration import format_duration
+from monitoring_as_code.render import loki as loki_config
+from monitoring_as_code.settings import Settings
+from monitoring_as_code.stack import ALERTMANAGER_SECRETS, BindMount, HealthCheck, MonitoringService, VolumeMount
+from monitoring_as_code.validate import amtool, blackbox, grafana, loki, promtool
+
+GRAFANA_PORT = 3000  # Grafana's default listen port
+GRAFANA_ADMIN_PASSWORD = "grafana_admin_password"
+
+
+def _port(address: str) -> int:
+    return int(address.rsplit(":", 1)[1])
+
+
+def _generated(compose: ComposeSettings, relative: str, target: str) -> BindMount:
+    return BindMount(f"{compose.generated_dir}/{relative}", target, generated=True)
+
+
+def define(settings: Settings) -> list[MonitoringService]:
+    compose = settings.deployment.compose
+    retention = settings.deployment.retention
+    targets = settings.targets
+    host = compose.host_paths
+    timing = compose.stack_healthcheck
+
+    def check(*command: str) -> HealthCheck:
+        return HealthCheck(command, timing.interval, timing.timeout, timing.retries, timing.start_period)
+
+    def http_ok(port: int, path: str) -> HealthCheck:
+        return check("wget", "-q", "-O", "/dev/null", f"http://localhost:{port}{path}")
+
+    def service(
+        name: str, port: int, health: HealthCheck, *, scrapes_rat: bool = False, **kwargs: Any
+    ) -> MonitoringService:
+        # Image, limits and published port from settings; RAT's networks only for what reaches ratd.
+        spec = compose.services[name]
+        networks = (compose.monitoring_network, *(compose.rat.networks if scrapes_rat else ()))
+        return MonitoringService(
+            name, spec.image, port, health, networks, publish=spec.publish, memory=spec.memory, cpus=spec.cpus,
+            **kwargs,
+        )  # fmt: skip
+
+    prometheus_port = _port(targets.prometheus)
+    alertmanager_port = _port(targets.alertmanager)
+    blackbox_port = _port(targets.blackbox)
+    cadvisor_port = _port(targets.cadvisor)
+    node_port = _port(targets.node_exporter)
+    return [
+        service(
+            "prometheus",
+            prometheus_port,
+            http_ok(prometheus_port, "/-/ready"),
+            scrapes_rat=True,  # ratd:8080/metrics
+            command=(
+                "--config.file=/etc/prometheus/prometheus.yml",
+                "--storage.tsdb.path=/prometheus",
+                f"--storage.tsdb.retention.time={format_duration(retention.prometheus)}",
+                f"--web.listen-address=:{prometheus_port}",
+            ),
+            # The whole folder: prometheus.yml names its rule files relative to itself.
+            mounts=(
+                _generated(compose, str(PurePosixPath(promtool.CONFIG).parent), "/etc/prometheus"),
+                VolumeMount("prometheus-data", "/prometheus"),
+            ),
+        ),
+        service(
+            "alertmanager",
+            alertmanager_port,
+            http_ok(alertmanager_port, "/-/ready"),
+            command=(
+                "--config.file=/etc/alertmanager/alertmanager.yml",
+                "--storage.path=/alertmanager",
+                f"--web.listen-address=:{alertmanager_port}",
+            ),
+            mounts=(
+                _generated(compose, amtool.CONFIG, "/etc/alertmanager/alertmanager.yml"),
+                BindMount(compose.alertmanager_secrets_dir, ALERTMANAGER_SECRETS),
+                VolumeMount("alertmanager-data", "/alertmanager"),
+            ),
+        ),
+        service(
+            "blackbox-exporter",
+            blackbox_port,
+            http_ok(blackbox_port, "/-/healthy"),
+            scrapes_rat=True,  # probes ratd's health endpoints
+            command=("--config.file=/etc/blackbox_exporter/config.yml", f"--web.listen-address=:{blackbox_port}"),
+            mounts=(_generated(compose, blackbox.CONFIG, "/etc/blackbox_exporter/config.yml"),),
+        ),
+        service(
+            "cadvisor",
+            cadvisor_port,
+            http_ok(cadvisor_port, "/healthz"),
+            command=(f"--port={cadvisor_port}", "--docker_only=true"),
+            # cAdvisor's documented mounts; privileged and /dev/kmsg as its docs ask on cgroup v2
+            # hosts (container stats, OOM events).
+            mounts=(
+                BindMount(host.root, "/rootfs"),
+                BindMount(host.var_run, "/var/run"),
+                BindMount(host.sys, "/sys"),
+                BindMount(host.docker_data, "/var/lib/docker"),
+                BindMount(host.disks, "/dev/disk"),
+            ),
+            devices=("/dev/kmsg:/dev/kmsg",),
+            privileged=True,
+        ),
+        service(
+            "node-exporter",
+            node_port,
+            http_ok(node_port, "/"),
+            command=(
+                "--path.rootfs=/host",  # disk usage of the host's filesystems, not the container's
+                "--collector.textfile.directory=/textfile",  # rat_backup_last_success_timestamp_seconds
+                f"--web.listen-address=:{node_port}",
+            ),
+            mounts=(
+                BindMount(host.root, "/host", propagation="rslave"),
+                BindMount(host.textfile_dir, "/textfile"),
+            ),
+            pid="host",
+        ),
+        service(
+            "loki",
+            loki_config.HTTP_PORT,
+            check("/usr/bin/loki", "-health"),
+            # The image's own default config path: no command needed.
+            mounts=(
+                _generated(compose, loki.CONFIG, "/etc/loki/local-config.yaml"),
+                VolumeMount("loki-data", loki_config.DATA_DIR),
+            ),
+        ),
+        service(
+            "grafana",
+            GRAFANA_PORT,
+            check("curl", "-fsS", "-o", "/dev/null", f"http://localhost:{GRAFANA_PORT}/api/health"),
+            environment={
+                "GF_SECURITY_ADMIN_PASSWORD__FILE": f"/run/secrets/{GRAFANA_ADMIN_PASSWORD}",
+                "GF_AUTH_ANONYMOUS_ENABLED": "false",
+                "GF_USERS_ALLOW_SIGN_UP": "false",
+            },
+            secrets={GRAFANA_ADMIN_PASSWORD: compose.grafana_admin_password_file},
+            mounts=(
+                VolumeMount("grafana-data", "/var/lib/grafana"),
+                # Both provisioning folders (datasources, dashboard providers) in one mount.
+                _generated(compose, str(PurePosixPath(grafana.PROVIDERS).parent), "/etc/grafana/provisioning"),
+                _generated(compose, grafana.DASHBOARDS, "/var/lib/grafana/dashboards"),
+            ),
+        ),
+    ]

@@ -1,0 +1,158 @@
+"""End to end: the rendered configuration in the real Prometheus, Alertmanager, blackbox_exporter
+and node_exporter, watching a simulated RAT. Every fault's alert must reach Alertmanager with the
+right labels and receiver, and resolve once the fault clears.
+
+Covered by their promtool unit tests only, because the fault cannot be staged here:
+RatHostDiskFull (the test machine's real disk), RatBackupMetricMissing (its `for` is the backup
+age, hours), PrometheusRuleEvaluationFailures, PrometheusNotificationsFailing and
+AlertmanagerNotificationsFailing (they need a broken Prometheus or receiver).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.stack import Stack, running_stack, wait_for
+
+pytestmark = pytest.mark.e2e
+
+ALERT_TIMEOUT = 30.0
+TARGETS = 12  # ratd, cadvisor, node-exporter, prometheus, alertmanager, and 7 probes
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("e2e")) as running:
+        wait_for("every target up", lambda: len(running.query("up == 1")) == TARGETS, ALERT_TIMEOUT)
+        yield running
+
+
+def wait_resolved(stack: Stack, name: str) -> None:
+    wait_for(f"{name} to resolve in Prometheus", lambda: name not in stack.firing(), ALERT_TIMEOUT)
+    wait_for(f"{name} to resolve in Alertmanager", lambda: not stack.alertmanager_alerts(name), ALERT_TIMEOUT)
+
+
+def reach_alertmanager(stack: Stack, name: str) -> list[dict[str, Any]]:
+    return wait_for(f"{name} to fire and reach Alertmanager", lambda: stack.alertmanager_alerts(name), ALERT_TIMEOUT)
+
+
+def test_steady_state_only_the_watchdog_fires(stack: Stack) -> None:
+    assert not stack.query("up == 0")
+    # The baselines fill first; then several evaluations, so every `for` has had its chance.
+    baseline = max(stack.settings.windows.request_baseline, stack.settings.windows.scheduler_baseline)
+    wait_for("a quiet steady state", lambda: set(stack.firing()) == {"Watchdog"} or None, ALERT_TIMEOUT + baseline)
+    for _ in range(5):
+        stack.wait_evaluations(1)
+        assert set(stack.firing()) == {"Watchdog"}
+    wait_for("the Watchdog at the dead-man's switch", lambda: "Watchdog" in stack.hooks.alertnames("deadmans-switch"))
+
+
+FAULTS = [
+    # (fault, alert, severity, service, receiver)
+    ({"unhealthy": {"postgres"}}, "RatPostgresDown", "critical", "postgres", "pager"),
+    ({"unhealthy": {"minio"}}, "RatMinioDown", "critical", "minio", "pager"),
+    ({"unhealthy": {"runner"}}, "RatRunnerDown", "critical", "runner", "pager"),
+    ({"unhealthy": {"ratq"}}, "RatRatqUnhealthy", "warning", "ratq", "team-chat"),
+    ({"unhealthy": {"nessie"}}, "RatNessieDown", "warning", "nessie", "team-chat"),
+    ({"failing_runs": 4}, "RatPipelineFailures", "warning", "runner", "team-chat"),
+    ({"slow_requests": True}, "RatApiHighLatency", "warning", "ratd", "team-chat"),
+    ({"queue_full": True}, "RatRunnerQueueFull", "warning", "runner", "team-chat"),
+    ({"memory_pressure": "runner"}, "RatContainerMemoryPressure", "warning", "runner", "team-chat"),
+    ({"stale_backup": True}, "RatBackupTooOld", "info", "backup", "dashboard-only"),
+    ({"request_spike": True}, "RatRequestVolumeSpike", "info", "ratd", "dashboard-only"),
+    ({"scheduler_stalled": True}, "RatSchedulerTriggerRateChange", "info", "ratd", "dashboard-only"),
+]
+
+
+@pytest.mark.parametrize(("fault", "name", "severity", "service", "receiver"), FAULTS, ids=[f[1] for f in FAULTS])
+def test_fault_fires_routes_and_resolves(
+    stack: Stack, fault: dict[str, Any], name: str, severity: str, service: str, receiver: str
+) -> None:
+    with stack.sim.fault(**fault):
+        (alert,) = reach_alertmanager(stack, name)
+        assert alert["labels"]["severity"] == severity
+        assert alert["labels"]["service"] == service
+        assert [r["name"] for r in alert["receivers"]] == [receiver]
+        assert stack.route(alert["labels"]) == receiver  # amtool agrees with the running Alertmanager
+        if receiver != "dashboard-only":
+            wait_for(f"{name} delivered to {receiver}", lambda: name in stack.hooks.alertnames(receiver))
+    wait_resolved(stack, name)
+
+
+def test_ratd_down_pages_once_and_inhibits_what_follows(stack: Stack) -> None:
+    stack.hooks.received.clear()  # earlier tests paged for postgres themselves
+    with stack.sim.fault(ratd_down=True):
+        (down,) = reach_alertmanager(stack, "RatApiDown")
+        assert down["labels"]["severity"] == "critical"
+        assert [r["name"] for r in down["receivers"]] == ["pager"]
+        # /health cannot answer either: the subsystem alerts fire, but Alertmanager holds them back.
+        for name in ("RatPostgresDown", "RatScrapeTargetDown"):
+            (held,) = reach_alertmanager(stack, name)
+            assert held["status"]["state"] == "suppressed", held["status"]
+            assert held["status"]["inhibitedBy"], name
+        wait_for("the page", lambda: "RatApiDown" in stack.hooks.alertnames("pager"))
+        assert stack.hooks.alertnames("pager") == {"RatApiDown"}
+    for name in ("RatApiDown", "RatPostgresDown", "RatScrapeTargetDown"):
+        wait_resolved(stack, name)
+
+
+def zeros_at_the_end(stack: Stack, check: str) -> int:
+    """How many of the newest probe_success samples of that check are 0, in a row."""
+    result = stack.query(f'probe_success{{job="rat-probes",check="{check}"}}[30s]')
+    values = [float(v) for _, v in result[0]["values"]] if result else []
+    count = 0
+    for value in reversed(values):
+        if value != 0:
+            break
+        count += 1
+    return count
+
+
+def episode(stack: Stack, check: str, failures: int) -> None:
+    """Fail exactly `failures` consecutive probes of `check`, then heal."""
+    wait_for(f"a successful {check} probe", lambda: zeros_at_the_end(stack, check) == 0)
+    stack.sim.faults.unhealthy = {check}
+    try:
+        wait_for(f"{failures} failed {check} probes", lambda: zeros_at_the_end(stack, check) >= failures, 10, 0.02)
+    finally:
+        stack.sim.faults.unhealthy = set()
+    assert zeros_at_the_end(stack, check) == failures, "the fault outlived the intended probes"
+    wait_for(f"a successful {check} probe after the episode", lambda: zeros_at_the_end(stack, check) == 0)
+
+
+def _alert_of(check: str) -> str:
+    return {"postgres": "RatPostgresDown", "runner": "RatRunnerDown"}[check]
+
+
+def fired_since(stack: Stack, name: str, since: float) -> bool:
+    """Whether Prometheus recorded `name` firing at any evaluation after `since` (Unix time)."""
+    window = f"{max(1, round((time.time() - since) * 1000))}ms"
+    return bool(stack.query(f'max_over_time(ALERTS{{alertname="{name}",alertstate="firing"}}[{window}])'))
+
+
+@pytest.mark.parametrize("check", ["postgres", "runner"])
+def test_n_minus_one_consecutive_failures_do_not_fire_and_n_do(stack: Stack, check: str) -> None:
+    failures = stack.settings.thresholds.consecutive_failures[check]
+    name = _alert_of(check)
+    wait_resolved(stack, name)
+    start = time.time()
+    episode(stack, check, failures - 1)
+    stack.wait_evaluations(3)
+    assert not fired_since(stack, name, start), f"{name} fired after {failures - 1} consecutive failures"
+
+    start = time.time()
+    episode(stack, check, failures)
+    wait_for(f"{name} to have fired after {failures} failures", lambda: fired_since(stack, name, start))
+    wait_resolved(stack, name)
+
+
+def test_the_stack_used_only_loopback(stack: Stack) -> None:
+    targets = {r["metric"]["instance"] for r in stack.query("up")}
+    assert all(t.startswith(("127.0.0.1:", "http://127.0.0.1:")) for t in targets), targets
+    config = Path(stack.workdir / "generated/alertmanager/alertmanager.yml").read_text()
+    assert "http://127.0.0.1:" in config and "example.com" not in config

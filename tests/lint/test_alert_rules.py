@@ -1,0 +1,120 @@
+"""Each lint rule for alerting and recording rules: one object that breaks it, one that keeps it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from monitoring_as_code.lint import RULES
+from monitoring_as_code.lint.context import LintContext, build_context
+from monitoring_as_code.lint.run import lint_objects
+from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
+from monitoring_as_code.settings import Settings
+
+FIRES = Scenario("fires", {'up{job="ratd",instance="ratd:8080"}': "0x10"}, at="2m", fires=[Firing({}, 0)])
+SILENT = Scenario("silent", {'up{job="ratd",instance="ratd:8080"}': "1x10"}, at="2m")
+
+
+def alert(**overrides: Any) -> Alert:
+    fields: dict[str, Any] = {
+        "name": "RatExampleDown",
+        "expr": 'up{job="ratd"} == 0',
+        "severity": "warning",
+        "service": "ratd",
+        "summary": "ratd is down",
+        "description": "{{ $labels.instance }} is down (up = {{ $value | humanize }})",
+        "runbook": Runbook("what it means", ["first step"]),
+        "condition": "Example",
+        "check": "up",
+        "threshold": "== 0",
+        "for_": "1m",
+        "scenarios": [FIRES, SILENT],
+    }
+    return Alert(**{**fields, **overrides})
+
+
+@pytest.fixture(scope="module")
+def context(settings: Settings) -> LintContext:
+    recording = RecordingRule("job:up:sum", "sum by (job) (up)")
+    return build_context(settings, [recording])
+
+
+def problems(obj: Any, context: LintContext, rule_id: str) -> list[str]:
+    return [p.message for p in lint_objects([("alerts/x.py", obj)], context) if p.rule == rule_id]
+
+
+CASES = [
+    ("alert-name", {"name": "RatExample_down"}, "not CamelCase"),
+    ("alert-name", {"name": "Rat" + "VeryLong" * 5}, "more than 40"),
+    ("alert-severity", {"severity": "page"}, "severity 'page'"),
+    ("alert-annotations", {"summary": " "}, "annotation summary is missing"),
+    ("alert-annotations", {"runbook": Runbook("", [])}, "runbook needs"),
+    ("alert-description-value", {"description": "{{ $labels.instance }} is down"}, "observed value"),
+    ("alert-for-interval", {"for_": "20s"}, "20s is not a multiple of the evaluation interval 15s"),
+    ("alert-comparison", {"expr": 'up{job="ratd"}'}, "no comparison"),
+    ("alert-template-labels", {"expr": "sum(up) == 0"}, "$labels.instance, which the expression does not keep"),
+    ("alert-service-label", {"service": None, "scenarios": [SILENT]}, "no `service` label"),
+    ("alert-scenarios", {"scenarios": [SILENT]}, "no scenario where the alert fires"),
+    ("alert-scenarios", {"scenarios": [FIRES]}, "no near-miss scenario"),
+    ("promql-unknown-metric", {"expr": "ratd_up == 0"}, "metric 'ratd_up' is not in the catalog"),
+    ("promql-unknown-label", {"expr": 'up{pod="x"} == 0'}, "label 'pod'"),
+    ("promql-unknown-label", {"expr": "sum by (pod) (up) == 0"}, "label 'pod' in sum by"),
+    ("promql-unknown-label", {"expr": "up / on (pod) up > 1"}, "label 'pod' in / on(...)"),
+    ("promql-rate-on-non-counter", {"expr": "rate(ratd_active_runs[5m]) > 1"}, "a gauge, not a counter"),
+    (
+        "promql-quantile-buckets",
+        {"expr": "histogram_quantile(0.99, sum by (path) (rate(ratd_http_request_duration_seconds_bucket[5m]))) > 1"},
+        "drops `le`",
+    ),
+    (
+        "promql-quantile-buckets",
+        {"expr": "histogram_quantile(0.99, rate(ratd_http_request_duration_seconds_count[5m])) > 1"},
+        "not _bucket series",
+    ),
+    ("promql-raw-counter", {"expr": "ratd_pipeline_runs_total > 3"}, "counter ratd_pipeline_runs_total is used"),
+    ("promql-rate-window", {"expr": "rate(ratd_http_requests_total[30s]) > 1"}, "shorter than 4x"),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "overrides", "message"), CASES, ids=[f"{c[0]}:{c[2][:20]}" for c in CASES])
+def test_rule_flags_the_broken_alert(context: LintContext, rule_id: str, overrides: dict, message: str) -> None:
+    found = problems(alert(**overrides), context, rule_id)
+    assert any(message in m for m in found), found
+
+
+@pytest.mark.parametrize("rule_id", sorted({c[0] for c in CASES}))
+def test_rule_passes_the_good_alert(context: LintContext, rule_id: str) -> None:
+    assert problems(alert(), context, rule_id) == []
+
+
+def test_every_rule_is_documented_and_tested() -> None:
+    tested = {c[0] for c in CASES} | {"recording-rule-name"}
+    assert tested == set(RULES)
+    assert all(r.doc.endswith(".") for r in RULES.values())
+
+
+def test_recording_rule_name(context: LintContext) -> None:
+    assert problems(RecordingRule("ratd_rate", "sum(up)"), context, "recording-rule-name")
+    assert problems(RecordingRule("job:up:sum", "sum by (job) (up)"), context, "recording-rule-name") == []
+
+
+def test_recording_rules_extend_the_catalog_with_their_labels(context: LintContext) -> None:
+    assert problems(alert(expr='job:up:sum{job="ratd"} == 0'), context, "promql-unknown-metric") == []
+    found = problems(alert(expr='job:up:sum{instance="x"} == 0'), context, "promql-unknown-label")
+    assert found == ["label 'instance' in job:up:sum{...} is not on ['job']"]
+
+
+def test_a_rule_can_be_disabled_with_a_reason(context: LintContext) -> None:
+    relaxed = alert(expr='up{job="ratd"}', lint_disable={"alert-comparison": "a heartbeat"})
+    assert problems(relaxed, context, "alert-comparison") == []
+    unknown = alert(lint_disable={"no-such-rule": "typo"})
+    assert [p.rule for p in lint_objects([("x.py", unknown)], context)] == ["lint-disable"]
+
+
+def test_the_rat_definitions_are_lint_clean(settings: Settings) -> None:
+    from monitoring_as_code.lint.run import lint_alerting
+    from monitoring_as_code.loader import load_alerting
+    from tests.conftest import REPO
+
+    assert [str(p) for p in lint_alerting(load_alerting(REPO / "alerts", settings), settings)] == []
