@@ -74,7 +74,7 @@ def main(ctx: click.Context, root: Path, settings_path: Path | None, debug: bool
 @reporting_errors
 def generate(project: pipeline.Project) -> None:
     """Render, validate and write generated/ atomically."""
-    files = pipeline.generate(project)
+    files = pipeline.generate(project, on_wait=lambda message: click.echo(f"note: {message}", err=True))
     click.echo(f"generated {len(files)} files in {project.generated}")
 
 

@@ -17,7 +17,7 @@ import attr
 import attrs
 from grafanalib import core
 
-from monitoring_as_code.model import _Checked
+from monitoring_as_code.model import _Checked, check_lint_disable
 from monitoring_as_code.promql import parse_promql
 
 GRID_COLUMNS = 24
@@ -236,17 +236,13 @@ def _check_panel(panel: Any, variables: Mapping[str, core.Template]) -> None:
     _refuse_untranslated(panel, TRANSLATED[kind], "attributes")
     if not isinstance(panel.id, int) or isinstance(panel.id, bool) or panel.id < 1:
         raise ValueError("needs a stable id: a positive integer")
-    _text(panel.title, "title")
-    _text(panel.description, "description")
-    _text(unit_of(panel), "unit (a Grafana unit id such as s, bytes, percentunit, none)")
+    # Title, description, unit, targets and the layout are conventions: lint rules (lint/dashboards.py).
     if not isinstance(panel.gridPos, core.GridPos):
         raise ValueError("needs a gridPos (see dashboard.grid)")
     if isinstance(panel, Heatmap):
         _refuse_untranslated(panel.yAxis, TRANSLATED_Y_AXIS, "yAxis")
         _text(panel.yAxis.format, "yAxis.format (the unit of the buckets)")
     plugin = _plugin_of(panel.dataSource, variables)
-    if not panel.targets:
-        raise ValueError("needs at least one target")
     for target in panel.targets:
         _check_target(target, plugin, variables)
     refs = [t.refId for t in panel.targets]
@@ -297,6 +293,7 @@ class Dashboard(_Checked):
     variables: tuple[core.Template, ...] = attrs.field(default=(), converter=tuple)
     tags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     links: tuple[core.DashboardLink, ...] = attrs.field(default=(), converter=tuple)
+    lint_disable: Mapping[str, str] = attrs.field(factory=dict)  # lint rule id -> why it does not apply
     kind = "dashboard"
 
     @property
@@ -306,8 +303,9 @@ class Dashboard(_Checked):
     def _check(self) -> None:
         if not isinstance(self.uid, str) or not _UID.match(self.uid):
             raise ValueError(f"uid {self.uid!r} must be 8 to 40 letters, digits, - or _")
-        _text(self.title, "title")
-        _text(self.description, "description")
+        if not isinstance(self.title, str) or not isinstance(self.description, str):
+            raise ValueError("title and description must be strings")
+        check_lint_disable(self.lint_disable)
         if not all(isinstance(tag, str) and tag for tag in self.tags):
             raise ValueError("tags must be non-empty strings")
         if not all(isinstance(link, core.DashboardLink) for link in self.links):
@@ -324,6 +322,3 @@ class Dashboard(_Checked):
             if panel.id in ids:
                 raise ValueError(f"{panel_name(panel)}: id {panel.id} is used twice")
             ids.add(panel.id)
-        problem = grid_problem((panel_name(p), p.gridPos.x, p.gridPos.y, p.gridPos.w, p.gridPos.h) for p in self.panels)
-        if problem:
-            raise ValueError(problem)

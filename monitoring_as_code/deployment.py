@@ -19,6 +19,8 @@ LOKI = "loki"
 # The Loki docker driver takes `container_name={{.Name}}` as its default external labels and drops
 # it as soon as the option is set; the override sets both per service, so settings may not.
 LOKI_LABELS_SET_BY_OVERRIDE = ("container_name", "service")
+# Stream labels the driver adds by itself, and the one Loki 3 derives from `service`.
+LOKI_DRIVER_LABELS = ("compose_service", "compose_project", "host", "filename", "service_name")
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 DAY = 86400
 
@@ -106,6 +108,13 @@ def _timing(data: Mapping[str, Any], where: str) -> HealthTiming:
     if timing.timeout > timing.interval:
         raise DefinitionError("timeout is longer than the interval", obj=f"settings {where}")
     return timing
+
+
+def loki_stream_labels(policy: LoggingPolicy) -> frozenset[str]:
+    """The labels a Loki stream selector can match on under this logging policy."""
+    external = policy.options.get("loki-external-labels", "")
+    extra = {pair.split("=", 1)[0].strip() for pair in external.split(",") if pair.strip()}
+    return frozenset(LOKI_DRIVER_LABELS) | set(LOKI_LABELS_SET_BY_OVERRIDE) | extra
 
 
 def _check_loki_options(options: Mapping[str, str], loki_port: int) -> None:

@@ -176,8 +176,8 @@ def load_alerting(folder: Path, settings: Settings) -> Definitions:
     )
 
 
-def load_dashboards(folder: Path, settings: Settings) -> tuple[Dashboard, ...]:
-    """The dashboards `dashboards/` defines; a project without that folder has none."""
+def load_dashboards(folder: Path, settings: Settings) -> tuple[tuple[str, Dashboard], ...]:
+    """(file, dashboard) for each dashboard `dashboards/` defines; a project without that folder has none."""
     if not folder.is_dir():
         return ()
     with importable(folder):
@@ -191,7 +191,7 @@ def load_dashboards(folder: Path, settings: Settings) -> tuple[Dashboard, ...]:
     _unique(((f, d.uid) for f, d in found), "dashboard")
     # Grafana misbehaves with two equal titles in one folder (provisioning docs).
     _unique(((f, d.title) for f, d in found), "dashboard title")
-    return tuple(d for _, d in found)
+    return tuple(found)
 
 
 def load_stack(folder: Path, settings: Settings) -> Stack:

@@ -75,7 +75,7 @@ def _check_matchers(matchers: tuple[str, ...], what: str) -> None:
             raise ValueError(f'{what}: {matcher!r} is not a matcher like severity="critical"')
 
 
-def _check_disabled(disabled: Mapping[str, str]) -> None:
+def check_lint_disable(disabled: Mapping[str, str]) -> None:
     for rule, reason in disabled.items():
         if not isinstance(reason, str) or not reason.strip():
             raise ValueError(f"lint_disable: rule {rule!r} needs a written reason")
@@ -167,7 +167,7 @@ class Alert(_Checked):
                 raise ValueError(f"{field} must be a string")
         for field in ("summary", "description"):
             templates.check_template(getattr(self, field))
-        _check_disabled(self.lint_disable)
+        check_lint_disable(self.lint_disable)
         self._set("for_", seconds(self.for_, "for"))
         self._set("keep_firing_for", seconds(self.keep_firing_for, "keep_firing_for"))
         _check_labels(self.labels, "labels")
@@ -200,7 +200,7 @@ class RecordingRule(_Checked):
             raise ValueError(f"name {self.name!r} is not a valid metric name")
         parse_promql(self.expr)
         _check_labels(self.labels, "labels")
-        _check_disabled(self.lint_disable)
+        check_lint_disable(self.lint_disable)
 
 
 @attrs.frozen

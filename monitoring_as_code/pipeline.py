@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import attrs
@@ -12,7 +13,8 @@ import attrs
 from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.lint import Problem
-from monitoring_as_code.lint.run import lint_alerting
+from monitoring_as_code.lint.dashboards import expanded_promql
+from monitoring_as_code.lint.run import lint_definitions
 from monitoring_as_code.loader import Definitions, load_alerting, load_dashboards, load_stack
 from monitoring_as_code.render.alertmanager import render_alertmanager_config
 from monitoring_as_code.render.blackbox import render_blackbox_config
@@ -64,7 +66,11 @@ class Bundle:
     settings: Settings
     alerting: Definitions
     stack: Stack
-    dashboards: tuple[Dashboard, ...]
+    sourced_dashboards: tuple[tuple[str, Dashboard], ...]  # (definition file, dashboard)
+
+    @property
+    def dashboards(self) -> tuple[Dashboard, ...]:
+        return tuple(d for _, d in self.sourced_dashboards)
 
 
 def load(project: Project) -> Bundle:
@@ -73,12 +79,12 @@ def load(project: Project) -> Bundle:
         settings=settings,
         alerting=load_alerting(project.alerts, settings),
         stack=load_stack(project.services, settings),
-        dashboards=load_dashboards(project.dashboards, settings),
+        sourced_dashboards=load_dashboards(project.dashboards, settings),
     )
 
 
 def lint(bundle: Bundle) -> list[Problem]:
-    return lint_alerting(bundle.alerting, bundle.settings)
+    return lint_definitions(bundle.alerting, bundle.sourced_dashboards, bundle.settings)
 
 
 def load_linted(project: Project) -> Bundle:
@@ -93,10 +99,15 @@ def load_linted(project: Project) -> Bundle:
 
 
 def consumers(bundle: Bundle) -> tuple[list[Consumer], dict[str, tuple[str, ...]]]:
-    """What reads series (alerts, recording rules), and each recording rule's expression."""
+    """What reads series (alerts, recording rules, panels), and each recording rule's expression."""
     defs = bundle.alerting
     readers = [Consumer("alert", a.name, (a.expr,)) for a in defs.alerts]
     readers += [Consumer("recording rule", r.name, (r.expr,)) for r in defs.recording_rules]
+    for dashboard in bundle.dashboards:
+        by_panel: dict[str, list[str]] = {}
+        for panel, expr in expanded_promql(dashboard, bundle.settings):
+            by_panel.setdefault(f"{dashboard.uid}/{panel.title}", []).append(expr)
+        readers += [Consumer("panel", name, tuple(exprs)) for name, exprs in by_panel.items()]
     return readers, {r.name: (r.expr,) for r in defs.recording_rules}
 
 
@@ -187,11 +198,12 @@ def _raise_first(errors: list[DefinitionError]) -> None:
         raise first
 
 
-def generate(project: Project) -> list[str]:
-    """Render, validate the staged tree, then swap it in for generated/. Returns the files."""
+def generate(project: Project, on_wait: Callable[[str], None] | None = None) -> list[str]:
+    """Render, validate the staged tree, then swap it in for generated/. Returns the files.
+    `on_wait` hears once when another run holds generated/ and this one waits for it."""
     bundle = load_linted(project)
     files = render(bundle)
-    with locked(project.generated):
+    with locked(project.generated, on_wait=on_wait):
         staging = stage(files, project.generated)
         try:
             _raise_first(validate_tree(staging))
@@ -237,10 +249,12 @@ def check(project: Project) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="mac-check-") as tmp:
         write_files(files, Path(tmp))
         _raise_first(validate_tree(Path(tmp)))
-    return drift(files, current_files(project.generated))
+    with locked(project.generated):  # never compare with a half-swapped tree
+        return drift(files, current_files(project.generated))
 
 
 def validate(project: Project) -> None:
     if not project.generated.is_dir():
         raise DefinitionError("nothing generated yet: run `mac generate`", file=str(project.generated))
-    _raise_first(validate_tree(project.generated))
+    with locked(project.generated):
+        _raise_first(validate_tree(project.generated))

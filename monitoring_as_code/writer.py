@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from monitoring_as_code.errors import DefinitionError
@@ -77,8 +77,9 @@ def swap_in(staging: Path, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def locked(target: Path, wait: float = 30.0) -> Iterator[None]:
-    """Hold an exclusive lock beside `target`; two generators never interleave."""
+def locked(target: Path, wait: float = 30.0, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold an exclusive lock beside `target`; two generators never interleave. `on_wait` is
+    told once, with a message, when another run holds the lock and this one starts waiting."""
     lock_path = target.with_name(f".{target.name}.lock")
     with open(lock_path, "w") as handle:
         deadline = time.monotonic() + wait
@@ -87,6 +88,9 @@ def locked(target: Path, wait: float = 30.0) -> Iterator[None]:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if on_wait is not None:
+                    on_wait(f"another run is writing {target}; waiting up to {wait:.0f}s (lock {lock_path})")
+                    on_wait = None
                 if time.monotonic() >= deadline:
                     raise DefinitionError(
                         f"another run holds the lock for {wait:.0f}s; gave up", file=str(lock_path)

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import attr
 import jsonschema
 import pytest
 from grafanalib import core
@@ -276,18 +275,8 @@ PROMETHEUS_REF = {"type": "prometheus", "uid": "${prometheus}"}
     ("panels", "message"),
     [
         (grid((6, [(24, _stat(PROMETHEUS_REF, span=4))])), "span would not be written"),
-        (grid((6, [(24, _stat(PROMETHEUS_REF, description=None))])), "description is missing"),
-        (grid((6, [(24, _stat(PROMETHEUS_REF, format=""))])), "unit"),
         (grid((6, [(24, _stat(PROMETHEUS_REF, id=None))])), "stable id"),
         (grid((6, [(12, _stat(PROMETHEUS_REF)), (12, _stat(PROMETHEUS_REF))])), "id 1 is used twice"),
-        (grid((6, [(16, _stat(PROMETHEUS_REF)), (16, _stat(PROMETHEUS_REF, id=2))])), "does not fit the 24 columns"),
-        (
-            [
-                attr.evolve(_stat(PROMETHEUS_REF), gridPos=core.GridPos(h=6, w=12, x=0, y=0)),
-                attr.evolve(_stat(PROMETHEUS_REF, id=2), gridPos=core.GridPos(h=6, w=12, x=6, y=3)),
-            ],
-            "overlaps",
-        ),
         ([_stat(PROMETHEUS_REF)], "needs a gridPos"),
         (
             grid((6, [(24, _stat(PROMETHEUS_REF, targets=[core.Target(expr="rate(up[$window])", refId="A")]))])),
@@ -303,12 +292,8 @@ PROMETHEUS_REF = {"type": "prometheus", "uid": "${prometheus}"}
     ],
     ids=[
         "legacy span",
-        "no description",
-        "no unit",
         "no id",
         "duplicate id",
-        "wider than 24",
-        "overlap",
         "not placed",
         "unknown variable",
         "bad promql",
@@ -318,6 +303,7 @@ PROMETHEUS_REF = {"type": "prometheus", "uid": "${prometheus}"}
     ],
 )
 def test_model_refuses_a_broken_dashboard(panels: list[Any], message: str) -> None:
+    # Missing descriptions or units and the grid's layout are lint rules: tests/lint/test_dashboard_rules.py.
     with pytest.raises(DefinitionError, match=re.escape(message)) as caught:
         _dashboard(*panels)
     assert caught.value.obj == "dashboard test-dashboard"

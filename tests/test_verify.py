@@ -66,6 +66,7 @@ def test_a_missing_metric_names_what_it_blinds(tmp_path: Path, mac: MacRunner) -
     (line,) = [line for line in result.output.splitlines() if "missing ratd_http_requests_total;" in line]
     assert "alert RatRequestVolumeSpike" in line
     assert "recording rule job:ratd_http_requests:rate5m" in line
+    assert "panel rat-overview/Request Rate" in line
 
 
 def test_a_missing_label_names_what_relies_on_it(tmp_path: Path, mac: MacRunner) -> None:

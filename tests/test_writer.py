@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -72,11 +74,26 @@ def test_a_second_generator_waits_then_gives_up_with_a_clear_message(tmp_path: P
     thread = threading.Thread(target=hold)
     thread.start()
     holding.wait(5)
+    heard: list[str] = []
     try:
-        with pytest.raises(DefinitionError, match="another run holds the lock"), writer.locked(target, wait=0.3):
+        with (
+            pytest.raises(DefinitionError, match="another run holds the lock"),
+            writer.locked(target, wait=0.3, on_wait=heard.append),
+        ):
             pass
     finally:
         release.set()
         thread.join()
+    assert len(heard) == 1 and "another run is writing" in heard[0]
     with writer.locked(target, wait=0.3):  # free again
         pass
+
+
+def test_two_concurrent_generators_both_finish_and_agree(project: Path) -> None:
+    before = tree_bytes(project / "generated")
+    command = [sys.executable, "-m", "monitoring_as_code", "--root", str(project), "generate"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(run.wait(timeout=120), run.stderr.read() if run.stderr else "") for run in runs]
+    assert [code for code, _ in results] == [0, 0], results
+    assert tree_bytes(project / "generated") == before
+    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".generated-")) == []

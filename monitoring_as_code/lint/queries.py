@@ -1,12 +1,14 @@
 """The PromQL rules: one per kind of finding of the analysis in lint/promql.py, for every
-expression of an alerting or recording rule (dashboard targets join them in lint/dashboards)."""
+expression of an alerting or recording rule and every Prometheus query of a dashboard."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.lint import Check, rule
 from monitoring_as_code.lint.context import LintContext
+from monitoring_as_code.lint.dashboards import promql_findings
 from monitoring_as_code.model import Alert, RecordingRule
 
 PROMQL_RULES = {
@@ -24,11 +26,13 @@ def findings_of(rule_id: str, expr: str, context: LintContext) -> Iterator[str]:
 
 
 def _expression_rule(rule_id: str) -> Check:
-    def check(obj: Alert | RecordingRule, context: LintContext) -> Iterator[str]:
+    def check(obj: Alert | RecordingRule | Dashboard, context: LintContext) -> Iterator[str]:
+        if isinstance(obj, Dashboard):
+            return promql_findings(rule_id, obj, context)
         return findings_of(rule_id, obj.expr, context)
 
     return check
 
 
 for rule_id, doc in PROMQL_RULES.items():
-    rule(rule_id, doc, (Alert, RecordingRule))(_expression_rule(rule_id))
+    rule(rule_id, doc, (Alert, RecordingRule, Dashboard))(_expression_rule(rule_id))

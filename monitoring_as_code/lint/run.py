@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.lint import RULES, Problem
 from monitoring_as_code.lint import alerts as _alerts  # noqa: F401 - registers its rules
+from monitoring_as_code.lint import dashboards as _dashboards  # noqa: F401 - registers its rules
 from monitoring_as_code.lint import queries as _queries  # noqa: F401 - registers its rules
 from monitoring_as_code.lint.context import LintContext, build_context
 from monitoring_as_code.loader import Definitions
@@ -27,7 +29,10 @@ def lint_objects(objects: Iterable[tuple[str, Any]], context: LintContext) -> li
     return problems
 
 
-def lint_alerting(defs: Definitions, settings: Settings) -> list[Problem]:
+def lint_definitions(
+    defs: Definitions, dashboards: Iterable[tuple[str, Dashboard]], settings: Settings
+) -> list[Problem]:
+    """Every rule over the alerting definitions and the (file, dashboard) pairs."""
     context = build_context(settings, defs.recording_rules)
-    objects = [(g.file, o) for g in defs.groups for o in (*g.recording_rules, *g.alerts)]
-    return lint_objects(objects, context)
+    objects: list[tuple[str, Any]] = [(g.file, o) for g in defs.groups for o in (*g.recording_rules, *g.alerts)]
+    return lint_objects([*objects, *dashboards], context)

@@ -1,0 +1,14 @@
+"""Every registered lint rule is documented and has a breaking and a passing test case."""
+
+from monitoring_as_code.lint import RULES
+from monitoring_as_code.lint.run import lint_objects  # noqa: F401 - registers every rule
+from tests.lint import test_alert_rules, test_dashboard_rules
+
+# Rules whose failing case is its own test function rather than a row of CASES.
+TESTED_APART = {"recording-rule-name", "dashboard-grid", "dashboard-datasource-provisioned", "panel-loki-labels"}
+
+
+def test_every_rule_is_documented_and_tested() -> None:
+    tested = {c[0] for c in test_alert_rules.CASES} | {c[0] for c in test_dashboard_rules.CASES} | TESTED_APART
+    assert tested == set(RULES)
+    assert all(r.doc.endswith(".") for r in RULES.values())
