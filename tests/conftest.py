@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from monitoring_as_code.cli import main
+from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,3 +59,26 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1))
+
+
+FIRES = Scenario("fires", {'up{job="ratd",instance="ratd:8080"}': "0x10"}, at="2m", fires=[Firing({}, 0)])
+SILENT = Scenario("silent", {'up{job="ratd",instance="ratd:8080"}': "1x10"}, at="2m")
+
+
+def example_alert(**overrides: Any) -> Alert:
+    """A valid, lint-clean alert; tests break one field at a time."""
+    fields: dict[str, Any] = {
+        "name": "RatExampleDown",
+        "expr": 'up{job="ratd"} == 0',
+        "severity": "warning",
+        "service": "ratd",
+        "summary": "ratd is down",
+        "description": "{{ $labels.instance }} is down (up = {{ $value | humanize }})",
+        "runbook": Runbook("what it means", ["first step"]),
+        "condition": "Example",
+        "check": "up",
+        "threshold": "== 0",
+        "for_": "1m",
+        "scenarios": [FIRES, SILENT],
+    }
+    return Alert(**{**fields, **overrides})

@@ -7,23 +7,8 @@ from typing import Any
 import pytest
 
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
-
-
-def alert(**overrides: Any) -> Alert:
-    fields: dict[str, Any] = {
-        "name": "RatExample",
-        "expr": "up == 0",
-        "severity": "warning",
-        "service": "ratd",
-        "summary": "example",
-        "description": "value {{ $value | humanize }}",
-        "runbook": Runbook("what it means", ["first step"]),
-        "condition": "Example",
-        "check": "up",
-        "threshold": "== 0",
-    }
-    return Alert(**{**fields, **overrides})
+from monitoring_as_code.model import Firing, RecordingRule, Scenario
+from tests.conftest import example_alert as alert
 
 
 def test_a_valid_alert_normalises_durations() -> None:
@@ -51,7 +36,7 @@ def test_a_valid_alert_normalises_durations() -> None:
 def test_invalid_alerts_name_the_alert_and_the_problem(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(DefinitionError) as error:
         alert(**overrides)
-    assert error.value.obj == f"alert {overrides.get('name', 'RatExample')}"
+    assert error.value.obj == f"alert {overrides.get('name', 'RatExampleDown')}"
     assert message in error.value.message
 
 

@@ -8,29 +8,10 @@ import pytest
 
 from monitoring_as_code.lint.context import LintContext, build_context
 from monitoring_as_code.lint.run import lint_objects
-from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
+from monitoring_as_code.model import RecordingRule, Runbook
 from monitoring_as_code.settings import Settings
-
-FIRES = Scenario("fires", {'up{job="ratd",instance="ratd:8080"}': "0x10"}, at="2m", fires=[Firing({}, 0)])
-SILENT = Scenario("silent", {'up{job="ratd",instance="ratd:8080"}': "1x10"}, at="2m")
-
-
-def alert(**overrides: Any) -> Alert:
-    fields: dict[str, Any] = {
-        "name": "RatExampleDown",
-        "expr": 'up{job="ratd"} == 0',
-        "severity": "warning",
-        "service": "ratd",
-        "summary": "ratd is down",
-        "description": "{{ $labels.instance }} is down (up = {{ $value | humanize }})",
-        "runbook": Runbook("what it means", ["first step"]),
-        "condition": "Example",
-        "check": "up",
-        "threshold": "== 0",
-        "for_": "1m",
-        "scenarios": [FIRES, SILENT],
-    }
-    return Alert(**{**fields, **overrides})
+from tests.conftest import FIRES, SILENT
+from tests.conftest import example_alert as alert
 
 
 @pytest.fixture(scope="module")
