@@ -37,6 +37,9 @@ lint: venv
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@# Debian's own python3 ships venv separately (python3-venv).
+	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv >/dev/null; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
