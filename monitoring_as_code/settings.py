@@ -232,23 +232,7 @@ def _grafana(data: dict[str, Any]) -> GrafanaSettings:
     return GrafanaSettings(**{**data, "datasources": GrafanaDatasources(**sources)})
 
 
-def _typed(data: dict[str, Any], source: str) -> Settings:
-    intervals = Intervals(**data["intervals"])
-    if intervals.scrape <= 0 or intervals.evaluation <= 0:
-        raise DefinitionError("intervals must be positive", obj="settings intervals")
-    if (intervals.scrape * 1000) % (intervals.evaluation * 1000):
-        # "N consecutive failures" is counted with `for:` over evaluations; an evaluation
-        # interval that does not divide the scrape interval would skip or repeat probe samples.
-        raise DefinitionError(
-            "evaluation interval must divide the scrape interval", obj="settings intervals.evaluation"
-        )
-
-    windows = Windows(**data["windows"])
-    if windows.rate < 4 * intervals.scrape:
-        # rate() needs at least two samples in its window; four scrapes survive one missed scrape.
-        raise DefinitionError("must be at least 4x the scrape interval", obj="settings windows.rate")
-
-    hours = data["business_hours"]
+def _business_hours(hours: dict[str, Any]) -> BusinessHours:
     try:
         zoneinfo.ZoneInfo(hours["timezone"])
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
@@ -265,8 +249,12 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
             )
     if hours["start"] >= hours["end"]:
         raise DefinitionError(f"start {hours['start']} is not before end {hours['end']}", obj="settings business_hours")
+    return BusinessHours(
+        timezone=hours["timezone"], weekdays=tuple(hours["weekdays"]), start=hours["start"], end=hours["end"]
+    )
 
-    am = data["alertmanager"]
+
+def _alertmanager(am: dict[str, Any]) -> AlertmanagerSettings:
     receivers = tuple(
         Receiver(name=name, type=spec["type"], options={k: v for k, v in spec.items() if k != "type"})
         for name, spec in sorted(am["receivers"].items())
@@ -279,6 +267,24 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
                 obj=f"settings alertmanager.route_to.{purpose}",
             )
     am_times = {k: v for k, v in am.items() if k not in ("receivers", "route_to")}
+    return AlertmanagerSettings(**am_times, receivers=receivers, route_to=dict(am["route_to"]))
+
+
+def _typed(data: dict[str, Any], source: str) -> Settings:
+    intervals = Intervals(**data["intervals"])
+    if intervals.scrape <= 0 or intervals.evaluation <= 0:
+        raise DefinitionError("intervals must be positive", obj="settings intervals")
+    if (intervals.scrape * 1000) % (intervals.evaluation * 1000):
+        # "N consecutive failures" is counted with `for:` over evaluations; an evaluation
+        # interval that does not divide the scrape interval would skip or repeat probe samples.
+        raise DefinitionError(
+            "evaluation interval must divide the scrape interval", obj="settings intervals.evaluation"
+        )
+
+    windows = Windows(**data["windows"])
+    if windows.rate < 4 * intervals.scrape:
+        # rate() needs at least two samples in its window; four scrapes survive one missed scrape.
+        raise DefinitionError("must be at least 4x the scrape interval", obj="settings windows.rate")
 
     health = data["health"]
     return Settings(
@@ -295,10 +301,8 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
         ),
         runner_max_concurrent=data["runner"]["max_concurrent"],
         thresholds=Thresholds(**data["thresholds"]),
-        business_hours=BusinessHours(
-            timezone=hours["timezone"], weekdays=tuple(hours["weekdays"]), start=hours["start"], end=hours["end"]
-        ),
-        alertmanager=AlertmanagerSettings(**am_times, receivers=receivers, route_to=dict(am["route_to"])),
+        business_hours=_business_hours(data["business_hours"]),
+        alertmanager=_alertmanager(data["alertmanager"]),
         runbook_base_url=data["runbook_base_url"],
         deployment=deployment_settings(data),
         grafana=_grafana(data["grafana"]),
