@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from tests.conftest import REPO, MacRunner
@@ -86,3 +88,33 @@ def test_a_file_that_is_no_exposition_is_a_clear_error(tmp_path: Path, mac: MacR
     result = mac(REPO, "verify", "--metrics-file", write(tmp_path, "<html>not metrics</html>\n"))
     assert result.exit_code == 2
     assert "not a Prometheus exposition" in result.stderr
+
+
+def test_a_live_metrics_url(mac: MacRunner) -> None:
+    class Metrics(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = RATD_EXPOSITION.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Metrics)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/metrics"
+        result = mac(REPO, "verify", "--metrics-url", url)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.output
+    assert f"{url}: exposes everything the monitoring reads" in result.output
+
+
+def test_an_unreachable_url_is_a_clear_error(mac: MacRunner) -> None:
+    result = mac(REPO, "verify", "--metrics-url", "http://127.0.0.1:9/metrics")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: http://127.0.0.1:9/metrics: cannot read the exposition")
