@@ -10,7 +10,7 @@ DEBIAN_TOOLS := prometheus prometheus-alertmanager prometheus-blackbox-exporter 
 TOOL_BINARIES := promtool amtool prometheus-blackbox-exporter prometheus-node-exporter
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: generate check validate list test e2e lint tools venv clean up
+.PHONY: generate check validate list test e2e lint bench tools venv clean up
 
 generate: venv tools  ## render, validate and write generated/
 	$(BIN)/mac generate
@@ -31,8 +31,11 @@ e2e: venv tools  ## only the end-to-end run against the real Prometheus, Alertma
 	$(BIN)/python -m pytest -q -m e2e
 
 lint: venv
-	$(BIN)/ruff check monitoring_as_code alerts dashboards services tests
-	$(BIN)/ruff format --check monitoring_as_code alerts dashboards services tests
+	$(BIN)/ruff check monitoring_as_code alerts dashboards services tests bench
+	$(BIN)/ruff format --check monitoring_as_code alerts dashboards services tests bench
+
+bench: venv tools  ## wall time and peak memory at RAT's size and at scale: a table and bench/results.json
+	$(BIN)/python bench/run.py
 
 venv: $(STAMP)
 

@@ -8,6 +8,8 @@ from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
 BACKUP_METRIC = "rat_backup_last_success_timestamp_seconds"
+# Backup scenarios span a day: sampled (and so evaluated by promtool) every 5 minutes, not 15s.
+BACKUP_STEP = 300
 PERCENT_1 = '{{ $value | printf "%.1f" }}%'
 
 
@@ -94,16 +96,16 @@ def define(settings: Settings) -> list[Alert]:
             scenarios=[
                 Scenario(
                     "fires when the metric never appears",
-                    {f'up{{job="{NODE_JOB}"}}': f"1x{int((t.backup_max_age + 600) // 60)}"},
+                    {f'up{{job="{NODE_JOB}"}}': f"1x{int((t.backup_max_age + 600) // BACKUP_STEP)}"},
                     at=t.backup_max_age + 600,
-                    interval="1m",
+                    interval=BACKUP_STEP,
                     fires=[Firing({"job": NODE_JOB}, 1)],
                 ),
                 Scenario(
                     "silent while the metric is published",
-                    {f'{BACKUP_METRIC}{{job="{NODE_JOB}"}}': f"0x{int((t.backup_max_age + 600) // 60)}"},
+                    {f'{BACKUP_METRIC}{{job="{NODE_JOB}"}}': f"0x{int((t.backup_max_age + 600) // BACKUP_STEP)}"},
                     at=t.backup_max_age + 600,
-                    interval="1m",
+                    interval=BACKUP_STEP,
                 ),
             ],
         ),
@@ -178,19 +180,19 @@ def _memory_scenarios(settings: Settings) -> list[Scenario]:
 def _backup_scenarios(settings: Settings, max_age_hours: float) -> list[Scenario]:
     series = f'{BACKUP_METRIC}{{job="{NODE_JOB}"}}'
     over_hours = max_age_hours + 1
-    minutes = int(over_hours * 60)
+    samples = int(over_hours * 3600 // BACKUP_STEP)
     return [
         Scenario(
             "fires when the last backup is older than the limit",
-            {series: f"0x{minutes}"},
+            {series: f"0x{samples}"},
             at=over_hours * 3600,
-            interval="1m",
+            interval=BACKUP_STEP,
             fires=[Firing({"job": NODE_JOB}, over_hours)],
         ),
         Scenario(
             "silent while the last backup is within the limit",
-            {series: f"0x{minutes}"},
+            {series: f"0x{samples}"},
             at=(max_age_hours - 1) * 3600,
-            interval="1m",
+            interval=BACKUP_STEP,
         ),
     ]

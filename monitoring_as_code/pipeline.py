@@ -247,7 +247,7 @@ def check(project: Project) -> list[str]:
     """Render in memory, validate, and compare with generated/; the diffs (empty: no drift)."""
     files = render(load_linted(project))
     with tempfile.TemporaryDirectory(prefix="mac-check-") as tmp:
-        write_files(files, Path(tmp))
+        write_files(files, Path(tmp), durable=False)  # read back at once, then deleted
         _raise_first(validate_tree(Path(tmp)))
     with locked(project.generated):  # never compare with a half-swapped tree
         return drift(files, current_files(project.generated))

@@ -21,6 +21,7 @@ import yaml
 from monitoring_as_code.deployment import Deployment, deployment_settings
 from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.serialize import from_yaml
 
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
@@ -168,7 +169,7 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise DefinitionError(f"not UTF-8 (byte {exc.start})", file=str(path)) from exc
     try:
-        return yaml.safe_load(text)
+        return from_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""

@@ -9,11 +9,9 @@ are compared, so a ratd exposition is not blamed for node-exporter's metrics.
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Iterable, Mapping
 
 import attrs
-from prometheus_client.parser import text_string_to_metric_families
 
 from monitoring_as_code.catalog import CATALOG, PROBE_LABELS, TARGET_LABELS, Metric
 from monitoring_as_code.errors import DefinitionError
@@ -44,6 +42,8 @@ class Gap:
 
 def read_exposition(source: str) -> str:
     """The text of an exposition: `source` is a URL (http/https) or a file path."""
+    import urllib.request  # only `mac verify` needs these: kept out of every other command's start-up
+
     try:
         if source.startswith(("http://", "https://")):
             with urllib.request.urlopen(source, timeout=10) as response:
@@ -56,6 +56,8 @@ def read_exposition(source: str) -> str:
 
 def exposed_series(text: str, source: str) -> dict[str, set[str]]:
     """Series name -> every label seen on its samples."""
+    from prometheus_client.parser import text_string_to_metric_families
+
     series: dict[str, set[str]] = {}
     try:
         for family in text_string_to_metric_families(text):

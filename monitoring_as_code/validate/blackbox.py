@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import PROBERS
+from monitoring_as_code.serialize import from_yaml
 from monitoring_as_code.validate.tools import failure, require, run
 
 CONFIG = "blackbox/blackbox.yml"
@@ -23,7 +22,7 @@ def check_config(tree: Path) -> None:
 def check_probers(tree: Path) -> None:
     """--config.check accepts any prober name (`prober: tcpx` passes); the exporter then fails
     every probe of that module at run time. Reject unknown probers here."""
-    config = yaml.safe_load(require(tree, CONFIG).read_text()) or {}
+    config = from_yaml(require(tree, CONFIG).read_text()) or {}
     for name, module in (config.get("modules") or {}).items():
         prober = (module or {}).get("prober")
         if prober not in PROBERS:

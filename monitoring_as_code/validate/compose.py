@@ -14,6 +14,7 @@ import yaml
 
 from monitoring_as_code.errors import DefinitionError, ToolError
 from monitoring_as_code.render.compose import GENERATED_DIR_KEY
+from monitoring_as_code.serialize import from_yaml
 from monitoring_as_code.validate.tools import failure, require
 
 OVERRIDE = "compose/docker-compose.monitoring.yml"
@@ -30,7 +31,7 @@ def _docker_compose() -> str:
 
 
 def _override(tree: Path) -> dict[str, Any]:
-    data = yaml.safe_load(require(tree, OVERRIDE).read_text())
+    data = from_yaml(require(tree, OVERRIDE).read_text())
     if not isinstance(data, dict):
         raise DefinitionError("is not a mapping", file=OVERRIDE)
     return data

@@ -6,13 +6,16 @@ ones. The schemas ship in the package (no copy of Grafana's own: a user's clone 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import threading
 from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 
 from monitoring_as_code.dashboard import ALERTMANAGER, grid_problem, is_builtin, variable_references
 from monitoring_as_code.errors import DefinitionError
@@ -26,14 +29,47 @@ DATASOURCES_SCHEMA = "grafana-datasources.schema.json"
 PROVIDERS_SCHEMA = "grafana-dashboard-providers.schema.json"
 
 
+_LOCAL_REF = "#/$defs/"
+
+
+def _inline_refs(node: Any, defs: Mapping[str, Any], expanding: tuple[str, ...] = ()) -> Any:
+    """`node` with each `{"$ref": "#/$defs/NAME"}` replaced by that definition (a recursive one
+    stays a $ref): jsonschema resolves a $ref anew at every use, half the time it spent on a dashboard."""
+    if isinstance(node, list):
+        return [_inline_refs(item, defs, expanding) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if len(node) == 1 and isinstance(ref, str) and ref.startswith(_LOCAL_REF) and ref not in expanding:
+        target: Any = defs
+        for part in ref.removeprefix(_LOCAL_REF).split("/"):
+            target = target[part]
+        return _inline_refs(target, defs, (*expanding, ref))
+    return {key: _inline_refs(value, defs, expanding) for key, value in node.items()}
+
+
+@functools.cache
+def _schema(name: str) -> dict[str, Any]:
+    return json.loads(resources.files("monitoring_as_code").joinpath(name).read_text())
+
+
 @functools.cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
-    schema = json.loads(resources.files("monitoring_as_code").joinpath(name).read_text())
-    return jsonschema.Draft202012Validator(schema)
+    schema = _schema(name)
+    return jsonschema.Draft202012Validator(_inline_refs(schema, schema.get("$defs", {})))
+
+
+@functools.cache
+def _verdict(name: str) -> jsonschema_rs.Draft202012Validator:
+    return jsonschema_rs.Draft202012Validator(_schema(name))
 
 
 def check_schema(data: Any, schema: str, file: str) -> None:
-    """Raise the most relevant schema error of `data`, naming the key path."""
+    """Raise the most relevant schema error of `data`, naming the key path. The Rust validator
+    gives the verdict (about 40x faster on a dashboard); jsonschema explains a failure, so the
+    messages stay those of the reference implementation."""
+    if _verdict(schema).is_valid(data):
+        return
     error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(data))
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
@@ -48,15 +84,27 @@ def _files(tree: Path, folder: str, pattern: str) -> list[Path]:
     return sorted((tree / folder).glob(pattern))
 
 
+# check_dashboards and check_datasource_uids read the same files in parallel threads: the digests
+# of the dashboard texts that passed the schema, so that each is checked once (the lock makes the
+# second reader wait for the first's verdict).
+_SCHEMA_PASSED: set[bytes] = set()
+_SCHEMA_LOCK = threading.Lock()
+
+
 def _dashboards(tree: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each dashboard file with its JSON, checked against the schema (so its keys can be relied on)."""
     for path in _files(tree, DASHBOARDS, "*.json"):
         relative = _relative(tree, path)
         try:
-            dashboard = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            dashboard = json.loads(text)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise DefinitionError(f"not JSON: {exc}", file=relative) from exc
-        check_schema(dashboard, DASHBOARD_SCHEMA, relative)
+        digest = hashlib.sha256(text.encode()).digest()
+        with _SCHEMA_LOCK:
+            if digest not in _SCHEMA_PASSED:
+                check_schema(dashboard, DASHBOARD_SCHEMA, relative)
+                _SCHEMA_PASSED.add(digest)
         yield relative, dashboard
 
 

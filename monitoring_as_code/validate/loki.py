@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.serialize import from_yaml
 from monitoring_as_code.validate.tools import require
 
 CONFIG = "loki/loki-config.yml"
@@ -26,7 +26,7 @@ def _schema() -> dict[str, Any]:
 
 
 def _load(tree: Path) -> dict[str, Any]:
-    config = yaml.safe_load(require(tree, CONFIG).read_text())
+    config = from_yaml(require(tree, CONFIG).read_text())
     if not isinstance(config, dict):
         raise DefinitionError("is not a mapping", file=CONFIG)
     return config

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.validate.tools import failure, require, run
 
 CONFIG = "prometheus/prometheus.yml"
 RULES = "prometheus/rules"
 TESTS = "prometheus/tests"
-TEST_PROCESSES = 2  # promtool tests are CPU-bound; one process per core
+TEST_PROCESSES = os.cpu_count() or 2  # promtool tests are CPU-bound; one single-threaded process per core
+# promtool opens an on-disk TSDB in TMPDIR for every test group: on a tmpfs the 4,000 tests of a
+# large project run twice as fast. One Go thread per process, as the processes already fill the cores.
+TEST_ENVIRONMENT = {"GOMAXPROCS": "1", **({"TMPDIR": "/dev/shm"} if os.access("/dev/shm", os.W_OK) else {})}
+# A test's own storage costs promtool about as much as this many rule evaluations.
+EVALUATIONS_PER_TEST = 100
+_EVALUATION_INTERVAL = re.compile(r"^evaluation_interval: *'?(\w+)", re.MULTILINE)
+_EVAL_TIME = re.compile(r"^[ -]*eval_time: *'?(\w+)", re.MULTILINE)
+_RULE_FILE = re.compile(r"^  - '?([^\s']+\.ya?ml)'?$", re.MULTILINE)  # the items of rule_files
+_RULE = re.compile(r"^ *- (?:alert|record):", re.MULTILINE)
 
 
 def check_config(tree: Path) -> None:
@@ -34,15 +46,45 @@ def check_rules(tree: Path) -> None:
         raise failure(RULES, "promtool check rules", result)
 
 
+def _seconds(duration: str, default: float) -> float:
+    try:
+        return parse_duration(duration) or default
+    except ValueError:
+        return default  # only an estimate: promtool reports the bad duration itself
+
+
+def _evaluations(test_file: Path) -> float:
+    """About what a test file costs promtool: each rule it loads is evaluated at every step up to
+    each eval time (a day at 1m costs far more than minutes at 15s), after each test's set-up."""
+    text = test_file.read_text()
+    rule_files = [test_file.parent / name for name in _RULE_FILE.findall(text)]
+    rules = sum(len(_RULE.findall(f.read_text())) for f in rule_files if f.is_file()) or 1
+    interval = _EVALUATION_INTERVAL.search(text)
+    step = _seconds(interval.group(1), 60.0) if interval else 60.0  # promtool's default: 1m
+    return sum(EVALUATIONS_PER_TEST + rules * _seconds(t, 0.0) / step for t in _EVAL_TIME.findall(text))
+
+
+def balanced_chunks(tree: Path, files: list[str], count: int) -> list[list[str]]:
+    """`files` in at most `count` chunks of about equal cost: costliest first, each to the chunk
+    with the least so far (so the few day-long tests do not all land in one chunk)."""
+    chunks: list[list[str]] = [[] for _ in range(count)]
+    costs = [0.0] * count
+    for cost, file in sorted(((_evaluations(tree / f), f) for f in files), reverse=True):
+        cheapest = costs.index(min(costs))
+        chunks[cheapest].append(file)
+        costs[cheapest] += cost
+    return [chunk for chunk in chunks if chunk]
+
+
 def test_rules(tree: Path) -> None:
     """All unit tests, in TEST_PROCESSES promtool processes at once (one call per chunk)."""
     files = _files(tree, TESTS)
     if not files:
         return
-    chunks = [files[i::TEST_PROCESSES] for i in range(TEST_PROCESSES) if files[i::TEST_PROCESSES]]
+    chunks = balanced_chunks(tree, files, TEST_PROCESSES)
 
     def run_chunk(chunk: list[str]) -> subprocess.CompletedProcess[str]:
-        return run("promtool", ["test", "rules", *chunk], tree)
+        return run("promtool", ["test", "rules", *chunk], tree, TEST_ENVIRONMENT)
 
     with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
         results = list(pool.map(run_chunk, chunks))

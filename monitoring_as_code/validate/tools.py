@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from monitoring_as_code.errors import DefinitionError, ToolError
@@ -27,8 +29,14 @@ def output_of(result: subprocess.CompletedProcess[str]) -> str:
     return "\n".join(part.strip() for part in (result.stdout, result.stderr) if part.strip())
 
 
-def run(name: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([tool_path(name), *args], cwd=cwd, capture_output=True, text=True, check=False)
+def run(
+    name: str, args: list[str], cwd: Path, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a tool in `cwd`; `env` adds to (or overrides) this process' environment."""
+    environment = {**os.environ, **env} if env else None
+    return subprocess.run(
+        [tool_path(name), *args], cwd=cwd, env=environment, capture_output=True, text=True, check=False
+    )
 
 
 def failure(file: str, check: str, result: subprocess.CompletedProcess[str]) -> DefinitionError:

@@ -1,0 +1,206 @@
+"""`make bench`: wall time and peak memory of the RAT bundle, of synthetic projects at two scales,
+and of the same dashboards through grafanalib's own CLI; a table on stdout and bench/results.json.
+
+Every figure is the median of RUNS cold processes (a new interpreter each time, bytecode cached),
+after one untimed run that compiles the definitions' bytecode. Peak memory is the largest resident set of
+the process tree (the Python process or one of the tools it runs), from wait4().
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import synthetic
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+RENDER = [sys.executable, str(REPO / "bench" / "render.py")]
+MAC = str(BIN / "mac")
+RUNS = 5
+# Bytecode is cached as in a usual shell, whatever this shell says: otherwise each run would
+# compile every definition module again.
+ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+# (dashboards, alerts) of the small and the large synthetic project: 10x apart.
+SCALES = {"small": (20, 200), "large": (200, 2000)}
+
+
+@dataclass
+class Result:
+    name: str
+    command: str
+    seconds: float  # median wall time
+    peak_rss_mb: float  # median of each run's peak
+    runs: list[float]
+    phases: dict[str, float] = field(default_factory=dict)  # median seconds per phase (bench/render.py)
+
+
+@dataclass
+class Check:
+    what: str
+    measured: float
+    limit: float
+    unit: str
+
+    @property
+    def met(self) -> bool:
+        return self.measured <= self.limit
+
+
+def run_once(command: Sequence[str], cwd: Path) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB and stdout of one cold run; a failed run stops the bench."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, env=ENVIRONMENT, stdout=out, stderr=err)
+        # wait4 (not wait) to get this child's own resource usage: ru_maxrss is its tree's peak.
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if process.returncode:
+            tail = err.read().decode(errors="replace")[-3000:]
+            raise SystemExit(f"failed (exit {process.returncode}): {' '.join(command)}\n{tail}")
+        return seconds, usage.ru_maxrss / 1024, out.read().decode()
+
+
+def measure(name: str, command: Sequence[str], cwd: Path, runs: int) -> Result:
+    run_once(command, cwd)  # untimed: writes the bytecode of the definitions and warms the page cache
+    samples = [run_once(command, cwd) for _ in range(runs)]
+    phases: dict[str, float] = {}
+    if command[: len(RENDER)] == RENDER:
+        reports = [json.loads(stdout)["phases"] for _, _, stdout in samples]
+        phases = {phase: statistics.median(r[phase] for r in reports) for phase in reports[0]}
+    shown = " ".join(str(Path(c).relative_to(cwd)) if Path(c).is_relative_to(cwd) else c for c in command)
+    result = Result(
+        name=name,
+        command=shown if len(shown) < 200 else shown[:200] + " ...",
+        seconds=statistics.median(s for s, _, _ in samples),
+        peak_rss_mb=statistics.median(m for _, m, _ in samples),
+        runs=[round(s, 3) for s, _, _ in samples],
+        phases=phases,
+    )
+    print(f"  {name}: {result.seconds:.2f} s, {result.peak_rss_mb:.0f} MB", flush=True)
+    return result
+
+
+def machine() -> dict[str, Any]:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "")
+    meminfo = Path("/proc/meminfo").read_text().split()
+    promtool = subprocess.run(["promtool", "--version"], capture_output=True, text=True, check=False)
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "memory_gib": round(int(meminfo[meminfo.index("MemTotal:") + 1]) / 1024**2, 1),
+        "python": platform.python_version(),
+        "promtool": (promtool.stdout or promtool.stderr).splitlines()[0],
+    }
+
+
+def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
+    results: dict[str, Result] = {}
+
+    def add(name: str, command: Sequence[str], cwd: Path = REPO) -> Result:
+        results[name] = measure(name, command, cwd, runs)
+        return results[name]
+
+    print("RAT bundle", flush=True)
+    rat_render = add("RAT: render only (load, lint, render)", [*RENDER, str(REPO)])
+    rat_check = add("RAT: mac check (every validator)", [MAC, "check"])
+
+    generate: dict[str, Result] = {}
+    static: dict[str, Result] = {}
+    for scale, (dashboards, alerts) in SCALES.items():
+        print(f"scale: {dashboards} dashboards x {synthetic.PANELS_PER_DASHBOARD} panels, {alerts} alerts", flush=True)
+        root = synthetic.scale_project(REPO, work / f"scale-{scale}", dashboards, alerts)
+        label = f"{dashboards} dashboards, {alerts} alerts"
+        static[scale] = add(f"scale {label}: render + static validation", [*RENDER, str(root), "--static"])
+        generate[scale] = add(f"scale {label}: mac generate", [MAC, "--root", str(root), "generate"])
+
+    peer: dict[int, tuple[Result, Result]] = {}
+    for dashboards, _ in SCALES.values():
+        print(f"dashboards only: {dashboards} x {synthetic.PANELS_PER_DASHBOARD} panels", flush=True)
+        folder = work / f"grafanalib-{dashboards}"
+        paths = [str(p) for p in synthetic.grafanalib_folder(folder, dashboards)]
+        raw = add(
+            f"{dashboards} dashboards: grafanalib generate-dashboards", [str(BIN / "generate-dashboards"), *paths]
+        )
+        root = synthetic.dashboards_only_project(REPO, work / f"dashboards-{dashboards}", dashboards)
+        ours = add(f"{dashboards} dashboards: mac generate (no rules)", [MAC, "--root", str(root), "generate"])
+        add(f"{dashboards} dashboards: render + static validation (no rules)", [*RENDER, str(root), "--static"])
+        peer[dashboards] = (raw, ours)
+
+    large, small = generate["large"], generate["small"]
+    checks = [
+        Check("RAT render only", rat_render.seconds, 0.4, "s"),
+        Check("RAT mac check", rat_check.seconds, 1.0, "s"),
+        Check("large: generate + validate", large.seconds, 30.0, "s"),
+        Check("large: render + static validation", static["large"].seconds, 5.0, "s"),
+        Check("10x input: generate time ratio", large.seconds / small.seconds, 11.0, "x"),
+        Check("10x input: render + static ratio", static["large"].seconds / static["small"].seconds, 11.0, "x"),
+    ]
+    checks += [
+        Check(f"{n} dashboards: mac / grafanalib", ours.seconds / raw.seconds, 1.5, "x")
+        for n, (raw, ours) in peer.items()
+    ]
+    return list(results.values()), checks
+
+
+def table(results: list[Result], checks: list[Check]) -> str:
+    width = max(len(r.name) for r in results)
+    lines = [f"| {'benchmark':<{width}} | median s | peak RSS MB |", f"| {'-' * width} | -------: | ----------: |"]
+    lines += [f"| {r.name:<{width}} | {r.seconds:8.2f} | {r.peak_rss_mb:11.0f} |" for r in results]
+    lines += ["", "in-process phases of bench/render.py (median seconds):"]
+    lines += [
+        f"  {r.name}: " + ", ".join(f"{phase} {seconds:.2f}" for phase, seconds in r.phases.items())
+        for r in results
+        if r.phases
+    ]
+    width = max(len(c.what) for c in checks)
+    lines += ["", f"| {'target':<{width}} | measured | limit | met |", f"| {'-' * width} | -------: | ----: | --- |"]
+    lines += [
+        f"| {c.what:<{width}} | {c.measured:6.2f} {c.unit} | {c.limit:g} {c.unit} | {'yes' if c.met else 'NO'} |"
+        for c in checks
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmarks of monitoring-as-code (see bench/run.py).")
+    parser.add_argument("--runs", type=int, default=RUNS, help=f"timed runs per benchmark (default {RUNS})")
+    parser.add_argument("--output", type=Path, default=REPO / "bench" / "results.json")
+    args = parser.parse_args()
+    for tool in ("promtool", "amtool", "prometheus-blackbox-exporter"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is missing: run `make tools`")
+    host = machine()
+    print(f"{host['nproc']} CPUs ({host['cpu']}), {host['memory_gib']} GiB, Python {host['python']}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="mac-bench-") as tmp:
+        results, checks = bench(Path(tmp), args.runs)
+    print()
+    print(table(results, checks))
+    report = {
+        "machine": host,
+        "runs": args.runs,
+        "results": [asdict(r) for r in results],
+        "targets": [{**asdict(c), "met": c.met} for c in checks],
+    }
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwritten {args.output.relative_to(REPO) if args.output.is_relative_to(REPO) else args.output}")
+
+
+if __name__ == "__main__":
+    main()
