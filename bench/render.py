@@ -19,20 +19,8 @@ from pathlib import Path
 START = time.perf_counter()
 
 from monitoring_as_code import pipeline  # noqa: E402 - imported after START: the import is a phase
-from monitoring_as_code.validate import blackbox, compose, grafana, loki, validate_tree  # noqa: E402
+from monitoring_as_code.validate import STATIC_VALIDATORS, validate_tree  # noqa: E402
 from monitoring_as_code.writer import write_files  # noqa: E402
-
-# The validators that run in this process; the others wait on promtool, amtool, blackbox_exporter
-# and docker-compose.
-STATIC_VALIDATORS = (
-    blackbox.check_probers,
-    compose.check_generated_mounts,
-    loki.check_schema,
-    loki.check_start_up_rules,
-    grafana.check_dashboards,
-    grafana.check_provisioning,
-    grafana.check_datasource_uids,
-)
 
 
 def main() -> None:

@@ -12,14 +12,18 @@ from monitoring_as_code.validate import amtool, blackbox, compose, grafana, loki
 
 Validator = Callable[[Path], None]
 
-VALIDATORS: tuple[Validator, ...] = (
+# Validators that run a real tool in a subprocess ...
+TOOL_VALIDATORS: tuple[Validator, ...] = (
     promtool.check_config,
     promtool.check_rules,
     promtool.test_rules,
     amtool.check_config,
     blackbox.check_config,
-    blackbox.check_probers,
     compose.check_merge,
+)
+# ... and those that run in this process (schemas and our own checks).
+STATIC_VALIDATORS: tuple[Validator, ...] = (
+    blackbox.check_probers,
     compose.check_generated_mounts,
     loki.check_schema,
     loki.check_start_up_rules,
@@ -27,6 +31,7 @@ VALIDATORS: tuple[Validator, ...] = (
     grafana.check_provisioning,
     grafana.check_datasource_uids,
 )
+VALIDATORS = TOOL_VALIDATORS + STATIC_VALIDATORS
 
 
 def validate_tree(tree: Path, validators: tuple[Validator, ...] = VALIDATORS) -> list[DefinitionError]:
