@@ -26,7 +26,9 @@ COUNTER_SAFE_FUNCTIONS = RATE_FUNCTIONS | frozenset(
 )
 COUNTER_SUFFIXES = ("_bucket", "_count", "_sum")
 LABEL_ADDING_FUNCTIONS = frozenset({"label_replace", "label_join"})
-NO_LABEL_FUNCTIONS = frozenset({"vector", "time", "scalar", "pi", "minute", "hour", "day_of_week", "day_of_month"})
+SCALAR_FUNCTIONS = frozenset({"scalar", "time", "pi"})
+# minute(), hour() ... return the labels of their argument (none without one): the general case.
+NO_LABEL_FUNCTIONS = SCALAR_FUNCTIONS | {"vector"}
 MIN_RATE_SCRAPES = 4  # two samples survive one missed scrape only from four intervals up
 
 Labels = frozenset[str] | None  # None: not known statically; checks against it pass
@@ -203,7 +205,7 @@ def _is_scalar(node: pp.Expr) -> bool:
     if isinstance(node, pp.UnaryExpr):
         return _is_scalar(node.expr)
     if isinstance(node, pp.Call):
-        return node.func.name in ("scalar", "time", "pi", "minute", "hour", "day_of_week", "day_of_month")
+        return node.func.name in SCALAR_FUNCTIONS
     if isinstance(node, pp.BinaryExpr):
         return _is_scalar(node.lhs) and _is_scalar(node.rhs)
     return False
