@@ -4,6 +4,7 @@ ours rather than the site's; site-specific values live in monitoring.yaml)."""
 from __future__ import annotations
 
 from monitoring_as_code.duration import format_duration
+from monitoring_as_code.model import Firing, Scenario
 from monitoring_as_code.settings import Settings
 
 RATD_JOB = "ratd"
@@ -56,3 +57,45 @@ def consecutive_failures_for(failures: int, settings: Settings) -> float:
 
 def failures_text(failures: int) -> str:
     return "any failure" if failures == 1 else f"{failures}+ consecutive failures"
+
+
+def probe_failure_scenarios(check: str, instance: str, failures: int, settings: Settings) -> list[Scenario]:
+    """For an alert on `probe_success == 0` of one check: N failures in a row fire; N-1 do not;
+    isolated failures between successes never do."""
+    labels = {"job": PROBE_JOB, "check": check, "instance": instance}
+    series = f'probe_success{{job="{PROBE_JOB}",check="{check}",instance="{instance}"}}'
+    step = settings.intervals.scrape
+    out = [
+        Scenario(
+            f"fires on the {failures}. consecutive failure",
+            {series: "1 1" + " 0" * failures},
+            at=(1 + failures) * step,
+            fires=[Firing(labels, 0)],
+        ),
+        Scenario("silent while every probe succeeds", {series: "1x10"}, at=tuple(k * step for k in range(11))),
+    ]
+    if failures > 1:
+        out += [
+            Scenario(
+                f"silent after {failures - 1} consecutive failures",
+                {series: "1 1" + " 0" * (failures - 1) + " 1 1"},
+                at=tuple(k * step for k in range(2, failures + 3)),
+            ),
+            Scenario(
+                "silent on isolated failures between successes",
+                {series: "1 0 " * (2 * failures) + "1"},
+                at=tuple(k * step for k in range(1, 4 * failures + 1)),
+            ),
+        ]
+    return out
+
+
+def service_steps(service: str) -> list[str]:
+    """A runbook's first steps for a RAT compose service that is down or unhealthy."""
+    return [
+        f"`docker compose -f infra/docker-compose.yml ps {service}`: running and healthy?",
+        f"`docker compose -f infra/docker-compose.yml logs --tail 100 {service}` for the cause.",
+        f"`docker inspect --format='{{{{json .State.Health.Log}}}}' {service} | jq .` for the "
+        "latest health check output.",
+        '"connection refused" right after a restart: wait until the service is healthy.',
+    ]

@@ -5,18 +5,36 @@ from __future__ import annotations
 import math
 
 from alerts._shared import DEPENDS_ON_RATD, RATD_JOB, VALUE, baseline_is_complete, num, window
-from alerts.recording import trigger_rate
-from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
+from alerts.profile_guide import GUIDE
+from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
+PROFILES = (GUIDE,)
+RATD = f'job="{RATD_JOB}"'
 
-def define(settings: Settings) -> list[Alert]:
+
+def trigger_rate(settings: Settings, *, baseline: bool = False) -> str:
+    w = settings.windows.scheduler_baseline if baseline else settings.windows.scheduler_rate
+    return f"job:ratd_scheduler_runs_triggered:rate{window(w)}"
+
+
+def define(settings: Settings) -> list[Alert | RecordingRule]:
     t, w = settings.thresholds, settings.windows
     failures_window = window(w.pipeline_failures)
     queue_limit = settings.runner_max_concurrent * t.runner_queue_percent / 100
     rate, base = trigger_rate(settings), trigger_rate(settings, baseline=True)
     factor = num(t.scheduler_rate_change_factor)
     return [
+        RecordingRule(
+            trigger_rate(settings),
+            "sum by (job) (rate(ratd_scheduler_runs_triggered_total"
+            f"{{{RATD}}}[{window(settings.windows.scheduler_rate)}]))",
+        ),
+        RecordingRule(
+            trigger_rate(settings, baseline=True),
+            "sum by (job) (rate(ratd_scheduler_runs_triggered_total"
+            f"{{{RATD}}}[{window(settings.windows.scheduler_baseline)}]))",
+        ),
         Alert(
             name="RatPipelineFailures",
             # round(): increase() extrapolates to the window's edges, and Prometheus 3's left-open

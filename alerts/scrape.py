@@ -1,40 +1,34 @@
-"""What Prometheus collects: ratd's metrics, health probes through blackbox_exporter, container
-metrics (cAdvisor), host metrics (node-exporter), and the monitoring stack itself."""
+"""What Prometheus collects: ratd's metrics, ratd's liveness and readiness through
+blackbox_exporter, container metrics (cAdvisor), host metrics (node-exporter), and the monitoring
+stack itself. Each profile adds its own dependency probes (subsystems.py, ready_checks.py)."""
 
 from __future__ import annotations
 
 from alerts._shared import ALERTMANAGER_JOB, CADVISOR_JOB, NODE_JOB, PROBE_JOB, PROMETHEUS_JOB, RATD_JOB
+from monitoring_as_code.catalog import BACKUP_SOURCE, RATD
 from monitoring_as_code.model import BlackboxModule, Probe, ScrapeJob
 from monitoring_as_code.settings import Settings
 
 HTTP_2XX = "http_2xx"
-
-
-def health_module(subsystem: str) -> str:
-    return f"rat_health_{subsystem}"
+# Docker networks are IPv4; skip the exporter's IPv6-first attempt.
+IPV4 = {"preferred_ip_protocol": "ip4"}
 
 
 def define(settings: Settings) -> list[object]:
     t, health = settings.targets, settings.health
     ratd_url = f"http://{t.ratd}"
-    objects: list[object] = [
-        ScrapeJob(RATD_JOB, [t.ratd], "/metrics", "ratd's Prometheus metrics, as the guide configures them"),
-        ScrapeJob(CADVISOR_JOB, [t.cadvisor], description="container CPU and memory"),
-        ScrapeJob(NODE_JOB, [t.node_exporter], description="host disk, and the backup textfile metric"),
-        ScrapeJob(PROMETHEUS_JOB, [t.prometheus], description="Prometheus itself"),
-        ScrapeJob(ALERTMANAGER_JOB, [t.alertmanager], description="Alertmanager"),
-        # Docker networks are IPv4; skip the exporter's IPv6-first attempt.
-        BlackboxModule(HTTP_2XX, "http", health.timeout, {"preferred_ip_protocol": "ip4"}),
+    return [
+        ScrapeJob(RATD_JOB, [t.ratd], "/metrics", "ratd's Prometheus metrics, as the guide configures them", (RATD,)),
+        ScrapeJob(CADVISOR_JOB, [t.cadvisor], description="container CPU and memory", sources=("cadvisor",)),
+        ScrapeJob(
+            NODE_JOB,
+            [t.node_exporter],
+            description="host disk, and the backup textfile metric",
+            sources=("node_exporter", BACKUP_SOURCE),
+        ),
+        ScrapeJob(PROMETHEUS_JOB, [t.prometheus], description="Prometheus itself", sources=("prometheus",)),
+        ScrapeJob(ALERTMANAGER_JOB, [t.alertmanager], description="Alertmanager", sources=("alertmanager",)),
+        BlackboxModule(HTTP_2XX, "http", health.timeout, IPV4),
         Probe("live", HTTP_2XX, ratd_url + health.live_path, PROBE_JOB),
         Probe("ready", HTTP_2XX, ratd_url + health.ready_path, PROBE_JOB),
     ]
-    for subsystem in health.subsystems:
-        # /health may answer 503 while degraded and still list each subsystem: the body decides.
-        http = {
-            "preferred_ip_protocol": "ip4",
-            "valid_status_codes": list(health.valid_status_codes),
-            "fail_if_body_not_matches_regexp": [health.pattern_for(subsystem)],
-        }
-        objects.append(BlackboxModule(health_module(subsystem), "http", health.timeout, http))
-        objects.append(Probe(subsystem, health_module(subsystem), ratd_url + health.path, PROBE_JOB))
-    return objects

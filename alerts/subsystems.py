@@ -1,12 +1,25 @@
-"""The subsystems ratd's /health reports: one alert each, after N consecutive failed probes."""
+"""The subsystems the guide's /health reports (guide profile): one probe and one alert each, the
+alert after N consecutive failed probes."""
 
 from __future__ import annotations
 
 import attrs
 
-from alerts._shared import DEPENDS_ON_RATD, PROBE_JOB, VALUE, consecutive_failures_for, failures_text
-from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
+from alerts._shared import (
+    DEPENDS_ON_RATD,
+    PROBE_JOB,
+    VALUE,
+    consecutive_failures_for,
+    failures_text,
+    probe_failure_scenarios,
+    service_steps,
+)
+from alerts.profile_guide import GUIDE
+from alerts.scrape import IPV4
+from monitoring_as_code.model import Alert, BlackboxModule, Probe, Runbook
 from monitoring_as_code.settings import Settings
+
+PROFILES = (GUIDE,)
 
 
 @attrs.frozen
@@ -34,44 +47,27 @@ SUBSYSTEMS = (
 )  # fmt: skip
 
 
-def scenarios(subsystem: str, failures: int, settings: Settings) -> list[Scenario]:
-    """N failures in a row fire; N-1 do not; isolated failures between successes never do."""
-    instance = f"http://{settings.targets.ratd}{settings.health.path}"
-    labels = {"job": PROBE_JOB, "check": subsystem, "instance": instance}
-    series = f'probe_success{{job="{PROBE_JOB}",check="{subsystem}",instance="{instance}"}}'
-    step = settings.intervals.scrape
-    out = [
-        Scenario(
-            f"fires on the {failures}. consecutive failure",
-            {series: "1 1" + " 0" * failures},
-            at=(1 + failures) * step,
-            fires=[Firing(labels, 0)],
-        ),
-        Scenario("silent while every probe succeeds", {series: "1x10"}, at=tuple(k * step for k in range(11))),
-    ]
-    if failures > 1:
-        out += [
-            Scenario(
-                f"silent after {failures - 1} consecutive failures",
-                {series: "1 1" + " 0" * (failures - 1) + " 1 1"},
-                at=tuple(k * step for k in range(2, failures + 3)),
-            ),
-            Scenario(
-                "silent on isolated failures between successes",
-                {series: "1 0 " * (2 * failures) + "1"},
-                at=tuple(k * step for k in range(1, 4 * failures + 1)),
-            ),
-        ]
-    return out
+def health_module(subsystem: str) -> str:
+    return f"rat_health_{subsystem}"
 
 
-def define(settings: Settings) -> list[Alert]:
-    alerts = []
+def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
+    health = settings.health
+    url = f"http://{settings.targets.ratd}{health.path}"
+    objects: list[Alert | BlackboxModule | Probe] = []
     for s in SUBSYSTEMS:
-        if s.name not in settings.health.subsystems:
+        if s.name not in health.subsystems:
             continue
+        # /health may answer 503 while degraded and still list each subsystem: the body decides.
+        http = {
+            **IPV4,
+            "valid_status_codes": list(health.valid_status_codes),
+            "fail_if_body_not_matches_regexp": [health.pattern_for(s.name)],
+        }
+        objects.append(BlackboxModule(health_module(s.name), "http", health.timeout, http))
+        objects.append(Probe(s.name, health_module(s.name), url, PROBE_JOB))
         failures = settings.thresholds.consecutive_failures[s.name]
-        alerts.append(
+        objects.append(
             Alert(
                 name=s.alert,
                 expr=f'probe_success{{job="{PROBE_JOB}",check="{s.name}"}} == 0',
@@ -91,14 +87,10 @@ def define(settings: Settings) -> list[Alert]:
                     s.meaning,
                     [
                         f"`curl -s http://localhost:8080{settings.health.path} | jq .` to see what ratd reports.",
-                        f"`docker compose -f infra/docker-compose.yml ps {s.name}`: running and healthy?",
-                        f"`docker compose -f infra/docker-compose.yml logs --tail 100 {s.name}` for the cause.",
-                        f"`docker inspect --format='{{{{json .State.Health.Log}}}}' {s.name} | jq .` for the "
-                        "latest health check output.",
-                        '"connection refused" right after a restart: wait until the service is healthy.',
+                        *service_steps(s.name),
                     ],
                 ),
-                scenarios=scenarios(s.name, failures, settings),
+                scenarios=probe_failure_scenarios(s.name, url, failures, settings),
             )
         )
-    return alerts
+    return objects

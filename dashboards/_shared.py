@@ -7,7 +7,9 @@ from typing import Any
 
 from grafanalib import core
 
-from alerts._shared import RATD_JOB
+from alerts._shared import PROBE_JOB, RATD_JOB
+from alerts.recording import CONTAINER_MEMORY
+from alerts.recording import container_cpu as container_cpu_rate
 from monitoring_as_code.dashboard import LOKI, PROMETHEUS, datasource_variable, ref
 from monitoring_as_code.settings import Settings
 
@@ -66,3 +68,91 @@ RATD = f'job="{RATD_JOB}",instance=~"$instance"'
 def query(expr: str, legend: str = "", ref_id: str = "A", **options: Any) -> core.Target:
     """A target; `options` are grafanalib Target attributes (instant, format ...)."""
     return core.Target(expr=expr, legendFormat=legend, refId=ref_id, **options)
+
+
+# -- panels every overview shows -------------------------------------------------------------------
+HEALTH_MAPPINGS = core.StatValueMappings(
+    core.StatValueMappingItem("healthy", "1", "green"), core.StatValueMappingItem("unhealthy", "0", "red")
+)
+
+
+def service_health(panel_id: int, metrics: dict[str, str], title: str, description: str) -> core.Stat:
+    """One tile per blackbox `check`, green while its probe succeeds."""
+    return core.Stat(
+        id=panel_id,
+        title=title,
+        description=description,
+        dataSource=metrics,
+        targets=[query(f'min by (check) (probe_success{{job="{PROBE_JOB}"}})', "{{check}}", instant=True)],
+        format="none",
+        reduceCalc="lastNotNull",
+        mappings=[HEALTH_MAPPINGS],
+        thresholds=[core.Threshold("red", 0, 0.0), core.Threshold("green", 1, 1.0)],
+        colorMode="background",
+        graphMode="none",
+        textMode="value_and_name",
+        noValue="no probe data",
+    )
+
+
+def firing_alerts(panel_id: int, metrics: dict[str, str]) -> core.Table:
+    return core.Table(
+        id=panel_id,
+        title="Firing Alerts",
+        description="Alerts firing now (without the always-firing Watchdog), with how many series fire each.",
+        dataSource=metrics,
+        targets=[
+            query(
+                'count by (alertname, severity, service) (ALERTS{alertstate="firing",alertname!="Watchdog"})',
+                instant=True,
+                format="table",
+            )
+        ],
+        unit="short",
+        transformations=[
+            {
+                "id": "organize",
+                "options": {
+                    "excludeByName": {"Time": True},
+                    "indexByName": {"severity": 0, "alertname": 1, "service": 2, "Value": 3},
+                    "renameByName": {"Value": "series"},
+                },
+            }
+        ],
+        sortBy=[core.TableSortByField("severity")],
+    )
+
+
+def container_memory(panel_id: int, metrics: dict[str, str]) -> core.TimeSeries:
+    return core.TimeSeries(
+        id=panel_id,
+        title="Container Memory",
+        description="Working set of each RAT container (cAdvisor), what the kernel weighs against the limit.",
+        dataSource=metrics,
+        targets=[query(CONTAINER_MEMORY, "{{service}}")],
+        unit="bytes",
+    )
+
+
+def container_cpu(panel_id: int, metrics: dict[str, str], settings: Settings) -> core.TimeSeries:
+    return core.TimeSeries(
+        id=panel_id,
+        title="Container CPU",
+        description="CPU used by each RAT container (cAdvisor); 100% is one core, as `docker stats` shows it.",
+        dataSource=metrics,
+        targets=[query(container_cpu_rate(settings), "{{service}}")],
+        unit="percentunit",
+    )
+
+
+def ratd_errors(panel_id: int, logs: dict[str, str]) -> core.Logs:
+    return core.Logs(
+        id=panel_id,
+        title="ratd Errors",
+        description="ratd's ERROR log lines (Loki), newest first.",
+        dataSource=logs,
+        targets=[query(RATD_ERROR_LOGS)],
+        showTime=True,
+        wrapLogMessages=True,
+        enableLogDetails=True,
+    )

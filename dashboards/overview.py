@@ -1,27 +1,33 @@
-"""RAT overview: the guide's dashboard template (health, runs, API, containers), plus ratd's
-errors from Loki and the alerts firing now, on one page."""
+"""RAT overview (guide profile): the guide's dashboard template (health, runs, API, containers),
+plus ratd's errors from Loki and the alerts firing now, on one page."""
 
 from __future__ import annotations
 
 from grafanalib import core
 
-from alerts._shared import PROBE_JOB
-from alerts.recording import CONTAINER_MEMORY, container_cpu
+from alerts.profile_guide import GUIDE
 from dashboards._shared import (
     RAT_DASHBOARDS,
     RAT_TAG,
     RATD,
-    RATD_ERROR_LOGS,
+    container_cpu,
+    container_memory,
+    firing_alerts,
     instance_variable,
     loki_variable,
     prometheus_variable,
     query,
+    ratd_errors,
+    service_health,
 )
 from monitoring_as_code.dashboard import Dashboard, Heatmap, grid, ref
 from monitoring_as_code.settings import Settings
 
-HEALTH_MAPPINGS = core.StatValueMappings(
-    core.StatValueMappingItem("healthy", "1", "green"), core.StatValueMappingItem("unhealthy", "0", "red")
+PROFILES = (GUIDE,)
+
+HEALTH_DESCRIPTION = (
+    "ratd's liveness and readiness, and each subsystem its /health endpoint reports, as the "
+    "blackbox probes see them now (one value per `check`)."
 )
 
 
@@ -31,24 +37,6 @@ def define(settings: Settings) -> list[Dashboard]:
     max_runs = settings.runner_max_concurrent
     rate = "[$__rate_interval]"
 
-    service_health = core.Stat(
-        id=1,
-        title="Service Health",
-        description=(
-            "ratd's liveness and readiness, and each subsystem its /health endpoint reports, as the "
-            "blackbox probes see them now (one value per `check`)."
-        ),
-        dataSource=metrics,
-        targets=[query(f'min by (check) (probe_success{{job="{PROBE_JOB}"}})', "{{check}}", instant=True)],
-        format="none",
-        reduceCalc="lastNotNull",
-        mappings=[HEALTH_MAPPINGS],
-        thresholds=[core.Threshold("red", 0, 0.0), core.Threshold("green", 1, 1.0)],
-        colorMode="background",
-        graphMode="none",
-        textMode="value_and_name",
-        noValue="no probe data",
-    )
     active_runs = core.GaugePanel(
         id=2,
         title="Active Runs",
@@ -129,58 +117,6 @@ def define(settings: Settings) -> list[Dashboard]:
         hideZeroBuckets=True,
         legend={"show": True},
     )
-    firing_alerts = core.Table(
-        id=7,
-        title="Firing Alerts",
-        description="Alerts firing now (without the always-firing Watchdog), with how many series fire each.",
-        dataSource=metrics,
-        targets=[
-            query(
-                'count by (alertname, severity, service) (ALERTS{alertstate="firing",alertname!="Watchdog"})',
-                instant=True,
-                format="table",
-            )
-        ],
-        unit="short",
-        transformations=[
-            {
-                "id": "organize",
-                "options": {
-                    "excludeByName": {"Time": True},
-                    "indexByName": {"severity": 0, "alertname": 1, "service": 2, "Value": 3},
-                    "renameByName": {"Value": "series"},
-                },
-            }
-        ],
-        sortBy=[core.TableSortByField("severity")],
-    )
-    container_memory = core.TimeSeries(
-        id=8,
-        title="Container Memory",
-        description="Working set of each RAT container (cAdvisor), what the kernel weighs against the limit.",
-        dataSource=metrics,
-        targets=[query(CONTAINER_MEMORY, "{{service}}")],
-        unit="bytes",
-    )
-    container_cpu_panel = core.TimeSeries(
-        id=9,
-        title="Container CPU",
-        description="CPU used by each RAT container (cAdvisor); 100% is one core, as `docker stats` shows it.",
-        dataSource=metrics,
-        targets=[query(container_cpu(settings), "{{service}}")],
-        unit="percentunit",
-    )
-    ratd_errors = core.Logs(
-        id=10,
-        title="ratd Errors",
-        description="ratd's ERROR log lines (Loki), newest first.",
-        dataSource=logs,
-        targets=[query(RATD_ERROR_LOGS)],
-        showTime=True,
-        wrapLogMessages=True,
-        enableLogDetails=True,
-    )
-
     return [
         Dashboard(
             uid="rat-overview",
@@ -190,11 +126,18 @@ def define(settings: Settings) -> list[Dashboard]:
             links=[RAT_DASHBOARDS],
             variables=[prometheus, loki, instance_variable(prometheus)],
             panels=grid(
-                (6, [(12, service_health), (6, active_runs), (6, run_success_rate)]),
+                (
+                    6,
+                    [
+                        (12, service_health(1, metrics, "Service Health", HEALTH_DESCRIPTION)),
+                        (6, active_runs),
+                        (6, run_success_rate),
+                    ],
+                ),
                 (8, [(12, request_rate), (12, error_rate)]),
-                (8, [(12, api_latency), (12, firing_alerts)]),
-                (8, [(12, container_memory), (12, container_cpu_panel)]),
-                (10, [(24, ratd_errors)]),
+                (8, [(12, api_latency), (12, firing_alerts(7, metrics))]),
+                (8, [(12, container_memory(8, metrics)), (12, container_cpu(9, metrics, settings))]),
+                (10, [(24, ratd_errors(10, logs))]),
             ),
         )
     ]

@@ -1,10 +1,11 @@
 """The metric catalog: every series the definitions may select, with its type and labels.
 
 The PromQL checks read it to refuse an unknown metric or label, a rate over a gauge, a quantile
-that drops `le`; `mac verify` compares it with what a live target exposes. ratd's metrics are
-the guide's; the exporters' are the subset of their documented metrics that RAT's monitoring
-uses. Labels that Prometheus attaches to every scraped series (`job`, `instance`, and the
-probes' `check`) are added by `labels_of`.
+that drops `le`; `mac verify` compares it with what a live target exposes. The exporters' metrics
+below are the subset of their documented metrics that RAT's monitoring uses; ratd's own metrics
+differ between RAT versions, so each RAT profile (alerts/profile_*.py) brings them. Labels that
+Prometheus attaches to every scraped series (`job`, `instance`, and the probes' `check`) are
+added by `series_catalog`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class Metric:
     source: str
     help: str
     labels: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    # Emitted only while the subsystem behind it is active (ratd 0.2's pools, plugins, scheduler,
+    # SSE): its absence is no fault and blinds nothing.
+    conditional: bool = False
 
     def series(self) -> dict[str, frozenset[str]]:
         """The series names this metric exposes, each with its own labels (histograms add
@@ -46,51 +50,49 @@ class Metric:
         return {self.name: self.labels}
 
 
-def _metrics(source: str, *rows: tuple[str, str, Iterable[str], str]) -> list[Metric]:
+def metrics(source: str, *rows: tuple[str, str, Iterable[str], str]) -> list[Metric]:
+    """Catalog rows of one source: (name, type, labels, help)."""
     return [Metric(name, kind, source, help_, frozenset(labels)) for name, kind, labels, help_ in rows]
 
 
-CATALOG: tuple[Metric, ...] = tuple(
-    _metrics(
-        "ratd",
-        (
-            "ratd_http_requests_total",
-            COUNTER,
-            ("method", "path", "status"),
-            "Total HTTP requests by method, path, status",
-        ),
-        ("ratd_http_request_duration_seconds", HISTOGRAM, ("method", "path"), "Request latency distribution"),
-        ("ratd_pipeline_runs_total", COUNTER, ("status",), "Total pipeline runs by final status"),
-        ("ratd_active_runs", GAUGE, (), "Currently executing pipelines"),
-        ("ratd_scheduler_ticks_total", COUNTER, (), "Scheduler evaluation cycles"),
-        ("ratd_scheduler_runs_triggered_total", COUNTER, (), "Runs triggered by the scheduler"),
-        # The guide names these two without labels; the target service and method are assumed.
-        ("ratd_grpc_requests_total", COUNTER, ("service", "method", "code"), "gRPC requests to runner/ratq"),
-        ("ratd_grpc_request_duration_seconds", HISTOGRAM, ("service", "method"), "gRPC call latency"),
-    )
-    + _metrics(
-        "blackbox_exporter",
+RATD = "ratd"  # the source whose metrics a RAT profile brings
+BLACKBOX = "blackbox_exporter"  # the source of every probe job
+BACKUP_SOURCE = "backup job (node_exporter textfile collector)"
+# What an exposition's metric names start with, per source: how `mac verify` tells a saved
+# exposition's source without being told.
+SOURCE_PREFIXES = {
+    RATD: "ratd_",
+    BLACKBOX: "probe_",
+    "node_exporter": "node_",
+    "cadvisor": "container_",
+    "prometheus": "prometheus_",
+    "alertmanager": "alertmanager_",
+}
+
+EXPORTER_METRICS: tuple[Metric, ...] = tuple(
+    metrics(
+        BLACKBOX,
         ("probe_success", GAUGE, (), "Whether the probe succeeded"),
         ("probe_duration_seconds", GAUGE, (), "How long the probe took"),
         ("probe_http_status_code", GAUGE, (), "HTTP status code of the probed response"),
     )
-    + _metrics(
+    + metrics(
         "node_exporter",
         ("node_filesystem_avail_bytes", GAUGE, ("device", "fstype", "mountpoint"), "Space available to non-root"),
         ("node_filesystem_size_bytes", GAUGE, ("device", "fstype", "mountpoint"), "Filesystem size"),
         ("node_textfile_scrape_error", GAUGE, (), "1 if reading a textfile collector file failed"),
     )
-    + _metrics(
-        "backup job (node_exporter textfile collector)",
+    + metrics(
+        BACKUP_SOURCE,
         ("rat_backup_last_success_timestamp_seconds", GAUGE, (), "Unix time of the last successful backup"),
     )
-    + _metrics(
+    + metrics(
         "cadvisor",
         ("container_memory_working_set_bytes", GAUGE, ("id", "name", "image", *COMPOSE_LABELS), "Working set"),
         ("container_spec_memory_limit_bytes", GAUGE, ("id", "name", "image", *COMPOSE_LABELS), "Limit (0: none)"),
         ("container_cpu_usage_seconds_total", COUNTER, ("id", "name", "image", "cpu", *COMPOSE_LABELS), "CPU time"),
     )
-    + _metrics(
+    + metrics(
         "prometheus",
         ("up", GAUGE, (), "1 if the last scrape of the target succeeded"),
         (
@@ -102,21 +104,23 @@ CATALOG: tuple[Metric, ...] = tuple(
         ("prometheus_rule_evaluation_failures_total", COUNTER, ("rule_group",), "Failed rule evaluations"),
         ("prometheus_notifications_errors_total", COUNTER, ("alertmanager",), "Errors sending alerts"),
     )
-    + _metrics(
+    + metrics(
         "alertmanager",
         ("alertmanager_notifications_failed_total", COUNTER, ("integration", "reason"), "Failed notifications"),
         ("alertmanager_notifications_total", COUNTER, ("integration",), "Notifications attempted"),
     )
 )
 
-_SOURCES_WITH_PROBE_LABELS = {"blackbox_exporter"}
+_SOURCES_WITH_PROBE_LABELS = {BLACKBOX}
 _SYNTHETIC = {"ALERTS"}  # made by Prometheus itself: no target labels
+# Series Prometheus makes itself rather than scrapes: never missing from a target.
+MADE_BY_PROMETHEUS = frozenset({"up", "ALERTS"})
 
 
-def series_catalog(metrics: Iterable[Metric] = CATALOG) -> dict[str, tuple[Metric, frozenset[str]]]:
+def series_catalog(catalog: Iterable[Metric]) -> dict[str, tuple[Metric, frozenset[str]]]:
     """Series name -> (metric, every label the series can carry)."""
     out: dict[str, tuple[Metric, frozenset[str]]] = {}
-    for metric in metrics:
+    for metric in catalog:
         extra = frozenset() if metric.name in _SYNTHETIC else TARGET_LABELS
         if metric.source in _SOURCES_WITH_PROBE_LABELS:
             extra |= PROBE_LABELS

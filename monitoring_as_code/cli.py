@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 import click
 
 from monitoring_as_code import pipeline
+from monitoring_as_code import verify as verifying
 from monitoring_as_code.errors import DefinitionError, ToolError
 from monitoring_as_code.lint import RULES
-from monitoring_as_code.verify import exposed_series, find_gaps, read_exposition
 
 EXIT_DRIFT = 1
 EXIT_BAD_INPUT = 2
@@ -119,22 +119,52 @@ def lint(project: pipeline.Project) -> None:
 @click.option(
     "--metrics-file", "files", multiple=True, type=click.Path(dir_okay=False), help="A saved exposition (repeatable)."
 )
+@click.option(
+    "--source",
+    default=None,
+    help="Which source the expositions come from (ratd, node_exporter, ...) [default: told by the metric prefix].",
+)
+@click.option("--prometheus-url", default=None, help="A running Prometheus: what each scrape job really has.")
+@click.option("--profile", default=None, help="Compare with this RAT profile [default: rat.profile of the settings].")
 @click.pass_obj
 @reporting_errors
-def verify(project: pipeline.Project, urls: tuple[str, ...], files: tuple[str, ...]) -> None:
-    """Compare live targets' metrics with the catalog; exit 1 when an alert or panel would be blind."""
-    if not urls and not files:
-        raise click.UsageError("give at least one --metrics-url or --metrics-file")
-    consumers, recording = pipeline.consumers(pipeline.load(project))
-    blind = False
-    for source in (*urls, *files):
-        gaps = find_gaps(exposed_series(read_exposition(source), source), consumers, recording)
-        click.echo(f"{source}: {'exposes everything the monitoring reads' if not gaps else f'{len(gaps)} gaps'}")
-        for gap in gaps:
-            click.echo(f"  {gap}")
-        blind = blind or any(gap.blinded for gap in gaps)
+def verify(
+    project: pipeline.Project,
+    urls: tuple[str, ...],
+    files: tuple[str, ...],
+    source: str | None,
+    prometheus_url: str | None,
+    profile: str | None,
+) -> None:
+    """Compare what targets serve with the catalog; exit 1 when an alert, rule or panel would be blind."""
+    if not urls and not files and not prometheus_url:
+        raise click.UsageError("give --metrics-url, --metrics-file or --prometheus-url")
+    bundle = pipeline.load(project, profile=profile)
+    catalog = bundle.alerting.catalog
+    readers = verifying.readers_by_series(*pipeline.consumers(bundle))
+    gaps: list[verifying.Gap] = []
+    for where in (*urls, *files):
+        exposed = verifying.exposed_series(verifying.read_exposition(where), where)
+        origin = verifying.exposition_source(exposed, source, where)
+        gaps += _report(f"{where} ({origin})", verifying.find_gaps(exposed, (origin,), readers, catalog))
+    if prometheus_url:
+        for scrape in verifying.scrapes(prometheus_url, pipeline.scrape_sources(bundle), catalog):
+            found = verifying.find_gaps(scrape.series, scrape.sources, readers, catalog)
+            gaps += _report(f"{prometheus_url} job {scrape.job}", found)
+    blind = verifying.blinded(gaps)
+    click.echo(f"profile {bundle.settings.profile}: " + (f"{len(blind)} blind" if blind else "nothing is blind"))
+    for reader in blind:
+        reasons = sorted({g.reason for g in gaps if g.blinds and reader in g.readers})
+        click.echo(f"  blind: {reader} ({'; '.join(reasons)})")
     if blind:
         sys.exit(EXIT_DRIFT)
+
+
+def _report(what: str, gaps: list[verifying.Gap]) -> list[verifying.Gap]:
+    click.echo(f"{what}: " + (f"{len(gaps)} gaps" if gaps else "serves everything the monitoring reads"))
+    for gap in gaps:
+        click.echo(f"  {gap}")
+    return gaps
 
 
 @main.command(name="list")
@@ -144,6 +174,8 @@ def list_(project: pipeline.Project) -> None:
     """Inventory: scrape jobs, probes, alerts by severity, recording rules, dashboards."""
     bundle = pipeline.load(project)
     defs = bundle.alerting
+    known = ", ".join(p.name for p in defs.profiles)
+    click.echo(f"profile: {defs.profile.name} ({defs.profile.reference}; profiles: {known})")
     click.echo(f"scrape jobs ({len(defs.scrape_jobs)}):")
     for job in defs.scrape_jobs:
         click.echo(f"  {job.name:<20} {', '.join(job.targets)}{job.metrics_path}")

@@ -2,6 +2,8 @@
 
 A definition module is a Python file that exposes `define(settings)`, returning model objects.
 Files starting with `_` are shared helpers, imported by the others but not loaded as definitions.
+A module that fits only some RAT profiles names them in `PROFILES = ("name", ...)`; its
+`define` runs only under those (monitoring_as_code/profile.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from monitoring_as_code.catalog import EXPORTER_METRICS, Metric
 from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import (
@@ -27,6 +30,7 @@ from monitoring_as_code.model import (
     Route,
     ScrapeJob,
 )
+from monitoring_as_code.profile import Profile
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.stack import MonitoringService, RatService, Stack, check_stack
 
@@ -49,6 +53,13 @@ class Definitions:
     probes: tuple[Probe, ...]
     routes: tuple[Route, ...]
     inhibitions: tuple[Inhibition, ...]
+    profiles: tuple[Profile, ...]  # every profile the definitions know
+    profile: Profile  # the one monitoring.yaml picks
+
+    @property
+    def catalog(self) -> tuple[Metric, ...]:
+        """Every metric the definitions may read: the exporters' and this profile's ratd."""
+        return EXPORTER_METRICS + self.profile.metrics
 
     @property
     def alerts(self) -> tuple[Alert, ...]:
@@ -59,7 +70,16 @@ class Definitions:
         return tuple(r for g in self.groups for r in g.recording_rules)
 
 
-_KINDS = (Alert, RecordingRule, ScrapeJob, BlackboxModule, Probe, Route, Inhibition)
+_KINDS = (Alert, RecordingRule, ScrapeJob, BlackboxModule, Probe, Route, Inhibition, Profile)
+
+
+@attrs.frozen
+class Module:
+    """One definition module: the profiles it is limited to (none: all) and what it defined."""
+
+    path: Path
+    profiles: tuple[str, ...]
+    objects: tuple[Any, ...]
 
 
 def definition_files(folder: Path) -> list[Path]:
@@ -94,8 +114,16 @@ def _import(path: Path) -> Any:
         raise DefinitionError(f"import failed: {type(exc).__name__}: {exc}") from exc
 
 
-def call_define(path: Path, settings: Settings) -> list[Any]:
-    """Import one definition module (inside `importable`) and return what `define(settings)` yields."""
+def _profiles(module: Any) -> tuple[str, ...]:
+    profiles = getattr(module, "PROFILES", ())
+    if isinstance(profiles, str) or not all(isinstance(p, str) for p in profiles):
+        raise DefinitionError(f"PROFILES must be a tuple of profile names, not {profiles!r}")
+    return tuple(profiles)
+
+
+def load_module(path: Path, settings: Settings) -> Module:
+    """Import one definition module (inside `importable`); run its `define(settings)` unless its
+    PROFILES leave out the profile monitoring.yaml picks."""
     try:
         source = path.read_bytes()
         if not source.strip():
@@ -104,11 +132,15 @@ def call_define(path: Path, settings: Settings) -> list[Any]:
             source.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise DefinitionError(f"not UTF-8 (byte {exc.start})") from exc
-        define = getattr(_import(path), "define", None)
+        module = _import(path)
+        define = getattr(module, "define", None)
         if not callable(define):
             raise DefinitionError("defines no define(settings) function")
+        profiles = _profiles(module)
+        if profiles and settings.profile not in profiles:
+            return Module(path, profiles, ())
         try:
-            return list(define(settings))
+            return Module(path, profiles, tuple(define(settings)))
         except DefinitionError:
             raise
         except Exception as exc:
@@ -127,13 +159,31 @@ def _unique(objects: Iterable[tuple[str, str]], what: str) -> None:
         seen[name] = file
 
 
+def _check_profile_names(modules: Iterable[Module], known: Iterable[str], settings: Settings) -> None:
+    known = sorted(known)
+    if settings.profile not in known:
+        raise DefinitionError(
+            f"unknown profile {settings.profile!r} (the definitions define: {', '.join(known)})",
+            obj="settings rat.profile",
+            file=settings.source,
+        )
+    for module in modules:
+        for name in module.profiles:
+            if name not in known:
+                raise DefinitionError(
+                    f"PROFILES names {name!r}, which no Profile defines (known: {', '.join(known)})",
+                    file=str(module.path),
+                )
+
+
 def load_alerting(folder: Path, settings: Settings) -> Definitions:
     """Everything Prometheus, blackbox_exporter and Alertmanager need, from `alerts/`."""
     groups: list[RuleGroup] = []
     found: dict[type, list[tuple[str, Any]]] = {kind: [] for kind in _KINDS}
     with importable(folder):
-        loaded = [(path, call_define(path, settings)) for path in definition_files(folder)]
-    for path, objects in loaded:
+        modules = [load_module(path, settings) for path in definition_files(folder)]
+    for module in modules:
+        path, objects = module.path, module.objects
         for obj in objects:
             if type(obj) not in found:
                 raise DefinitionError(f"define() returned a {type(obj).__name__}, not a model object", file=str(path))
@@ -150,6 +200,15 @@ def load_alerting(folder: Path, settings: Settings) -> Definitions:
     _unique(((f, o.check) for f, o in found[Probe]), "probe")
     _unique(((f, o.name) for f, o in found[Route]), "route")
     _unique(((f, o.name) for f, o in found[Inhibition]), "inhibition")
+    _unique(((f, o.name) for f, o in found[Profile]), "profile")
+    for module in modules:
+        if module.profiles and any(isinstance(o, Profile) for o in module.objects):
+            # A profile must be known under every profile, so its module serves them all.
+            raise DefinitionError(
+                "a module that defines a Profile cannot be limited by PROFILES", file=str(module.path)
+            )
+    profiles = {o.name: o for _, o in found[Profile]}
+    _check_profile_names(modules, profiles, settings)
     modules = {o.name for _, o in found[BlackboxModule]}
     for file, probe in found[Probe]:
         if probe.module not in modules:
@@ -173,21 +232,27 @@ def load_alerting(folder: Path, settings: Settings) -> Definitions:
         probes=objects_of(Probe),
         routes=objects_of(Route),
         inhibitions=objects_of(Inhibition),
+        profiles=tuple(sorted(profiles.values(), key=lambda p: p.name)),
+        profile=profiles[settings.profile],
     )
 
 
-def load_dashboards(folder: Path, settings: Settings) -> tuple[tuple[str, Dashboard], ...]:
-    """(file, dashboard) for each dashboard `dashboards/` defines; a project without that folder has none."""
+def load_dashboards(folder: Path, settings: Settings, profiles: Iterable[str]) -> tuple[tuple[str, Dashboard], ...]:
+    """(file, dashboard) for each dashboard `dashboards/` defines; a project without that folder
+    has none. `profiles` are the names the alerting definitions define."""
     if not folder.is_dir():
         return ()
     with importable(folder):
-        loaded = [(path, call_define(path, settings)) for path in definition_files(folder)]
+        modules = [load_module(path, settings) for path in definition_files(folder)]
+    _check_profile_names(modules, profiles, settings)
     found: list[tuple[str, Dashboard]] = []
-    for path, objects in loaded:
-        for obj in objects:
+    for module in modules:
+        for obj in module.objects:
             if not isinstance(obj, Dashboard):
-                raise DefinitionError(f"define() returned a {type(obj).__name__}, not a Dashboard", file=str(path))
-            found.append((str(path), obj))
+                raise DefinitionError(
+                    f"define() returned a {type(obj).__name__}, not a Dashboard", file=str(module.path)
+                )
+            found.append((str(module.path), obj))
     _unique(((f, d.uid) for f, d in found), "dashboard")
     # Grafana misbehaves with two equal titles in one folder (provisioning docs).
     _unique(((f, d.title) for f, d in found), "dashboard title")
@@ -199,9 +264,10 @@ def load_stack(folder: Path, settings: Settings) -> Stack:
     rat: list[RatService] = []
     monitoring: list[MonitoringService] = []
     with importable(folder):
-        loaded = [(path, call_define(path, settings)) for path in definition_files(folder)]
-    for path, objects in loaded:
-        for obj in objects:
+        modules = [load_module(path, settings) for path in definition_files(folder)]
+    for module in modules:
+        path = module.path
+        for obj in module.objects:
             if isinstance(obj, RatService):
                 rat.append(obj)
             elif isinstance(obj, MonitoringService):

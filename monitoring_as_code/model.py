@@ -211,6 +211,7 @@ class ScrapeJob(_Checked):
     targets: tuple[str, ...] = attrs.field(converter=tuple)
     metrics_path: str = "/metrics"
     description: str = ""
+    sources: tuple[str, ...] = attrs.field(default=(), converter=tuple)  # catalog sources its targets serve
     kind = "scrape job"
 
     def _check(self) -> None:
@@ -238,7 +239,11 @@ class BlackboxModule(_Checked):
         if self.prober not in PROBERS:
             raise ValueError(f"prober {self.prober!r} is not one of {', '.join(PROBERS)}")
         self._set("timeout", seconds(self.timeout, "timeout"))
-        for pattern in self.http.get("fail_if_body_not_matches_regexp", ()):
+        patterns = (
+            *self.http.get("fail_if_body_not_matches_regexp", ()),
+            *self.http.get("fail_if_body_matches_regexp", ()),
+        )
+        for pattern in patterns:
             try:
                 re.compile(pattern)
             except re.error as exc:

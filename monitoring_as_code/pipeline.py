@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 
 import attrs
 
+from monitoring_as_code.catalog import BLACKBOX
 from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.lint import Problem
@@ -65,6 +66,7 @@ class Project:
 class Bundle:
     settings: Settings
     alerting: Definitions
+    other_profiles: tuple[Definitions, ...]  # the alerting definitions as every other profile loads them
     stack: Stack
     sourced_dashboards: tuple[tuple[str, Dashboard], ...]  # (definition file, dashboard)
 
@@ -73,13 +75,23 @@ class Bundle:
         return tuple(d for _, d in self.sourced_dashboards)
 
 
-def load(project: Project) -> Bundle:
+def load(project: Project, profile: str | None = None) -> Bundle:
+    """Everything the definitions define, under the settings' RAT profile or `profile`."""
     settings = load_settings(project.settings_path)
+    if profile is not None:
+        settings = attrs.evolve(settings, profile=profile)
+    alerting = load_alerting(project.alerts, settings)
+    others = tuple(
+        load_alerting(project.alerts, attrs.evolve(settings, profile=p.name))
+        for p in alerting.profiles
+        if p.name != settings.profile
+    )
     return Bundle(
         settings=settings,
-        alerting=load_alerting(project.alerts, settings),
+        alerting=alerting,
+        other_profiles=others,
         stack=load_stack(project.services, settings),
-        sourced_dashboards=load_dashboards(project.dashboards, settings),
+        sourced_dashboards=load_dashboards(project.dashboards, settings, (p.name for p in alerting.profiles)),
     )
 
 
@@ -109,6 +121,14 @@ def consumers(bundle: Bundle) -> tuple[list[Consumer], dict[str, tuple[str, ...]
             by_panel.setdefault(f"{dashboard.uid}/{panel.title}", []).append(expr)
         readers += [Consumer("panel", name, tuple(exprs)) for name, exprs in by_panel.items()]
     return readers, {r.name: (r.expr,) for r in defs.recording_rules}
+
+
+def scrape_sources(bundle: Bundle) -> dict[str, tuple[str, ...]]:
+    """Each scrape job Prometheus runs -> the catalog sources its targets serve."""
+    defs = bundle.alerting
+    jobs = {job.name: job.sources for job in defs.scrape_jobs}
+    jobs.update({probe.job: (BLACKBOX,) for probe in defs.probes})
+    return jobs
 
 
 def _prometheus_files(bundle: Bundle) -> dict[str, str]:
@@ -141,7 +161,7 @@ def _alerting_files(bundle: Bundle) -> dict[str, str]:
     return {
         "blackbox/blackbox.yml": to_yaml(render_blackbox_config(defs), source),
         "alertmanager/alertmanager.yml": to_yaml(render_alertmanager_config(defs, settings), source),
-        "docs/alerts.md": render_runbook(defs, settings),
+        "docs/alerts.md": render_runbook(defs, settings, bundle.other_profiles),
     }
 
 

@@ -39,6 +39,8 @@ class Windows:
     scheduler_rate: float
     scheduler_baseline: float
     pipeline_failures: float
+    memory_growth: float
+    sse_baseline: float
 
 
 @attrs.frozen
@@ -49,6 +51,7 @@ class Targets:
     node_exporter: str
     prometheus: str
     alertmanager: str
+    nessie: str
 
 
 @attrs.frozen
@@ -86,6 +89,16 @@ class Thresholds:
     target_down_for: float
     rule_failures_for: float
     notification_failures_for: float
+    postgres_pool_saturation_ratio: float
+    postgres_pool_saturation_for: float
+    plugins_unhealthy_for: float
+    scheduler_tick_seconds: float
+    scheduler_tick_for: float
+    memory_growth_factor: float
+    memory_growth_for: float
+    sse_spike_factor: float
+    sse_spike_min_connections: int
+    sse_spike_for: float
 
 
 @attrs.frozen
@@ -139,6 +152,7 @@ class GrafanaSettings:
 @attrs.frozen
 class Settings:
     source: str
+    profile: str  # rat.profile: which RAT the definitions monitor (the definitions declare the profiles)
     intervals: Intervals
     windows: Windows
     targets: Targets
@@ -290,6 +304,7 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
     health = data["health"]
     return Settings(
         source=source,
+        profile=data["rat"]["profile"],
         intervals=intervals,
         windows=windows,
         targets=Targets(**data["targets"]),

@@ -1,21 +1,40 @@
-"""`mac verify`: does a live target expose what the monitoring reads?
+"""`mac verify`: does what RAT and the exporters really serve feed what the monitoring reads?
 
-Parses Prometheus expositions (a /metrics URL or a saved file) with prometheus_client's parser,
-compares them with the metric catalog, and names every alert, recording rule and panel that
-would be blind: it selects a metric the target does not expose, or relies on a label the
-target's samples do not carry. Only the catalog sources a target exposes at least one metric of
-are compared, so a ratd exposition is not blamed for node-exporter's metrics.
+Two ways to look:
+- an exposition (a /metrics URL or a saved file) of one source, stated with `--source` or told
+  by its metric names' prefix (`ratd_` is ratd), never guessed from overlap;
+- a running Prometheus, asked per scrape job whether its targets are up and which series it has.
+
+Either is compared with the metric catalog of the profile in use. Every alert, recording rule and
+panel is named that would be blind: its target is down, a metric it reads is not exposed, or a
+label it relies on is missing. A metric the catalog marks conditional (emitted only while its
+subsystem is active) is reported absent but blinds nothing. An exposition that serves none of its
+source's metrics blinds everything reading that source.
 """
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 
-from monitoring_as_code.catalog import CATALOG, PROBE_LABELS, TARGET_LABELS, Metric
+from monitoring_as_code.catalog import MADE_BY_PROMETHEUS, PROBE_LABELS, SOURCE_PREFIXES, TARGET_LABELS, Metric
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.promql import label_usage
+
+HTTP_TIMEOUT = 10.0
+
+# Why a series fails its readers.
+TARGET_DOWN = "target down"
+NOT_EXPOSED = "metric not exposed"
+NO_SOURCE_METRICS = "serves none of the source's metrics"
+LABEL_MISSING = "label not exposed"
+INACTIVE = "absent: subsystem inactive"  # a conditional metric: not a fault
 
 
 @attrs.frozen
@@ -29,50 +48,43 @@ class Consumer:
 
 @attrs.frozen
 class Gap:
-    """A catalog series (and, for a missing label, that label) a target does not expose."""
+    """A catalog series (or, for a missing label, that label) its readers do not get."""
 
     series: str
     label: str | None
-    blinded: tuple[str, ...]
+    reason: str
+    readers: tuple[str, ...]
+
+    @property
+    def blinds(self) -> bool:
+        return self.reason != INACTIVE and bool(self.readers)
 
     def __str__(self) -> str:
         what = f"label {self.label!r} of {self.series}" if self.label else self.series
-        return f"missing {what}; blinds {', '.join(self.blinded) or 'nothing'}"
+        if self.reason == INACTIVE:
+            return f"{INACTIVE}: {what}" + (f" (read by {', '.join(self.readers)})" if self.readers else "")
+        return f"{self.reason}: {what}; blinds {', '.join(self.readers) or 'nothing'}"
 
 
-def read_exposition(source: str) -> str:
-    """The text of an exposition: `source` is a URL (http/https) or a file path."""
-    import urllib.request  # only `mac verify` needs these: kept out of every other command's start-up
+@attrs.frozen
+class Scrape:
+    """What one scrape job delivers: None when no target of it is up, else series -> labels."""
 
-    try:
-        if source.startswith(("http://", "https://")):
-            with urllib.request.urlopen(source, timeout=10) as response:
-                return response.read().decode("utf-8")
-        with open(source, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DefinitionError(f"cannot read the exposition: {exc}", file=source) from exc
+    job: str
+    sources: tuple[str, ...]
+    series: Mapping[str, set[str]] | None
 
 
-def exposed_series(text: str, source: str) -> dict[str, set[str]]:
-    """Series name -> every label seen on its samples."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    series: dict[str, set[str]] = {}
-    try:
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                series.setdefault(sample.name, set()).update(sample.labels)
-    except ValueError as exc:
-        raise DefinitionError(f"not a Prometheus exposition: {exc}", file=source) from exc
-    return series
+def blinded(gaps: Iterable[Gap]) -> list[str]:
+    """Every reader some gap blinds, once each, sorted."""
+    return sorted({reader for gap in gaps if gap.blinds for reader in gap.readers})
 
 
-def _consumers_by_series(
+def readers_by_series(
     consumers: Iterable[Consumer], recording: Mapping[str, tuple[str, ...]]
 ) -> dict[str, dict[str, set[str]]]:
-    """Series -> consumer label -> the labels it relies on, following recording rules down to
-    the scraped series they read."""
+    """Series -> reader -> the labels it relies on, following recording rules down to the
+    scraped series they read."""
     out: dict[str, dict[str, set[str]]] = {}
 
     def add(who: str, expressions: Iterable[str], seen: frozenset[str]) -> None:
@@ -88,25 +100,113 @@ def _consumers_by_series(
 
 
 def find_gaps(
-    exposition: Mapping[str, set[str]],
-    consumers: Iterable[Consumer],
-    recording: Mapping[str, tuple[str, ...]],
-    catalog: Iterable[Metric] = CATALOG,
+    exposed: Mapping[str, set[str]] | None,
+    sources: Iterable[str],
+    readers: Mapping[str, Mapping[str, set[str]]],
+    catalog: Iterable[Metric],
 ) -> list[Gap]:
-    catalog = list(catalog)
-    exposed_sources = {m.source for m in catalog for s in m.series() if s in exposition}
-    usage = _consumers_by_series(consumers, recording)
+    """The gaps of `sources`' catalog series in what a target exposes (None: it is down)."""
+    sources = set(sources)
+    wanted = [
+        (metric, series, labels)
+        for metric in catalog
+        if metric.source in sources
+        for series, labels in metric.series().items()
+        if series not in MADE_BY_PROMETHEUS
+    ]
+    serves_any = exposed is not None and any(series in exposed for _, series, _ in wanted)
     gaps = []
-    for metric in catalog:
-        if metric.source not in exposed_sources:
-            continue
-        for series, labels in metric.series().items():
-            users = usage.get(series, {})
-            if series not in exposition:
-                gaps.append(Gap(series, None, tuple(sorted(users))))
-                continue
+    for metric, series, labels in wanted:
+        users = readers.get(series, {})
+        who = tuple(sorted(users))
+        if exposed is None:
+            gaps.append(Gap(series, None, TARGET_DOWN, who))
+        elif not serves_any:
+            gaps.append(Gap(series, None, NO_SOURCE_METRICS, who))
+        elif series not in exposed:
+            gaps.append(Gap(series, None, INACTIVE if metric.conditional else NOT_EXPOSED, who))
+        else:
             # job, instance and check are attached by Prometheus, not exposed by the target.
-            for label in sorted(labels - TARGET_LABELS - PROBE_LABELS - exposition[series]):
-                blinded = tuple(sorted(who for who, used in users.items() if label in used))
-                gaps.append(Gap(series, label, blinded))
+            for label in sorted(labels - TARGET_LABELS - PROBE_LABELS - exposed[series]):
+                users_of_label = tuple(sorted(w for w, used in users.items() if label in used))
+                gaps.append(Gap(series, label, LABEL_MISSING, users_of_label))
     return gaps
+
+
+# -- expositions ----------------------------------------------------------------------------------
+def read_exposition(source: str) -> str:
+    """The text of an exposition: `source` is a URL (http/https) or a file path."""
+    try:
+        if source.startswith(("http://", "https://")):
+            with urllib.request.urlopen(source, timeout=HTTP_TIMEOUT) as response:
+                return response.read().decode("utf-8")
+        with open(source, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError(f"cannot read the exposition: {exc}", file=source) from exc
+
+
+def exposed_series(text: str, source: str) -> dict[str, set[str]]:
+    """Series name -> every label seen on its samples."""
+    from prometheus_client.parser import text_string_to_metric_families  # only verify needs it
+
+    series: dict[str, set[str]] = {}
+    try:
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                series.setdefault(sample.name, set()).update(sample.labels)
+    except ValueError as exc:
+        raise DefinitionError(f"not a Prometheus exposition: {exc}", file=source) from exc
+    return series
+
+
+def exposition_source(series: Iterable[str], stated: str | None, where: str) -> str:
+    """The source an exposition comes from: as stated, or the one source whose prefix its
+    metric names carry. Anything else is a question for the operator, not a guess."""
+    if stated is not None:
+        if stated not in SOURCE_PREFIXES:
+            raise DefinitionError(f"unknown source {stated!r} (known: {', '.join(sorted(SOURCE_PREFIXES))})")
+        return stated
+    names = list(series)
+    found = sorted(source for source, prefix in SOURCE_PREFIXES.items() if any(n.startswith(prefix) for n in names))
+    if len(found) != 1:
+        seen = f"it has metrics of {', '.join(found)}" if found else "no metric name carries a known prefix"
+        raise DefinitionError(
+            f"cannot tell which source this exposition comes from ({seen}): name it with --source", file=where
+        )
+    return found[0]
+
+
+# -- a running Prometheus -------------------------------------------------------------------------
+def _api(base: str, path: str, params: Mapping[str, str]) -> Any:
+    url = f"{base.rstrip('/')}/api/v1/{path}?{urllib.parse.urlencode(params)}"
+    try:
+        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT) as response:
+            body = json.loads(response.read())
+    except (OSError, ValueError) as exc:
+        raise DefinitionError(f"cannot ask Prometheus: {exc}", file=base) from exc
+    if body.get("status") != "success":
+        raise DefinitionError(f"Prometheus answered {body.get('error', body)!r}", file=url)
+    return body["data"]
+
+
+def scrapes(base: str, jobs: Mapping[str, tuple[str, ...]], catalog: Iterable[Metric]) -> list[Scrape]:
+    """For each job (name -> its catalog sources): None when none of its targets is up, else the
+    catalog series it has now, with their labels."""
+    health: dict[str, set[str]] = {}
+    for target in _api(base, "targets", {"state": "active"})["activeTargets"]:
+        health.setdefault(target["labels"].get("job", target.get("scrapePool", "")), set()).add(target["health"])
+    catalog = list(catalog)
+    out = []
+    for job, sources in sorted(jobs.items()):
+        if "up" not in health.get(job, set()):
+            out.append(Scrape(job, sources, None))
+            continue
+        names = sorted(s for m in catalog if m.source in sources for s in m.series())
+        selector = f'{{job="{job}",__name__=~"{"|".join(names)}"}}'
+        series: dict[str, set[str]] = {}
+        for sample in _api(base, "query", {"query": selector})["result"]:
+            labels = dict(sample["metric"])
+            series.setdefault(labels.pop("__name__"), set()).update(labels)
+        out.append(Scrape(job, sources, series))
+    return out

@@ -2,25 +2,49 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from click.testing import CliRunner, Result
 
+from alerts.profile_guide import RATD_METRICS as GUIDE_RATD_METRICS
+from monitoring_as_code.catalog import EXPORTER_METRICS
 from monitoring_as_code.cli import main
 from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_PARTS = ("alerts", "dashboards", "services", "generated", "monitoring.yaml")
+# What the lint rules' own tests select: the exporters' metrics and ratd's as the guide wrote them.
+GUIDE_CATALOG = EXPORTER_METRICS + tuple(GUIDE_RATD_METRICS)
+
+
+GUIDE, RATD_0_2 = "guide", "ratd-0.2"
+PROFILES = (RATD_0_2, GUIDE)
 
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return load_settings(REPO / "monitoring.yaml")
+
+
+@pytest.fixture(scope="session")
+def guide_settings(settings: Settings) -> Settings:
+    """The site settings with the guide profile, for tests of what rat-monitoring.md specifies."""
+    return attrs.evolve(settings, profile=GUIDE)
+
+
+def set_profile(root: Path, profile: str) -> None:
+    """Pick `profile` in the monitoring.yaml of a project copy."""
+    path = root / "monitoring.yaml"
+    text, count = re.subn(r"(?m)^(rat:\n(?:  #.*\n)*  profile: ).*$", rf"\g<1>{profile}", path.read_text())
+    assert count == 1, f"no rat.profile in {path}"
+    path.write_text(text)
 
 
 @pytest.fixture

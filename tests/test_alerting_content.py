@@ -1,18 +1,20 @@
-"""The RAT alerting content against the guide: every row of "What to Alert On", with its
-threshold and severity, labels and annotations on every alert, scenarios for every alert."""
+"""The RAT alerting content against RAT's guides: every row of "What to Alert On" of each profile's
+guide, with its threshold and severity, labels and annotations on every alert, scenarios for
+every alert."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import attrs
 import pytest
 import yaml
 
 from monitoring_as_code.loader import Definitions, load_alerting
 from monitoring_as_code.promql import metric_names
 from monitoring_as_code.settings import Settings
-from tests.conftest import REPO, MacRunner, edit
+from tests.conftest import GUIDE, PROFILES, RATD_0_2, REPO, MacRunner, edit
 
 GENERATED = REPO / "generated"
 
@@ -32,12 +34,30 @@ GUIDE_ROWS = {
     "Request volume": ("RatRequestVolumeSpike", "info", "the 1h average"),
     "Backup age": ("RatBackupTooOld", "info", "> 1d"),
 }
+# The current guide's tables (rat-monitoring-current.md, ratd 0.2).
+CURRENT_ROWS = {
+    "API down": ("RatApiDown", "critical", "any failure"),
+    "Postgres down": ("RatPostgresDown", "critical", "2+ consecutive failures"),
+    "S3 down": ("RatS3Down", "critical", "2+ consecutive failures"),
+    "Runner down": ("RatRunnerDown", "critical", "3+ consecutive failures"),
+    "Postgres pool saturated": ("RatPostgresPoolSaturated", "critical", ">= 0.9"),
+    "Disk full": ("RatHostDiskFull", "critical", "> 90%"),
+    "Plugins unhealthy": ("RatPluginsUnhealthy", "warning", "> 0 for"),
+    "Slow scheduler ticks": ("RatSchedulerSlowTicks", "warning", "> 5s"),
+    "Memory growth": ("RatMemoryGrowth", "warning", "floor over 3h"),
+    "query (ratq) down": ("RatQueryDown", "warning", "3+ consecutive failures"),
+    "Memory pressure": ("RatContainerMemoryPressure", "warning", "> 85% of limit"),
+    "Scheduler dispatch rate": ("RatSchedulerDispatchRateChange", "info", "average beyond"),
+    "SSE connections": ("RatSseConnectionSpike", "info", "the 1h average"),
+    "Backup age": ("RatBackupTooOld", "info", "> 1d"),
+}
+ROWS = {GUIDE: GUIDE_ROWS, RATD_0_2: CURRENT_ROWS}
 META = ("Watchdog", "RatScrapeTargetDown", "PrometheusRuleEvaluationFailures", "AlertmanagerNotificationsFailing")
 
 
-@pytest.fixture(scope="module")
-def defs(settings: Settings) -> Definitions:
-    return load_alerting(REPO / "alerts", settings)
+@pytest.fixture(scope="module", params=PROFILES)
+def defs(request: pytest.FixtureRequest, settings: Settings) -> Definitions:
+    return load_alerting(REPO / "alerts", attrs.evolve(settings, profile=request.param))
 
 
 def rendered_rules() -> list[dict]:
@@ -50,12 +70,19 @@ def rendered_rules() -> list[dict]:
 
 def test_every_guide_row_is_an_alert_with_the_guides_severity_and_threshold(defs: Definitions) -> None:
     by_name = {a.name: a for a in defs.alerts}
-    for condition, (name, severity, threshold) in GUIDE_ROWS.items():
+    for condition, (name, severity, threshold) in ROWS[defs.profile.name].items():
         alert = by_name[name]
         assert alert.condition == condition
         assert alert.severity == severity
         assert threshold in alert.threshold, (name, alert.threshold)
     assert set(META) <= set(by_name)
+
+
+def test_a_profile_has_no_alert_of_the_other_guide(defs: Definitions) -> None:
+    """Each profile watches what its RAT serves: none of the other guide's ratd alerts."""
+    mine = {name for name, _, _ in ROWS[defs.profile.name].values()}
+    others = {name for rows in ROWS.values() for name, _, _ in rows.values()} - mine
+    assert not others & {a.name for a in defs.alerts}
 
 
 def test_watchdog_always_fires() -> None:
@@ -68,7 +95,7 @@ def test_every_alert_carries_labels_and_annotations() -> None:
     runbook = (GENERATED / "docs/alerts.md").read_text()
     headings = {h.lower() for h in re.findall(r"^## (\w+)$", runbook, re.MULTILINE)}
     alerts = [r for r in rendered_rules() if "alert" in r]
-    assert len(alerts) >= len(GUIDE_ROWS) + len(META)
+    assert len(alerts) >= min(len(rows) for rows in ROWS.values()) + len(META)
     for rule in alerts:
         assert rule["labels"]["severity"] in {"critical", "warning", "info"}
         # `service` is a static label or produced by the expression (label_replace / by (service))
@@ -84,10 +111,15 @@ def test_thresholds_come_from_settings(defs: Definitions, settings: Settings) ->
     t = settings.thresholds
     exprs = {a.name: a.expr for a in defs.alerts}
     assert exprs["RatHostDiskFull"].endswith(f"> {t.disk_usage_percent:g}")
-    assert exprs["RatApiHighLatency"].endswith(f"> {t.api_p99_latency_seconds:g}")
-    assert exprs["RatPipelineFailures"].endswith(f"> {t.pipeline_failures_per_hour}")
-    queue = settings.runner_max_concurrent * t.runner_queue_percent / 100
-    assert exprs["RatRunnerQueueFull"].endswith(f">= {queue:g}")
+    if defs.profile.name == GUIDE:
+        assert exprs["RatApiHighLatency"].endswith(f"> {t.api_p99_latency_seconds:g}")
+        assert exprs["RatPipelineFailures"].endswith(f"> {t.pipeline_failures_per_hour}")
+        queue = settings.runner_max_concurrent * t.runner_queue_percent / 100
+        assert exprs["RatRunnerQueueFull"].endswith(f">= {queue:g}")
+    else:
+        assert exprs["RatPostgresPoolSaturated"].endswith(f">= {t.postgres_pool_saturation_ratio:g}")
+        assert exprs["RatSchedulerSlowTicks"].endswith(f"> {t.scheduler_tick_seconds:g}")
+        assert exprs["RatMemoryGrowth"].endswith(f"> {t.memory_growth_factor:g}")
 
 
 def test_every_alert_has_a_firing_and_a_silent_scenario(defs: Definitions) -> None:
@@ -98,7 +130,8 @@ def test_every_alert_has_a_firing_and_a_silent_scenario(defs: Definitions) -> No
         assert any(not s.fires for s in alert.scenarios), alert.name
 
 
-def test_each_test_file_loads_only_its_alert_and_the_recording_rules_it_reads(defs: Definitions) -> None:
+def test_each_test_file_loads_only_its_alert_and_the_recording_rules_it_reads(settings: Settings) -> None:
+    defs = load_alerting(REPO / "alerts", settings)  # what generated/ was rendered from
     recorded = {r.name: r for r in defs.recording_rules}
     for alert in defs.alerts:
         test = yaml.safe_load((GENERATED / f"prometheus/tests/{alert.name}.yml").read_text())
@@ -110,9 +143,18 @@ def test_each_test_file_loads_only_its_alert_and_the_recording_rules_it_reads(de
         assert {r["record"] for r in rules if "record" in r} == wanted
 
 
+SHARED_RECORDINGS = {
+    GUIDE: ("job:ratd_http_request_duration_seconds:p99_rate5m", "job:ratd_http_requests:rate5m"),
+    RATD_0_2: (
+        "job:ratd_scheduler_last_tick_dispatched:avg_over_time15m",
+        "job:ratd_scheduler_last_tick_dispatched:avg_over_time6h",
+    ),
+}
+
+
 def test_recording_rules_are_shared_by_alerts(defs: Definitions) -> None:
     used = {n for a in defs.alerts for n in metric_names(a.expr)}
-    for name in ("job:ratd_http_request_duration_seconds:p99_rate5m", "job:ratd_http_requests:rate5m"):
+    for name in SHARED_RECORDINGS[defs.profile.name]:
         assert name in used
 
 

@@ -4,7 +4,8 @@ leave generated/ byte for byte as it was.
 
 A case is a YAML file: `file` (relative to the project), then either `replace: [old, new]` (one
 edit of the real file) or `content` / `content_hex` (the whole file), and `error`, a substring
-the one-line message must contain."""
+the one-line message must contain. `profile` picks the RAT profile first (the definition edited
+may serve only that one); a case may consist of `profile` alone."""
 
 from __future__ import annotations
 
@@ -14,12 +15,16 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import MacRunner, tree_bytes
+from tests.conftest import MacRunner, set_profile, tree_bytes
 
 CASES = sorted((Path(__file__).parent / "bad_inputs").glob("*.yaml"))
 
 
 def apply_case(root: Path, case: dict[str, Any]) -> None:
+    if "profile" in case:
+        set_profile(root, case["profile"])
+    if "file" not in case:
+        return
     target = root / case["file"]
     if "replace" in case:
         old, new = case["replace"]

@@ -1,4 +1,6 @@
-"""The health probes, run by the real blackbox_exporter against a stand-in for ratd's /health."""
+"""The health probes, run by the real blackbox_exporter against stand-ins for ratd's health
+endpoints in the shapes RAT's guides document: the guide's /health (guide profile) and ratd 0.2's
+/health/live and /health/ready (ratd-0.2 profile, rat-monitoring-current.md)."""
 
 from __future__ import annotations
 
@@ -15,11 +17,15 @@ from typing import ClassVar
 
 import pytest
 
+from monitoring_as_code import pipeline
 from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.render.blackbox import render_blackbox_config
+from monitoring_as_code.serialize import to_yaml
 from monitoring_as_code.validate.blackbox import check_probers
-from tests.conftest import REPO
+from tests.conftest import GUIDE, PROFILES, RATD_0_2, REPO
 
 SUBSYSTEMS = ("postgres", "minio", "nessie", "runner", "ratq")
+READY_CHECKS = ("postgres", "s3", "runner", "query")  # /health/ready's keys (rat-monitoring-current.md)
 
 
 class FakeRatd(BaseHTTPRequestHandler):
@@ -56,12 +62,24 @@ def ratd() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def blackbox() -> Iterator[str]:
+def blackbox_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every profile's modules in one file (their names differ), rendered from the definitions."""
+    modules: dict[str, object] = {}
+    for profile in PROFILES:
+        project = pipeline.Project(REPO, REPO / "monitoring.yaml")
+        modules.update(render_blackbox_config(pipeline.load(project, profile=profile).alerting)["modules"])
+    path = tmp_path_factory.mktemp("blackbox") / "blackbox.yml"
+    path.write_text(to_yaml({"modules": modules}, "test"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def blackbox(blackbox_config: Path) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
         [
             "prometheus-blackbox-exporter",
-            f"--config.file={REPO / 'generated/blackbox/blackbox.yml'}",
+            f"--config.file={blackbox_config}",
             f"--web.listen-address=127.0.0.1:{port}",
         ],
         stdout=subprocess.DEVNULL,
@@ -125,3 +143,94 @@ def test_unknown_prober_passes_the_exporters_check_but_not_ours(tmp_path: Path) 
     assert exporter.returncode == 0  # why our own check exists
     with pytest.raises(DefinitionError, match="prober 'tcpx' is not one of"):
         check_probers(tmp_path)
+
+
+class FakeRatd02(BaseHTTPRequestHandler):
+    """ratd 0.2: /health/live always `{"status":"ok",...}`; /health/ready with one object per
+    configured dependency, 503 and an `error` string while one fails."""
+
+    failing: ClassVar[set[str]] = set()
+    configured: ClassVar[tuple[str, ...]] = READY_CHECKS
+    pretty = False
+    error_first = False  # the key order inside a failed check is not documented: try both
+
+    def do_GET(self) -> None:
+        if self.path == "/health/ready":
+            checks = {}
+            for key in self.configured:
+                if key in self.failing:
+                    failed = {"status": "error", "error": f'dial tcp {key}: connection refused {{"status":"ok"}}'}
+                    checks[key] = dict(reversed(failed.items())) if self.error_first else failed
+                else:
+                    checks[key] = {"status": "ok"}
+            code, body = (503, "not_ready") if self.failing else (200, "ready")
+            self._json(code, {"status": body, "checks": checks})
+        elif self.path in ("/health", "/health/live"):
+            self._json(200, {"status": "ok", "version": "0.2.0", "git_commit": "a1b2c3d", "go_version": "go1.24.0"})
+        else:
+            self._json(404, {"error": "not found"})
+
+    def _json(self, code: int, body: object) -> None:
+        data = json.dumps(body, indent=2 if self.pretty else None).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def ratd_0_2() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeRatd02)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    FakeRatd02.failing, FakeRatd02.configured = set(), READY_CHECKS
+    FakeRatd02.pretty = FakeRatd02.error_first = False
+
+
+def ready_results(blackbox: str, ratd: str) -> dict[str, float]:
+    return {key: probe(blackbox, f"rat_ready_{key}", f"{ratd}/health/ready") for key in READY_CHECKS}
+
+
+def test_ratd_0_2_every_probe_succeeds_when_healthy(blackbox: str, ratd_0_2: str) -> None:
+    assert ready_results(blackbox, ratd_0_2) == dict.fromkeys(READY_CHECKS, 1)
+    assert probe(blackbox, "http_2xx", f"{ratd_0_2}/health/live") == 1
+    assert probe(blackbox, "http_2xx", f"{ratd_0_2}/health/ready") == 1
+
+
+@pytest.mark.parametrize("pretty", [False, True], ids=["compact-json", "indented-json"])
+@pytest.mark.parametrize("error_first", [False, True], ids=["status-first", "error-first"])
+@pytest.mark.parametrize("failing", READY_CHECKS)
+def test_ratd_0_2_a_failed_check_fails_its_probe_only(
+    blackbox: str, ratd_0_2: str, failing: str, pretty: bool, error_first: bool
+) -> None:
+    FakeRatd02.failing, FakeRatd02.pretty, FakeRatd02.error_first = {failing}, pretty, error_first
+    # 503 while a dependency is down: the other probes still read their own checks as ok.
+    assert ready_results(blackbox, ratd_0_2) == {key: float(key != failing) for key in READY_CHECKS}
+    assert probe(blackbox, "http_2xx", f"{ratd_0_2}/health/live") == 1
+
+
+def test_ratd_0_2_a_dependency_not_configured_fails_no_probe(blackbox: str, ratd_0_2: str) -> None:
+    FakeRatd02.configured = ("postgres", "s3", "runner")  # no ratq: no `query` check at all
+    assert ready_results(blackbox, ratd_0_2) == dict.fromkeys(READY_CHECKS, 1)
+    FakeRatd02.failing = {"s3"}
+    assert ready_results(blackbox, ratd_0_2) == {"postgres": 1, "s3": 0, "runner": 1, "query": 1}
+
+
+def test_ratd_0_2_down_fails_the_live_probe(blackbox: str) -> None:
+    ratd = f"http://127.0.0.1:{free_port()}"
+    assert probe(blackbox, "http_2xx", f"{ratd}/health/live") == 0
+    assert ready_results(blackbox, ratd) == dict.fromkeys(READY_CHECKS, 0)
+
+
+def test_each_profile_probes_its_own_endpoints() -> None:
+    project = pipeline.Project(REPO, REPO / "monitoring.yaml")
+    probes = {p: {x.check: x for x in pipeline.load(project, profile=p).alerting.probes} for p in PROFILES}
+    assert set(probes[RATD_0_2]) == {"live", "ready", "nessie", *READY_CHECKS}
+    assert all(probes[RATD_0_2][key].url.endswith("/health/ready") for key in READY_CHECKS)
+    assert probes[RATD_0_2]["nessie"].url.endswith("/api/v2/config")
+    assert set(probes[GUIDE]) == {"live", "ready", *SUBSYSTEMS}
+    assert all(probes[GUIDE][s].url.endswith("/health") for s in SUBSYSTEMS)

@@ -55,13 +55,13 @@ def test_validate_catches_a_hand_edited_rule(project: Path, mac: MacRunner) -> N
 
 
 def test_validate_runs_the_unit_tests(project: Path, mac: MacRunner) -> None:
-    # A threshold raised out of reach in the rule under test: the firing scenario must fail.
-    rule = project / "generated/prometheus/tests/rules/RatApiHighLatency.yml"
-    edit(rule, "p99_rate5m > 5", "p99_rate5m > 500")
+    # A condition no probe can meet in the rule under test: the firing scenario must fail.
+    rule = project / "generated/prometheus/tests/rules/RatApiDown.yml"
+    edit(rule, "} == 0", "} == 2")
     result = mac(project, "validate")
     assert result.exit_code == 2
     assert "promtool test rules failed" in result.stderr
-    assert "alertname: RatApiHighLatency" in result.stderr
+    assert "alertname: RatApiDown" in result.stderr
 
 
 def test_list_shows_the_inventory(mac: MacRunner) -> None:
@@ -69,7 +69,8 @@ def test_list_shows_the_inventory(mac: MacRunner) -> None:
     assert result.exit_code == 0
     assert "ratd                 ratd:8080/metrics" in result.output
     assert "critical  RatApiDown" in result.output
-    assert "job:ratd_http_requests:rate5m" in result.output
+    assert "service:container_memory_working_set_bytes:sum" in result.output
+    assert result.output.startswith("profile: ")
 
 
 def test_runs_as_a_module_and_reports_a_missing_tool(project: Path) -> None:

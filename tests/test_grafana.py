@@ -1,6 +1,6 @@
-"""The Grafana dashboards: the generated JSON against Grafana's official schemas, the guide's panels,
-the grid, the model refusing broken definitions, the structural validator refusing broken JSON, and
-byte-identical output."""
+"""The Grafana dashboards of every profile: their JSON against Grafana's official schemas, each
+guide's panels, the grid, the model refusing broken definitions, the structural validator refusing
+broken JSON, and byte-identical output."""
 
 from __future__ import annotations
 
@@ -20,18 +20,19 @@ import pytest
 from grafanalib import core
 from grafanalib._gen import DashboardEncoder
 
+from monitoring_as_code import pipeline
 from monitoring_as_code.dashboard import Dashboard, Heatmap, datasource_variable, grid, ref
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.render.grafana import render_dashboard
+from monitoring_as_code.serialize import to_json
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.validate import grafana as grafana_validator
-from tests.conftest import REPO, MacRunner, edit
+from tests.conftest import GUIDE, PROFILES, RATD_0_2, REPO, MacRunner, edit, set_profile
 
 GENERATED = REPO / "generated"
-DASHBOARD_FILES = sorted((GENERATED / grafana_validator.DASHBOARDS).glob("*.json"))
 OFFICIAL = Path(__file__).resolve().parents[1].parent / "shared" / "schemas" / "grafana-v11.6"
 
-# The guide's "Dashboard Template": panel title -> Grafana panel type.
+# Each guide's "Dashboard Template": panel title -> Grafana panel type.
 GUIDE_PANELS = {
     "Service Health": "stat",
     "Active Runs": "gauge",
@@ -42,21 +43,39 @@ GUIDE_PANELS = {
     "Container Memory": "timeseries",
     "Container CPU": "timeseries",
 }
+CURRENT_PANELS = {
+    "Service Readiness": "stat",
+    "Goroutines": "timeseries",
+    "Heap Allocated": "timeseries",
+    "Postgres Pool Saturation": "gauge",
+    "Plugin Health": "stat",
+    "Scheduler Tick Duration": "timeseries",
+    "Active SSE Connections": "timeseries",
+    "Container Memory": "timeseries",
+    "Container CPU": "timeseries",
+}
 
 
 def _load(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def _panels() -> list[tuple[str, dict[str, Any]]]:
-    return [(f"{p.stem}:{panel['id']}", panel) for p in DASHBOARD_FILES for panel in _load(p)["panels"]]
+def _render_all() -> dict[str, dict[str, Any]]:
+    """ "profile/uid" -> the dashboard's JSON, for every profile, as `mac generate` renders it."""
+    out = {}
+    for profile in PROFILES:
+        bundle = pipeline.load(pipeline.Project(REPO, REPO / "monitoring.yaml"), profile=profile)
+        for dashboard in bundle.dashboards:
+            out[f"{profile}/{dashboard.uid}"] = json.loads(to_json(render_dashboard(dashboard, bundle.settings)))
+    return out
 
 
-PANELS = _panels()
+DASHBOARDS = _render_all()
+PANELS = [(f"{name}:{panel['id']}", panel) for name, d in DASHBOARDS.items() for panel in d["panels"]]
 
 
-def _overview() -> dict[str, Any]:
-    return _load(GENERATED / grafana_validator.DASHBOARDS / "rat-overview.json")
+def _overview(profile: str = GUIDE) -> dict[str, Any]:
+    return DASHBOARDS[f"{profile}/rat-overview"]
 
 
 def _panel(dashboard: dict[str, Any], title: str) -> dict[str, Any]:
@@ -82,13 +101,17 @@ def _errors(schema: dict[str, Any], instance: Any, definition: str | None = None
     return [f"{'.'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in validator.iter_errors(instance)]
 
 
-def test_two_dashboards_are_generated() -> None:
-    assert [p.name for p in DASHBOARD_FILES] == ["rat-logs.json", "rat-overview.json"]
+def test_two_dashboards_per_profile_and_the_generated_ones_are_the_settings_profile(settings: Settings) -> None:
+    assert sorted(DASHBOARDS) == sorted(f"{p}/{uid}" for p in PROFILES for uid in ("rat-logs", "rat-overview"))
+    generated = sorted((GENERATED / grafana_validator.DASHBOARDS).glob("*.json"))
+    assert {p.stem: _load(p) for p in generated} == {
+        name.split("/")[1]: d for name, d in DASHBOARDS.items() if name.startswith(f"{settings.profile}/")
+    }
 
 
-@pytest.mark.parametrize("path", DASHBOARD_FILES, ids=lambda p: p.stem)
-def test_dashboard_passes_the_official_schema(path: Path, official: Callable[[str], dict[str, Any]]) -> None:
-    assert _errors(official("dashboard"), _load(path)) == []
+@pytest.mark.parametrize("name", sorted(DASHBOARDS))
+def test_dashboard_passes_the_official_schema(name: str, official: Callable[[str], dict[str, Any]]) -> None:
+    assert _errors(official("dashboard"), DASHBOARDS[name]) == []
 
 
 @pytest.mark.parametrize(("name", "panel"), PANELS, ids=[n for n, _ in PANELS])
@@ -116,13 +139,32 @@ def test_targets_pass_the_datasource_query_schema(
 # --- what the dashboards show -----------------------------------------------------------------------
 
 
-def test_overview_has_the_guides_panels_with_the_guides_types() -> None:
-    types = {p["title"]: p["type"] for p in _overview()["panels"]}
-    assert {title: types.get(title) for title in GUIDE_PANELS} == GUIDE_PANELS
+@pytest.mark.parametrize(("profile", "panels"), [(GUIDE, GUIDE_PANELS), (RATD_0_2, CURRENT_PANELS)])
+def test_overview_has_the_guides_panels_with_the_guides_types(profile: str, panels: dict[str, str]) -> None:
+    types = {p["title"]: p["type"] for p in _overview(profile)["panels"]}
+    assert {title: types.get(title) for title in panels} == panels
 
 
-def test_overview_adds_ratd_errors_from_loki_and_firing_alerts() -> None:
-    overview = _overview()
+def test_ratd_0_2_overview_reads_ratd_0_2s_metrics(settings: Settings) -> None:
+    overview = _overview(RATD_0_2)
+    exprs = {p["title"]: " ".join(t["expr"] for t in p["targets"]) for p in overview["panels"]}
+    assert "ratd_goroutines" in exprs["Goroutines"]
+    assert "ratd_memory_alloc_bytes" in exprs["Heap Allocated"]
+    assert "ratd_postgres_pool_acquired" in exprs["Postgres Pool Saturation"]
+    assert "ratd_postgres_pool_total" in exprs["Postgres Pool Saturation"]
+    assert "ratd_plugins_healthy" in exprs["Plugin Health"] and "ratd_plugins_total" in exprs["Plugin Health"]
+    assert "ratd_scheduler_last_tick_duration_seconds" in exprs["Scheduler Tick Duration"]
+    assert "ratd_sse_connections_active" in exprs["Active SSE Connections"]
+    assert 'probe_success{job="rat-probes"}' in exprs["Service Readiness"]
+    pool = _panel(overview, "Postgres Pool Saturation")["fieldConfig"]["defaults"]
+    assert (pool["min"], pool["max"], pool["unit"]) == (0, 1, "percentunit")
+    red = pool["thresholds"]["steps"][-1]
+    assert (red["color"], red["value"]) == ("red", settings.thresholds.postgres_pool_saturation_ratio)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_overview_adds_ratd_errors_from_loki_and_firing_alerts(profile: str) -> None:
+    overview = _overview(profile)
     logs = next(p for p in overview["panels"] if p["type"] == "logs")
     assert logs["datasource"]["type"] == "loki"
     assert logs["targets"][0]["expr"].startswith('{compose_service="ratd"}')
@@ -178,10 +220,11 @@ def test_error_rate_is_the_5xx_share() -> None:
     assert error_rate["fieldConfig"]["defaults"]["unit"] == "percentunit"
 
 
-def test_container_panels_use_the_recording_rules(settings: Settings) -> None:
+@pytest.mark.parametrize("profile", PROFILES)
+def test_container_panels_use_the_recording_rules(settings: Settings, profile: str) -> None:
     from alerts.recording import CONTAINER_MEMORY, container_cpu
 
-    overview = _overview()
+    overview = _overview(profile)
     assert _panel(overview, "Container Memory")["targets"][0]["expr"] == CONTAINER_MEMORY
     assert _panel(overview, "Container CPU")["targets"][0]["expr"] == container_cpu(settings)
 
@@ -194,8 +237,9 @@ def test_rate_windows_are_grafana_intervals() -> None:
                 assert window in ("$__rate_interval", "$__interval", "$__range"), f"{name}: [{window}]"
 
 
-def test_dashboards_have_datasource_and_instance_variables() -> None:
-    overview = {v["name"]: v for v in _overview()["templating"]["list"]}
+@pytest.mark.parametrize("profile", PROFILES)
+def test_dashboards_have_datasource_and_instance_variables(profile: str) -> None:
+    overview = {v["name"]: v for v in _overview(profile)["templating"]["list"]}
     assert (overview["prometheus"]["type"], overview["prometheus"]["query"]) == ("datasource", "prometheus")
     assert (overview["loki"]["type"], overview["loki"]["query"]) == ("datasource", "loki")
     assert overview["instance"]["datasource"] == {"type": "prometheus", "uid": "${prometheus}"}
@@ -205,7 +249,8 @@ def test_dashboards_have_datasource_and_instance_variables() -> None:
 
 
 def test_logs_dashboard_filters_by_service_and_level() -> None:
-    logs = _load(GENERATED / grafana_validator.DASHBOARDS / "rat-logs.json")
+    logs = DASHBOARDS[f"{RATD_0_2}/rat-logs"]
+    assert logs == DASHBOARDS[f"{GUIDE}/rat-logs"]  # shared by every profile
     variables = {v["name"] for v in logs["templating"]["list"]}
     assert {"service", "level"} <= variables
     for panel in logs["panels"]:
@@ -213,31 +258,35 @@ def test_logs_dashboard_filters_by_service_and_level() -> None:
 
 
 def test_uids_and_panel_ids_are_stable() -> None:
-    ids = {p.stem: [panel["id"] for panel in _load(p)["panels"]] for p in DASHBOARD_FILES}
-    assert ids == {"rat-logs": [1, 2], "rat-overview": list(range(1, 11))}
-    assert [_load(p)["uid"] for p in DASHBOARD_FILES] == ["rat-logs", "rat-overview"]
+    ids = {name: [panel["id"] for panel in d["panels"]] for name, d in DASHBOARDS.items()}
+    assert ids == {
+        f"{GUIDE}/rat-logs": [1, 2],
+        f"{GUIDE}/rat-overview": list(range(1, 11)),
+        f"{RATD_0_2}/rat-logs": [1, 2],
+        f"{RATD_0_2}/rat-overview": list(range(1, 12)),
+    }
+    assert {name: d["uid"] for name, d in DASHBOARDS.items()} == {name: name.split("/")[1] for name in DASHBOARDS}
 
 
 def test_panels_fill_the_grid_without_overlap() -> None:
-    for path in DASHBOARD_FILES:
+    for path, dashboard in DASHBOARDS.items():
         cells: set[tuple[int, int]] = set()
-        for panel in _load(path)["panels"]:
+        for panel in dashboard["panels"]:
             pos = panel["gridPos"]
             assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24, panel["title"]
             area = {(x, y) for x in range(pos["x"], pos["x"] + pos["w"]) for y in range(pos["y"], pos["y"] + pos["h"])}
-            assert not cells & area, f"{path.stem}: {panel['title']} overlaps another panel"
+            assert not cells & area, f"{path}: {panel['title']} overlaps another panel"
             cells |= area
 
 
 def test_dashboards_are_current_json_not_grafanalibs_legacy() -> None:
-    for path in DASHBOARD_FILES:
-        dashboard = _load(path)
+    for path, dashboard in DASHBOARDS.items():
         assert dashboard["schemaVersion"] == 41
-        text = path.read_text()
+        text = to_json(dashboard)
         for legacy in ('"rows"', '"span"', '"hideControls"', '"sharedCrosshair"', '"style"'):
-            assert legacy not in text, f"{path.name}: {legacy}"
+            assert legacy not in text, f"{path}: {legacy}"
         # null appears only as the base threshold step (minus infinity).
-        assert text.count("null") == text.count('"value": null'), path.name
+        assert text.count("null") == text.count('"value": null'), path
 
 
 # --- the model refuses broken definitions -------------------------------------------------------------
@@ -336,6 +385,7 @@ def test_extra_json_reaches_the_panel(settings: Settings) -> None:
 
 
 def test_a_broken_definition_is_reported_with_file_and_dashboard(project: Path, mac: MacRunner) -> None:
+    set_profile(project, GUIDE)
     edit(project / "dashboards" / "overview.py", 'title="Error Rate",', 'title="Error Rate", span=6,')
     result = mac(project, "generate")
     assert result.exit_code == 2
@@ -353,7 +403,7 @@ def test_mac_list_shows_the_dashboards(mac: MacRunner) -> None:
     result = mac(REPO, "list")
     assert result.exit_code == 0
     assert re.search(r"dashboards \(2\):\n\s+rat-logs\s+2 panels", result.output)
-    assert re.search(r"rat-overview\s+10 panels", result.output)
+    assert re.search(r"rat-overview\s+1[01] panels", result.output)
 
 
 # --- the structural validator refuses broken JSON (no ../shared needed) -------------------------------

@@ -32,18 +32,22 @@ def test_exporters_and_the_stack_itself_are_scraped() -> None:
     assert CONFIG["alerting"]["alertmanagers"][0]["static_configs"] == [{"targets": ["alertmanager:9093"]}]
 
 
-def test_one_probe_per_health_endpoint_and_subsystem(settings: Settings) -> None:
+def test_one_probe_per_health_endpoint_and_dependency(settings: Settings) -> None:
+    """Which dependencies each profile probes is test_blackbox's; here, how they are probed."""
     probes = job("rat-probes")
     assert probes["metrics_path"] == "/probe"
     by_check = {c["labels"]["check"]: c for c in probes["static_configs"]}
-    assert by_check["live"]["targets"] == ["http://ratd:8080/health/live"]
-    assert by_check["ready"]["targets"] == ["http://ratd:8080/health/ready"]
-    for subsystem in ("postgres", "minio", "nessie", "runner", "ratq"):
-        module = by_check[subsystem]["labels"]["__param_module"]
-        assert by_check[subsystem]["targets"] == ["http://ratd:8080/health"]
-        http = BLACKBOX["modules"][module]["http"]
-        assert http["fail_if_body_not_matches_regexp"] == [settings.health.pattern_for(subsystem)]
-        assert http["valid_status_codes"] == [200, 503]
+    assert by_check["live"]["targets"] == [f"http://{settings.targets.ratd}{settings.health.live_path}"]
+    assert by_check["ready"]["targets"] == [f"http://{settings.targets.ratd}{settings.health.ready_path}"]
+    body_checked = [c for c in by_check.values() if c["labels"]["__param_module"] != "http_2xx"]
+    assert len(body_checked) >= 4
+    for config in body_checked:
+        http = BLACKBOX["modules"][config["labels"]["__param_module"]]["http"]
+        # 503 while a dependency is down: the body decides, through one pattern for this check.
+        assert http["valid_status_codes"] == list(settings.health.valid_status_codes)
+        patterns = http.get("fail_if_body_not_matches_regexp", []) + http.get("fail_if_body_matches_regexp", [])
+        assert len(patterns) == 1
+        assert f'"{config["labels"]["check"]}"' in patterns[0]
     assert {"target_label": "__address__", "replacement": "blackbox-exporter:9115"} in probes["relabel_configs"]
 
 

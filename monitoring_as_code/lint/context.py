@@ -31,8 +31,10 @@ class LintContext:
         return Analysis(labels, tuple(findings))
 
 
-def build_context(settings: Settings, recording_rules: Iterable[RecordingRule]) -> LintContext:
-    series = dict(series_catalog())
+def build_context(
+    settings: Settings, catalog: Iterable[Metric], recording_rules: Iterable[RecordingRule]
+) -> LintContext:
+    series = dict(series_catalog(catalog))
     for rule in recording_rules:  # in file order: a rule may read the ones before it
         labels, _ = analyse(rule.expr, series, settings.intervals.scrape)
         metric = Metric(rule.name, GAUGE, "recording rule", rule.expr)

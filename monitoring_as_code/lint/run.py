@@ -33,6 +33,6 @@ def lint_definitions(
     defs: Definitions, dashboards: Iterable[tuple[str, Dashboard]], settings: Settings
 ) -> list[Problem]:
     """Every rule over the alerting definitions and the (file, dashboard) pairs."""
-    context = build_context(settings, defs.recording_rules)
+    context = build_context(settings, defs.catalog, defs.recording_rules)
     objects: list[tuple[str, Any]] = [(g.file, o) for g in defs.groups for o in (*g.recording_rules, *g.alerts)]
     return lint_objects([*objects, *dashboards], context)

@@ -1,10 +1,12 @@
-"""docs/alerts.md: the guide's alert tables regenerated from the definitions, and one section
-per alert, the target of its `runbook_url`."""
+"""docs/alerts.md: the alert tables of RAT's monitoring guide regenerated from the definitions,
+one section per alert (the target of its `runbook_url`), and the tables every other RAT profile
+would give, so the two versions of the guide can be compared."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import jinja2
 
@@ -61,19 +63,29 @@ _ENV = jinja2.Environment(
 )
 
 
-def render_runbook(defs: Definitions, settings: Settings) -> str:
-    alerts = defs.alerts
-    rows = [
+def _rows(defs: Definitions, settings: Settings) -> list[dict[str, Any]]:
+    return [
         {
             "alert": alert,
             "anchor": runbook_anchor(alert.name),
             "routing": routing_text(alert, defs.routes, settings),
             "for": format_duration(alert.for_) if alert.for_ else "",
         }
-        for alert in alerts
+        for alert in defs.alerts
     ]
+
+
+def _sections(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    return [(_HEADINGS[s], [r for r in rows if r["alert"].severity == s]) for s in SEVERITIES]
+
+
+def render_runbook(defs: Definitions, settings: Settings, others: Iterable[Definitions] = ()) -> str:
+    """`others`: the definitions as every other profile loads them (their tables only)."""
+    rows = _rows(defs, settings)
     return _ENV.get_template("alerts.md.j2").render(
-        sections=[(_HEADINGS[s], [r for r in rows if r["alert"].severity == s]) for s in SEVERITIES],
+        profile=defs.profile,
+        sections=_sections(rows),
         rows=rows,
+        others=[(other.profile, _sections(_rows(other, settings))) for other in others],
         settings_file="monitoring.yaml",
     )

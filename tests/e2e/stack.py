@@ -165,15 +165,15 @@ def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
 
 
 @contextmanager
-def running_stack(workdir: Path) -> Iterator[Stack]:
-    """Start everything, wait until every target is up, and stop every process on the way out,
-    whatever happened in between."""
+def running_stack(workdir: Path, rat_profile: str) -> Iterator[Stack]:
+    """Start everything, watching a simulated RAT of `rat_profile`, and stop every process on the
+    way out, whatever happened in between."""
     with ExitStack() as cleanup:
         textfiles = workdir / "textfile"
         textfiles.mkdir()
         production = yaml.safe_load((REPO / "monitoring.yaml").read_text())
         profile = yaml.safe_load(PROFILE.read_text())
-        sim = SimulatedRat(textfiles, max_concurrent=production["runner"]["max_concurrent"])
+        sim = SimulatedRat(textfiles, max_concurrent=production["runner"]["max_concurrent"], profile=rat_profile)
         cleanup.callback(sim.stop)
         hooks = Webhooks()
         cleanup.callback(hooks.close)
@@ -185,7 +185,9 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
             "node_exporter": f"127.0.0.1:{ports['node_exporter']}",
             "prometheus": f"127.0.0.1:{ports['prometheus']}",
             "alertmanager": f"127.0.0.1:{ports['alertmanager']}",
+            "nessie": sim.nessie_address,
         }
+        profile["rat"] = {"profile": rat_profile}
         for receiver in profile["alertmanager"]["receivers"].values():
             receiver["url"] = receiver["url"].replace("WEBHOOKS", hooks.base)
         settings_path = workdir / "monitoring.yaml"

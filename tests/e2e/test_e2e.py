@@ -1,6 +1,7 @@
 """End to end: the rendered configuration in the real Prometheus, Alertmanager, blackbox_exporter
-and node_exporter, watching a simulated RAT. Every fault's alert must reach Alertmanager with the
-right labels and receiver, and resolve once the fault clears.
+and node_exporter, watching a simulated RAT, once per RAT profile (each against a RAT of its own
+version). Every fault's alert must reach Alertmanager with the right labels and receiver, and
+resolve once the fault clears.
 
 Covered by their promtool unit tests only, because the fault cannot be staged here:
 RatHostDiskFull (the test machine's real disk), RatBackupMetricMissing (its `for` is the backup
@@ -12,27 +13,62 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
 from monitoring_as_code import pipeline
+from monitoring_as_code.cli import main
 from monitoring_as_code.lint.dashboards import expanded_promql
-from tests.conftest import REPO
+from tests.conftest import GUIDE, PROFILES, RATD_0_2, REPO
 from tests.e2e.stack import Stack, running_stack, wait_for
 
 pytestmark = pytest.mark.e2e
 
 ALERT_TIMEOUT = 30.0
-TARGETS = 12  # ratd, cadvisor, node-exporter, prometheus, alertmanager, and 7 probes
+# ratd, cadvisor, node-exporter, prometheus, alertmanager, and 7 probes: live, ready and five
+# subsystems (guide); live, ready, four /health/ready checks and Nessie (ratd-0.2).
+TARGETS = 12
+
+
+class Stacks:
+    """One running stack at a time, started for a profile on first use and stopped when the next
+    profile's tests begin (tests/e2e/conftest.py runs each profile's tests together)."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.profile: str | None = None
+        self.running: Stack | None = None
+        self.cleanup = ExitStack()
+
+    def get(self, profile: str) -> Stack:
+        if profile != self.profile:
+            self.close()
+            workdir = self.tmp_path_factory.mktemp(f"e2e-{profile}")
+            running = self.cleanup.enter_context(running_stack(workdir, profile))
+            wait_for("every target up", lambda: len(running.query("up == 1")) == TARGETS, ALERT_TIMEOUT)
+            self.profile, self.running = profile, running
+        assert self.running is not None
+        return self.running
+
+    def close(self) -> None:
+        self.cleanup.close()
+        self.profile = self.running = None
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("e2e")) as running:
-        wait_for("every target up", lambda: len(running.query("up == 1")) == TARGETS, ALERT_TIMEOUT)
-        yield running
+def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stacks]:
+    pool = Stacks(tmp_path_factory)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def stack(stacks: Stacks, profile: str) -> Stack:
+    return stacks.get(profile)
 
 
 def wait_resolved(stack: Stack, name: str) -> None:
@@ -55,24 +91,54 @@ def test_steady_state_only_the_watchdog_fires(stack: Stack) -> None:
     wait_for("the Watchdog at the dead-man's switch", lambda: "Watchdog" in stack.hooks.alertnames("deadmans-switch"))
 
 
-FAULTS = [
+SHARED_FAULTS = [
     # (fault, alert, severity, service, receiver)
-    ({"unhealthy": {"postgres"}}, "RatPostgresDown", "critical", "postgres", "pager"),
-    ({"unhealthy": {"minio"}}, "RatMinioDown", "critical", "minio", "pager"),
-    ({"unhealthy": {"runner"}}, "RatRunnerDown", "critical", "runner", "pager"),
-    ({"unhealthy": {"ratq"}}, "RatRatqUnhealthy", "warning", "ratq", "team-chat"),
-    ({"unhealthy": {"nessie"}}, "RatNessieDown", "warning", "nessie", "team-chat"),
-    ({"failing_runs": 4}, "RatPipelineFailures", "warning", "runner", "team-chat"),
-    ({"slow_requests": True}, "RatApiHighLatency", "warning", "ratd", "team-chat"),
-    ({"queue_full": True}, "RatRunnerQueueFull", "warning", "runner", "team-chat"),
     ({"memory_pressure": "runner"}, "RatContainerMemoryPressure", "warning", "runner", "team-chat"),
     ({"stale_backup": True}, "RatBackupTooOld", "info", "backup", "dashboard-only"),
-    ({"request_spike": True}, "RatRequestVolumeSpike", "info", "ratd", "dashboard-only"),
-    ({"scheduler_stalled": True}, "RatSchedulerTriggerRateChange", "info", "ratd", "dashboard-only"),
 ]
+FAULTS = {
+    GUIDE: [
+        ({"unhealthy": {"postgres"}}, "RatPostgresDown", "critical", "postgres", "pager"),
+        ({"unhealthy": {"minio"}}, "RatMinioDown", "critical", "minio", "pager"),
+        ({"unhealthy": {"runner"}}, "RatRunnerDown", "critical", "runner", "pager"),
+        ({"unhealthy": {"ratq"}}, "RatRatqUnhealthy", "warning", "ratq", "team-chat"),
+        ({"unhealthy": {"nessie"}}, "RatNessieDown", "warning", "nessie", "team-chat"),
+        ({"failing_runs": 4}, "RatPipelineFailures", "warning", "runner", "team-chat"),
+        ({"slow_requests": True}, "RatApiHighLatency", "warning", "ratd", "team-chat"),
+        ({"queue_full": True}, "RatRunnerQueueFull", "warning", "runner", "team-chat"),
+        ({"request_spike": True}, "RatRequestVolumeSpike", "info", "ratd", "dashboard-only"),
+        ({"scheduler_stalled": True}, "RatSchedulerTriggerRateChange", "info", "ratd", "dashboard-only"),
+        *SHARED_FAULTS,
+    ],
+    RATD_0_2: [
+        ({"unhealthy": {"postgres"}}, "RatPostgresDown", "critical", "postgres", "pager"),
+        ({"unhealthy": {"s3"}}, "RatS3Down", "critical", "minio", "pager"),
+        ({"unhealthy": {"runner"}}, "RatRunnerDown", "critical", "runner", "pager"),
+        ({"pool_saturated": True}, "RatPostgresPoolSaturated", "critical", "ratd", "pager"),
+        ({"unhealthy": {"query"}}, "RatQueryDown", "warning", "ratq", "team-chat"),
+        ({"unhealthy": {"nessie"}}, "RatNessieDown", "warning", "nessie", "team-chat"),
+        ({"plugin_unhealthy": True}, "RatPluginsUnhealthy", "warning", "ratd", "team-chat"),
+        ({"slow_ticks": True}, "RatSchedulerSlowTicks", "warning", "ratd", "team-chat"),
+        ({"memory_growth": True}, "RatMemoryGrowth", "warning", "ratd", "team-chat"),
+        ({"scheduler_stalled": True}, "RatSchedulerDispatchRateChange", "info", "ratd", "dashboard-only"),
+        ({"sse_spike": True}, "RatSseConnectionSpike", "info", "ratd", "dashboard-only"),
+        *SHARED_FAULTS,
+    ],
+}
+# The dependency whose /health entry each profile's consecutive-failure alerts read.
+CONSECUTIVE = {"postgres": "RatPostgresDown", "runner": "RatRunnerDown"}
 
 
-@pytest.mark.parametrize(("fault", "name", "severity", "service", "receiver"), FAULTS, ids=[f[1] for f in FAULTS])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test runs once per profile, each fault test on its profile's faults."""
+    if "fault" in metafunc.fixturenames:
+        cases = [(profile, *case) for profile in PROFILES for case in FAULTS[profile]]
+        names = ("profile", "fault", "name", "severity", "service", "receiver")
+        metafunc.parametrize(names, cases, ids=[f"{c[0]}-{c[2]}" for c in cases])
+    elif "profile" in metafunc.fixturenames:
+        metafunc.parametrize("profile", PROFILES)
+
+
 def test_fault_fires_routes_and_resolves(
     stack: Stack, fault: dict[str, Any], name: str, severity: str, service: str, receiver: str
 ) -> None:
@@ -128,20 +194,16 @@ def episode(stack: Stack, check: str, failures: int) -> None:
     wait_for(f"a successful {check} probe after the episode", lambda: zeros_at_the_end(stack, check) == 0)
 
 
-def _alert_of(check: str) -> str:
-    return {"postgres": "RatPostgresDown", "runner": "RatRunnerDown"}[check]
-
-
 def fired_since(stack: Stack, name: str, since: float) -> bool:
     """Whether Prometheus recorded `name` firing at any evaluation after `since` (Unix time)."""
     window = f"{max(1, round((time.time() - since) * 1000))}ms"
     return bool(stack.query(f'max_over_time(ALERTS{{alertname="{name}",alertstate="firing"}}[{window}])'))
 
 
-@pytest.mark.parametrize("check", ["postgres", "runner"])
+@pytest.mark.parametrize("check", sorted(CONSECUTIVE))
 def test_n_minus_one_consecutive_failures_do_not_fire_and_n_do(stack: Stack, check: str) -> None:
     failures = stack.settings.thresholds.consecutive_failures[check]
-    name = _alert_of(check)
+    name = CONSECUTIVE[check]
     wait_resolved(stack, name)
     start = time.time()
     episode(stack, check, failures - 1)
@@ -175,5 +237,37 @@ def test_every_panel_query_returns_data(stack: Stack) -> None:
             for panel, expr in expanded_promql(dashboard, bundle.settings):
                 wait_for(f"panel {dashboard.uid}/{panel.title} to return data: {expr}", lambda e=expr: stack.query(e))
                 queried += 1
-        assert queried >= 9  # the guide's eight panels and the firing alerts; logs panels query Loki
+        # Each guide's panels and the firing alerts; logs panels query Loki.
+        assert queried >= {GUIDE: 9, RATD_0_2: 10}[stack.settings.profile]
     wait_resolved(stack, "RatNessieDown")
+
+
+def verify_prometheus(stack: Stack, *options: str) -> Result:
+    settings = stack.workdir / "monitoring.yaml"
+    args = ["--root", str(REPO), "--settings", str(settings), "verify", "--prometheus-url", stack.prometheus]
+    return CliRunner().invoke(main, [*args, *options], catch_exceptions=False)
+
+
+def test_verify_asks_prometheus_what_each_job_has(stack: Stack) -> None:
+    """`mac verify --prometheus-url`: nothing blind against the RAT of the stack's profile; the
+    other profile's ratd alerts blind ("serves none"); and a ratd that is down blinds its readers."""
+    result = verify_prometheus(stack)
+    assert result.exit_code == 0, result.output
+    assert f"profile {stack.settings.profile}: nothing is blind" in result.output
+    assert "job ratd: serves everything the monitoring reads" in result.output
+
+    other = next(p for p in PROFILES if p != stack.settings.profile)
+    result = verify_prometheus(stack, "--profile", other)
+    assert result.exit_code == 1, result.output
+    assert "job ratd: " in result.output and "serves none of the source's metrics" in result.output
+    blind_ratd = {GUIDE: "alert RatApiHighLatency", RATD_0_2: "alert RatMemoryGrowth"}[other]
+    assert f"blind: {blind_ratd} (serves none of the source's metrics)" in result.output
+
+    with stack.sim.fault(ratd_down=True):
+        wait_for("ratd's scrape to fail", lambda: stack.query('up{job="ratd"} == 0'), ALERT_TIMEOUT)
+        result = verify_prometheus(stack)
+    assert result.exit_code == 1, result.output
+    mine = {GUIDE: "alert RatApiHighLatency", RATD_0_2: "alert RatMemoryGrowth"}[stack.settings.profile]
+    assert f"blind: {mine} (target down)" in result.output
+    assert "blind: alert RatHostDiskFull" not in result.output  # node-exporter is still up
+    wait_resolved(stack, "RatApiDown")

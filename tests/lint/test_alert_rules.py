@@ -10,14 +10,14 @@ from monitoring_as_code.lint.context import LintContext, build_context
 from monitoring_as_code.lint.run import lint_objects
 from monitoring_as_code.model import RecordingRule, Runbook
 from monitoring_as_code.settings import Settings
-from tests.conftest import FIRES, SILENT
+from tests.conftest import FIRES, GUIDE_CATALOG, SILENT
 from tests.conftest import example_alert as alert
 
 
 @pytest.fixture(scope="module")
 def context(settings: Settings) -> LintContext:
     recording = RecordingRule("job:up:sum", "sum by (job) (up)")
-    return build_context(settings, [recording])
+    return build_context(settings, GUIDE_CATALOG, [recording])
 
 
 def problems(obj: Any, context: LintContext, rule_id: str) -> list[str]:

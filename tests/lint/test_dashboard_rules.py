@@ -13,11 +13,12 @@ from monitoring_as_code.dashboard import Dashboard, grid, ref
 from monitoring_as_code.lint.context import LintContext, build_context
 from monitoring_as_code.lint.run import lint_objects
 from monitoring_as_code.settings import Settings
+from tests.conftest import GUIDE_CATALOG
 
 
 @pytest.fixture(scope="module")
 def context(settings: Settings) -> LintContext:
-    return build_context(settings, [])
+    return build_context(settings, GUIDE_CATALOG, [])
 
 
 def dashboard(settings: Settings, *, panel: dict[str, Any] | None = None, **overrides: Any) -> Dashboard:

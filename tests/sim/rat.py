@@ -1,6 +1,12 @@
-"""A simulated RAT for the end-to-end tests: ratd's health endpoints and metrics, a stand-in for
-cAdvisor's container metrics, and the backup job's textfile metric. Faults switch on and off at
-run time. Everything listens on 127.0.0.1 only."""
+"""A simulated RAT for the end-to-end tests: ratd's health endpoints and metrics, Nessie's API, a
+stand-in for cAdvisor's container metrics, and the backup job's textfile metric. Faults switch on
+and off at run time. Everything listens on 127.0.0.1 only.
+
+ratd comes in two versions, as the profiles know them: `guide` (rat-monitoring.md: request,
+pipeline and scheduler metrics; /health lists subsystems) and `ratd-0.2`
+(rat-monitoring-current.md: runtime, pool, plugin, scheduler and SSE gauges; /health/ready lists
+each configured dependency under `checks`). Names, types and body shapes follow those documents;
+the values are made up."""
 
 from __future__ import annotations
 
@@ -16,7 +22,10 @@ from pathlib import Path
 import attrs
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 
+GUIDE, RATD_0_2 = "guide", "ratd-0.2"
 SUBSYSTEMS = ("postgres", "minio", "nessie", "runner", "ratq")
+READY_CHECKS = ("postgres", "s3", "runner", "query")  # /health/ready's keys in ratd 0.2
+LIVE = {"status": "ok", "version": "0.2.0", "git_commit": "a1b2c3d", "build_time": "2026-02-15T10:00:00Z"}
 RAT_SERVICES = ("ratd", "ratq", "runner", "portal", "postgres", "minio", "nessie")
 PATHS = ("/api/v1/pipelines", "/api/v1/runs", "/api/v1/namespaces")
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -30,7 +39,7 @@ class Faults:
     """What is broken right now; the traffic thread and the handlers read it on every step."""
 
     ratd_down: bool = False
-    unhealthy: set[str] = attrs.field(factory=set)
+    unhealthy: set[str] = attrs.field(factory=set)  # guide: subsystems; ratd-0.2: ready checks, or "nessie"
     slow_requests: bool = False
     failing_runs: int = 0  # failed runs still to record
     queue_full: bool = False
@@ -38,6 +47,12 @@ class Faults:
     stale_backup: bool = False
     request_spike: bool = False
     scheduler_stalled: bool = False
+    # ratd 0.2 only
+    pool_saturated: bool = False
+    plugin_unhealthy: bool = False
+    slow_ticks: bool = False
+    memory_growth: bool = False
+    sse_spike: bool = False
 
 
 class _Server(ThreadingHTTPServer):
@@ -53,9 +68,11 @@ def _serve(handler: type[BaseHTTPRequestHandler]) -> tuple[_Server, threading.Th
 
 
 class SimulatedRat:
-    """ratd + cAdvisor + the backup job, driven by a traffic thread every `step` seconds."""
+    """ratd (of `profile`) + Nessie + cAdvisor + the backup job, driven by a traffic thread every
+    `step` seconds."""
 
-    def __init__(self, textfile_dir: Path, max_concurrent: int, step: float = 0.2) -> None:
+    def __init__(self, textfile_dir: Path, max_concurrent: int, profile: str = GUIDE, step: float = 0.2) -> None:
+        self.profile = profile
         self.faults = Faults()
         self.max_concurrent = max_concurrent
         self.textfile_dir = textfile_dir
@@ -66,6 +83,7 @@ class SimulatedRat:
         self.cadvisor_registry = CollectorRegistry()
         self._metrics()
         self.ratd, _ = _serve(self._ratd_handler())
+        self.nessie, _ = _serve(self._nessie_handler())
         self.cadvisor, _ = _serve(self._exposition_handler(self.cadvisor_registry))
         self._traffic = threading.Thread(target=self._run, daemon=True)
 
@@ -73,6 +91,10 @@ class SimulatedRat:
     @property
     def ratd_address(self) -> str:
         return f"127.0.0.1:{self.ratd.server_address[1]}"
+
+    @property
+    def nessie_address(self) -> str:
+        return f"127.0.0.1:{self.nessie.server_address[1]}"
 
     @property
     def cadvisor_address(self) -> str:
@@ -86,7 +108,7 @@ class SimulatedRat:
     def stop(self) -> None:
         self._stop.set()
         self._traffic.join(timeout=5)
-        for server in (self.ratd, self.cadvisor):
+        for server in (self.ratd, self.nessie, self.cadvisor):
             server.shutdown()
             server.server_close()
 
@@ -102,6 +124,17 @@ class SimulatedRat:
 
     # -- metrics ----------------------------------------------------------------------------
     def _metrics(self) -> None:
+        if self.profile == RATD_0_2:
+            self._ratd_0_2_metrics()
+        else:
+            self._guide_metrics()
+        labels = ["id", "name", "image", "container_label_com_docker_compose_service"]
+        c = self.cadvisor_registry
+        self.working_set = Gauge("container_memory_working_set_bytes", "Working set", labels, registry=c)
+        self.memory_limit = Gauge("container_spec_memory_limit_bytes", "Memory limit", labels, registry=c)
+        self.cpu = Counter("container_cpu_usage_seconds", "CPU time", [*labels, "cpu"], registry=c)
+
+    def _guide_metrics(self) -> None:
         r = self.ratd_registry
         self.requests = Counter("ratd_http_requests", "Total HTTP requests", ["method", "path", "status"], registry=r)
         self.latency = Histogram(
@@ -121,13 +154,65 @@ class SimulatedRat:
         )
         for status in ("completed", "failed", "cancelled"):
             self.runs.labels(status)
-        labels = ["id", "name", "image", "container_label_com_docker_compose_service"]
-        c = self.cadvisor_registry
-        self.working_set = Gauge("container_memory_working_set_bytes", "Working set", labels, registry=c)
-        self.memory_limit = Gauge("container_spec_memory_limit_bytes", "Memory limit", labels, registry=c)
-        self.cpu = Counter("container_cpu_usage_seconds", "CPU time", [*labels, "cpu"], registry=c)
+
+    def _ratd_0_2_metrics(self) -> None:
+        """The current guide's "Key Metrics": gauges (and one counter) without client_golang's extras."""
+        r = self.ratd_registry
+        Gauge("ratd_info", "Build information about ratd.", ["version", "git_commit", "go_version"], registry=r).labels(
+            "0.2.0", "a1b2c3d", "go1.24.0"
+        ).set(1)
+        self.goroutines = Gauge("ratd_goroutines", "Number of goroutines.", registry=r)
+        self.heap = Gauge("ratd_memory_alloc_bytes", "Current heap allocation in bytes.", registry=r)
+        self.memory_sys = Gauge("ratd_memory_sys_bytes", "Total memory obtained from the OS in bytes.", registry=r)
+        self.gc_cycles = Counter("ratd_gc_completed", "Completed GC cycles.", registry=r)
+        self.sse = Gauge("ratd_sse_connections_active", "Active SSE connections (log streams).", registry=r)
+        self.pool_total = Gauge("ratd_postgres_pool_total", "Main Postgres pool size.", registry=r)
+        self.pool_acquired = Gauge("ratd_postgres_pool_acquired", "Acquired main pool connections.", registry=r)
+        Gauge("ratd_postgres_heartbeat_pool_total", "Heartbeat pool size.", registry=r).set(2)
+        Gauge("ratd_postgres_heartbeat_pool_acquired", "Acquired heartbeat connections.", registry=r).set(1)
+        self.plugins_total = Gauge("ratd_plugins_total", "Registered plugins (any status).", registry=r)
+        self.plugins_healthy = Gauge("ratd_plugins_healthy", "Currently enabled plugins.", registry=r)
+        self.tick_duration = Gauge("ratd_scheduler_last_tick_duration_seconds", "Last tick's duration.", registry=r)
+        self.dispatched = Gauge("ratd_scheduler_last_tick_dispatched_total", "Dispatched last tick.", registry=r)
+        self._leak_since: float | None = None
 
     def _tick(self) -> None:
+        if self.profile == RATD_0_2:
+            self._tick_ratd_0_2()
+        else:
+            self._tick_guide()
+        f = self.faults
+        for service in RAT_SERVICES:
+            labels = (f"/docker/{service}", f"infra-{service}-1", f"rat/{service}:test", service)
+            used = 0.9 if f.memory_pressure == service else 0.3
+            self.working_set.labels(*labels).set(used * MEMORY_LIMIT)
+            self.memory_limit.labels(*labels).set(MEMORY_LIMIT)
+            self.cpu.labels(*labels, "total").inc(self.step * 0.1)
+        self._write_backup_metric(time.time() - (3 * 86400 if f.stale_backup else 60))
+
+    def _tick_ratd_0_2(self) -> None:
+        f, now = self.faults, time.monotonic()
+        # The heap: a garbage-collection sawtooth over 2 s (flat at its floor for the first second,
+        # so every scrape window sees the floor); a leak raises the floor 30% a second.
+        if f.memory_growth and self._leak_since is None:
+            self._leak_since = now
+        elif not f.memory_growth:
+            self._leak_since = None
+        floor = 40e6 * (1.3 ** (now - self._leak_since) if self._leak_since is not None else 1.0)
+        phase = (now % 2.0) / 2.0
+        self.heap.set(floor * (1 + max(0.0, 2 * phase - 1)))
+        self.memory_sys.set(3 * floor)
+        self.goroutines.set(42)
+        self.gc_cycles.inc()
+        self.sse.set(200 if f.sse_spike else 2)
+        self.pool_total.set(10)
+        self.pool_acquired.set(10 if f.pool_saturated else 3)
+        self.plugins_total.set(3)
+        self.plugins_healthy.set(2 if f.plugin_unhealthy else 3)
+        self.tick_duration.set(60.0 if f.slow_ticks else 0.012)
+        self.dispatched.set(0 if f.scheduler_stalled else 2)
+
+    def _tick_guide(self) -> None:
         f, rnd = self.faults, self._random
         for _ in range(400 if f.request_spike else 20):
             path = rnd.choice(PATHS)
@@ -144,13 +229,6 @@ class SimulatedRat:
         self.active.set(self.max_concurrent if f.queue_full else 2)
         self.grpc.labels("runner", "Execute", "OK").inc()
         self.grpc_latency.labels("runner", "Execute").observe(rnd.uniform(0.01, 0.1))
-        for service in RAT_SERVICES:
-            labels = (f"/docker/{service}", f"infra-{service}-1", f"rat/{service}:test", service)
-            used = 0.9 if f.memory_pressure == service else 0.3
-            self.working_set.labels(*labels).set(used * MEMORY_LIMIT)
-            self.memory_limit.labels(*labels).set(MEMORY_LIMIT)
-            self.cpu.labels(*labels, "total").inc(self.step * 0.1)
-        self._write_backup_metric(time.time() - (3 * 86400 if f.stale_backup else 60))
 
     def _write_backup_metric(self, timestamp: float) -> None:
         # As the backup job does it: a temporary file renamed into place.
@@ -191,6 +269,8 @@ class SimulatedRat:
                     return
                 if self.path == "/metrics":
                     super().do_GET()
+                elif sim.profile == RATD_0_2:
+                    self._ratd_0_2_health()
                 elif self.path == "/health":
                     services = {s: "unhealthy" if s in sim.faults.unhealthy else "healthy" for s in SUBSYSTEMS}
                     critical = {"postgres", "minio"} & sim.faults.unhealthy
@@ -204,11 +284,51 @@ class SimulatedRat:
                 else:
                     self._json(404, {"error": "not found"})
 
+            def _ratd_0_2_health(self) -> None:
+                if self.path in ("/health", "/health/live"):
+                    self._json(200, LIVE)
+                elif self.path == "/health/ready":
+                    checks = {
+                        key: {"status": "error", "error": f"{key}: connection refused"}
+                        if key in sim.faults.unhealthy
+                        else {"status": "ok"}
+                        for key in READY_CHECKS
+                    }
+                    failing = any(c["status"] == "error" for c in checks.values())
+                    self._json(
+                        503 if failing else 200, {"status": "not_ready" if failing else "ready", "checks": checks}
+                    )
+                else:
+                    self._json(404, {"error": "not found"})
+
             def _json(self, code: int, body: object) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(data)
+                _send_json(self, code, body)
 
         return Handler
+
+    def _nessie_handler(self) -> type[BaseHTTPRequestHandler]:
+        sim = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if "nessie" in sim.faults.unhealthy:
+                    _send_json(self, 503, {"message": "unavailable"})
+                elif self.path == "/api/v2/config":
+                    _send_json(
+                        self, 200, {"defaultBranch": "main", "minSupportedApiVersion": 1, "maxSupportedApiVersion": 2}
+                    )
+                else:
+                    _send_json(self, 404, {"message": "not found"})
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+
+def _send_json(handler: BaseHTTPRequestHandler, code: int, body: object) -> None:
+    data = json.dumps(body).encode()
+    handler.send_response(code)
+    handler.send_header("Content-Type", "application/json")
+    handler.end_headers()
+    handler.wfile.write(data)

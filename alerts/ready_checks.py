@@ -1,0 +1,132 @@
+"""ratd 0.2's dependencies (ratd-0.2 profile): one probe per check of `/health/ready`, one alert
+each after N consecutive failures, and Nessie, which ratd does not check, probed on its own API.
+
+`/health/ready` answers `{"status": "ready"|"not_ready", "checks": {"postgres": {"status": "ok"}, ...}}`,
+with 503 while any check fails. Each probe reads only its own key, and fails only on an explicit
+`"status": "error"` there: a dependency that is not configured has no key and is no fault.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from alerts._shared import (
+    DEPENDS_ON_RATD,
+    PROBE_JOB,
+    VALUE,
+    consecutive_failures_for,
+    failures_text,
+    probe_failure_scenarios,
+    service_steps,
+)
+from alerts.profile_ratd_0_2 import RATD_0_2, READY_CHECKS
+from alerts.scrape import HTTP_2XX, IPV4
+from monitoring_as_code.model import Alert, BlackboxModule, Probe, Runbook
+from monitoring_as_code.settings import Settings
+
+PROFILES = (RATD_0_2,)
+NESSIE_CHECK = "nessie"
+# Nessie's REST API answers here whenever it serves requests; its Quarkus health endpoints sit on a
+# management port that depends on Nessie's configuration, so the API is the steadier signal.
+NESSIE_PATH = "/api/v2/config"
+
+
+@attrs.frozen
+class Dependency:
+    check: str  # the key under /health/ready's `checks`
+    alert: str
+    severity: str
+    condition: str  # the current guide's "Condition" column
+    meaning: str
+
+
+# The current guide's tables: postgres, s3 and runner page; query (ratq) warns.
+DEPENDENCIES = (
+    Dependency("postgres", "RatPostgresDown", "critical", "Postgres down",
+               "ratd's Postgres check fails: no run, schedule or metadata can be read or written."),
+    Dependency("s3", "RatS3Down", "critical", "S3 down",
+               "ratd's S3 (MinIO) check fails: no pipeline code or data can be read or written."),
+    Dependency("runner", "RatRunnerDown", "critical", "Runner down",
+               "ratd's runner check fails: pipelines cannot execute."),
+    Dependency("query", "RatQueryDown", "warning", "query (ratq) down",
+               "ratd's query check fails: interactive queries from the portal fail."),
+)  # fmt: skip
+
+
+def error_pattern(check: str) -> str:
+    """Matches `"<check>": {... "status": "error" ...}` in either key order. Strings are read as
+    whole tokens, so braces or quotes inside an error message neither end the object early nor
+    fake a status. RE2 (blackbox_exporter) and Python read it alike."""
+    string = r'"(?:[^"\\]|\\.)*"'
+    return rf'"{check}"\s*:\s*\{{(?:[^{{}}"]|{string})*"status"\s*:\s*"error"'
+
+
+def ready_module(check: str) -> str:
+    return f"rat_ready_{check}"
+
+
+def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
+    health, targets = settings.health, settings.targets
+    ready_url = f"http://{targets.ratd}{health.ready_path}"
+    objects: list[Alert | BlackboxModule | Probe] = []
+    for d in DEPENDENCIES:
+        service = READY_CHECKS[d.check]
+        failures = settings.thresholds.consecutive_failures[service]
+        # 503 while any dependency is down: the body decides which one.
+        http = {
+            **IPV4,
+            "valid_status_codes": list(health.valid_status_codes),
+            "fail_if_body_matches_regexp": [error_pattern(d.check)],
+        }
+        objects += [
+            BlackboxModule(ready_module(d.check), "http", health.timeout, http),
+            Probe(d.check, ready_module(d.check), ready_url, PROBE_JOB),
+            Alert(
+                name=d.alert,
+                expr=f'probe_success{{job="{PROBE_JOB}",check="{d.check}"}} == 0',
+                for_=consecutive_failures_for(failures, settings),
+                severity=d.severity,
+                service=service,
+                labels=DEPENDS_ON_RATD,
+                condition=d.condition,
+                check=f'GET {health.ready_path} → checks.{d.check}.status == "error"',
+                threshold=failures_text(failures),
+                summary=f"{service} is down according to ratd",
+                description=(
+                    f"ratd's {health.ready_path} has reported checks.{d.check} in error {failures} time(s) "
+                    f"in a row (probe_success = {VALUE})."
+                ),
+                runbook=Runbook(
+                    d.meaning,
+                    [
+                        f"`curl -s http://localhost:8080{health.ready_path} | jq .checks.{d.check}` for ratd's error.",
+                        *service_steps(service),
+                    ],
+                ),
+                scenarios=probe_failure_scenarios(d.check, ready_url, failures, settings),
+            ),
+        ]
+    nessie_url = f"http://{targets.nessie}{NESSIE_PATH}"
+    failures = settings.thresholds.consecutive_failures["nessie"]
+    objects += [
+        Probe(NESSIE_CHECK, HTTP_2XX, nessie_url, PROBE_JOB),
+        Alert(
+            name="RatNessieDown",
+            expr=f'probe_success{{job="{PROBE_JOB}",check="{NESSIE_CHECK}"}} == 0',
+            for_=consecutive_failures_for(failures, settings),
+            severity="warning",
+            service="nessie",
+            condition="Nessie down",
+            check=f"GET {NESSIE_PATH} on Nessie returns non-2xx",
+            threshold=failures_text(failures),
+            summary="Nessie does not answer",
+            description=f"Nessie's {NESSIE_PATH} failed {failures} time(s) in a row (probe_success = {VALUE}).",
+            runbook=Runbook(
+                "Nessie, the Iceberg catalog, does not answer: catalog reads and commits of ratd, ratq and "
+                "the runner fail. ratd 0.2 does not check Nessie itself, so this probe asks Nessie directly.",
+                [f"`curl -s http://localhost:19120{NESSIE_PATH}` on the host.", *service_steps("nessie")],
+            ),
+            scenarios=probe_failure_scenarios(NESSIE_CHECK, nessie_url, failures, settings),
+        ),
+    ]
+    return objects

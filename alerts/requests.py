@@ -1,0 +1,176 @@
+"""ratd's requests (guide profile): slow or flooded, and the recording rules that measure them."""
+
+from __future__ import annotations
+
+from alerts._shared import RATD_JOB, VALUE, baseline_is_complete, num, window
+from alerts.profile_guide import GUIDE
+from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
+from monitoring_as_code.settings import Settings
+
+PROFILES = (GUIDE,)
+RATD = f'job="{RATD_JOB}"'
+
+
+def request_rate(settings: Settings, *, baseline: bool = False) -> str:
+    w = settings.windows.request_baseline if baseline else settings.windows.rate
+    return f"job:ratd_http_requests:rate{window(w)}"
+
+
+def request_rate_by_path_status(settings: Settings) -> str:
+    return f"job_path_status:ratd_http_requests:rate{window(settings.windows.rate)}"
+
+
+def error_ratio(settings: Settings) -> str:
+    return f"job:ratd_http_requests_5xx:ratio_rate{window(settings.windows.rate)}"
+
+
+def latency_p99(settings: Settings, *, by_path: bool = False) -> str:
+    level = "job_path" if by_path else "job"
+    return f"{level}:ratd_http_request_duration_seconds:p99_rate{window(settings.windows.rate)}"
+
+
+def define(settings: Settings) -> list[Alert | RecordingRule]:
+    t = settings.thresholds
+    rate, baseline_window = window(settings.windows.rate), window(settings.windows.request_baseline)
+    p99, spike = latency_p99(settings), request_rate(settings)
+    baseline = request_rate(settings, baseline=True)
+    return [
+        RecordingRule(request_rate(settings), f"sum by (job) (rate(ratd_http_requests_total{{{RATD}}}[{rate}]))"),
+        RecordingRule(
+            request_rate(settings, baseline=True),
+            f"sum by (job) (rate(ratd_http_requests_total{{{RATD}}}[{baseline_window}]))",
+        ),
+        RecordingRule(
+            request_rate_by_path_status(settings),
+            f"sum by (job, path, status) (rate(ratd_http_requests_total{{{RATD}}}[{rate}]))",
+        ),
+        RecordingRule(
+            error_ratio(settings),
+            f'sum by (job) (rate(ratd_http_requests_total{{{RATD},status=~"5.."}}[{rate}]))\n'
+            f"/\nsum by (job) (rate(ratd_http_requests_total{{{RATD}}}[{rate}]))",
+        ),
+        RecordingRule(
+            latency_p99(settings),
+            "histogram_quantile(0.99, sum by (job, le) "
+            f"(rate(ratd_http_request_duration_seconds_bucket{{{RATD}}}[{rate}])))",
+        ),
+        RecordingRule(
+            latency_p99(settings, by_path=True),
+            "histogram_quantile(0.99, sum by (job, path, le) "
+            f"(rate(ratd_http_request_duration_seconds_bucket{{{RATD}}}[{rate}])))",
+        ),
+        Alert(
+            name="RatApiHighLatency",
+            expr=f"{p99} > {num(t.api_p99_latency_seconds)}",
+            for_=t.api_latency_for,
+            severity="warning",
+            service="ratd",
+            labels={"depends_on": "ratd"},
+            condition="High latency",
+            check="ratd_http_request_duration_seconds p99",
+            threshold=f"> {num(t.api_p99_latency_seconds)} seconds",
+            summary="RAT API p99 latency is high",
+            description=(
+                f'99% of ratd\'s requests finish within {{{{ $value | printf "%.2f" }}}}s over the last '
+                f"{window(settings.windows.rate)}, above {num(t.api_p99_latency_seconds)}s."
+            ),
+            runbook=Runbook(
+                "ratd answers, but slowly. Usually a slow dependency (Postgres, MinIO, Nessie) or a "
+                "saturated runner; the API Latency panel shows which paths.",
+                [
+                    "Open the RAT dashboard: API Latency by path, Active Runs, Container CPU and Memory.",
+                    "`docker stats --no-stream` for a container at its CPU or memory limit.",
+                    "Check ratd's logs for slow queries or timeouts to postgres, minio or nessie.",
+                ],
+            ),
+            scenarios=_latency_scenarios(settings),
+        ),
+        Alert(
+            name="RatRequestVolumeSpike",
+            expr=(
+                f"{spike} > {num(t.request_spike_factor)} * {baseline}\nand {spike} > {num(t.request_spike_min_rps)}\n"
+                + baseline_is_complete(
+                    f'ratd_http_requests_total{{job="{RATD_JOB}"}}', settings.windows.request_baseline, settings
+                )
+            ),
+            for_=t.request_spike_for,
+            severity="info",
+            service="ratd",
+            condition="Request volume",
+            check="ratd_http_requests_total",
+            threshold=(
+                f"{num(t.request_spike_factor)}x the {window(settings.windows.request_baseline)} average "
+                f"(and > {num(t.request_spike_min_rps)} req/s)"
+            ),
+            summary="Unusual spike in RAT API requests",
+            description=(
+                f"ratd serves {VALUE} requests/s, more than {num(t.request_spike_factor)}x its "
+                f"{window(settings.windows.request_baseline)} average."
+            ),
+            runbook=Runbook(
+                "Request volume jumped well above its recent average: a new client, a retry storm, a "
+                "runaway script or abuse.",
+                [
+                    "Request Rate panel: which paths and statuses grew?",
+                    "ratd's logs: which clients (addresses, tokens) send the extra traffic?",
+                ],
+            ),
+            scenarios=_spike_scenarios(settings),
+        ),
+    ]
+
+
+def _latency_scenarios(settings: Settings) -> list[Scenario]:
+    """Every request lands in one bucket; the p99 interpolates inside it."""
+    bucket = 'ratd_http_request_duration_seconds_bucket{job="ratd",path="/api/v1/pipelines",le="%s"}'
+    threshold = settings.thresholds.api_p99_latency_seconds
+    # Bounds just below and well above the threshold: p99 = lower + 0.99 * (upper - lower).
+    bounds = [threshold / 5, threshold, 2 * threshold]
+    at = settings.thresholds.api_latency_for + 2 * settings.windows.rate
+
+    def series(slow: bool) -> dict[str, str]:
+        # 10 requests per scrape, all in (threshold, 2*threshold] if slow, else in (threshold/5, threshold]
+        filled = bounds[2:] if slow else bounds[1:]
+        out = {bucket % num(b): ("0+10x100" if b in filled else "0x100") for b in bounds}
+        out[bucket % "+Inf"] = "0+10x100"
+        return out
+
+    def p99(lower: float, upper: float) -> float:
+        return lower + 0.99 * (upper - lower)
+
+    return [
+        Scenario(
+            "fires when the p99 stays above the threshold",
+            series(slow=True),
+            at=at,
+            fires=[Firing({"job": "ratd"}, p99(threshold, 2 * threshold))],
+        ),
+        Scenario("silent with the p99 just below the threshold", series(slow=False), at=at),
+    ]
+
+
+def _spike_scenarios(settings: Settings) -> list[Scenario]:
+    """An hour at 1 req/s, then a jump; the spike alert compares with the hour's average."""
+    t, scrape = settings.thresholds, settings.intervals.scrape
+    requests = 'ratd_http_requests_total{job="ratd",path="/api/v1/pipelines",method="GET",status="200"}'
+    steady = int(settings.windows.request_baseline // scrape)
+    tail = int((t.request_spike_for + 2 * settings.windows.rate) // scrape)
+    base_rps = max(1.0, t.request_spike_min_rps)
+
+    def values(rps: float, history: int = steady) -> str:
+        start = history * scrape * base_rps
+        return f"0+{num(scrape * base_rps)}x{history} {num(start + scrape * rps)}+{num(scrape * rps)}x{tail - 1}"
+
+    big = base_rps * t.request_spike_factor * 4
+    small = base_rps * t.request_spike_factor / 2
+    at = (steady + tail) * scrape
+    short = steady // 6  # a history far shorter than the baseline window
+    return [
+        Scenario("fires on a sustained jump", {requests: values(big)}, at=at, fires=[Firing({"job": "ratd"}, big)]),
+        Scenario("silent on a smaller rise", {requests: values(small)}, at=at),
+        Scenario(
+            "silent while the baseline window is still filling",
+            {requests: values(big, short)},
+            at=(short + tail) * scrape,
+        ),
+    ]

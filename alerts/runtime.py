@@ -1,0 +1,377 @@
+"""ratd 0.2's own metrics (ratd-0.2 profile): the Postgres pool, plugins, the scheduler, memory
+and SSE connections, as the current guide's alert tables list them. ratd serves them all, so
+while ratd is down they are muted (depends_on) behind RatApiDown.
+
+Pool, plugin, scheduler and SSE metrics exist only while that subsystem is active; an absent
+series yields no sample, so these alerts stay silent rather than alarm about an idle subsystem.
+"""
+
+from __future__ import annotations
+
+from alerts._shared import DEPENDS_ON_RATD, PERCENT, RATD_JOB, VALUE, baseline_is_complete, num, window
+from alerts.profile_ratd_0_2 import RATD_0_2
+from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
+from monitoring_as_code.settings import Settings
+
+PROFILES = (RATD_0_2,)
+RATD = f'job="{RATD_JOB}"'
+JOB = {"job": RATD_JOB}
+DISPATCHED = "ratd_scheduler_last_tick_dispatched_total"
+# Memory growth reads the floor (minimum) of each metric over a window: a garbage collector's
+# sawtooth returns to the same floor, a leak raises it.
+GROWING = ("ratd_memory_alloc_bytes", "ratd_goroutines")
+
+
+def dispatch_average(settings: Settings, *, baseline: bool = False) -> str:
+    w = settings.windows.scheduler_baseline if baseline else settings.windows.scheduler_rate
+    return f"job:ratd_scheduler_last_tick_dispatched:avg_over_time{window(w)}"
+
+
+def floor_growth(metric: str, settings: Settings) -> str:
+    """The metric's floor over the last window divided by its floor over the window before."""
+    w = window(settings.windows.memory_growth)
+    selector = f"{metric}{{{RATD}}}[{w}]"
+    ratio = f"min_over_time({selector})\n  / min_over_time({selector} offset {w})"
+    return f'label_replace(\n  {ratio},\n  "metric", "{metric}", "", ""\n)'
+
+
+def define(settings: Settings) -> list[Alert | RecordingRule]:
+    t, w = settings.thresholds, settings.windows
+    factor = num(t.scheduler_rate_change_factor)
+    dispatched, dispatched_base = dispatch_average(settings), dispatch_average(settings, baseline=True)
+    ratio = f"{dispatched} / {dispatched_base}"
+    sse = f"ratd_sse_connections_active{{{RATD}}}"
+    return [
+        RecordingRule(dispatched, f"avg by (job) (avg_over_time({DISPATCHED}{{{RATD}}}[{window(w.scheduler_rate)}]))"),
+        RecordingRule(
+            dispatched_base, f"avg by (job) (avg_over_time({DISPATCHED}{{{RATD}}}[{window(w.scheduler_baseline)}]))"
+        ),
+        Alert(
+            name="RatPostgresPoolSaturated",
+            expr=(
+                f"ratd_postgres_pool_acquired{{{RATD}}}\n/ (ratd_postgres_pool_total{{{RATD}}} > 0)\n"
+                f">= {num(t.postgres_pool_saturation_ratio)}"
+            ),
+            for_=t.postgres_pool_saturation_for,
+            severity="critical",
+            service="ratd",
+            labels=DEPENDS_ON_RATD,
+            condition="Postgres pool saturated",
+            check="ratd_postgres_pool_acquired / ratd_postgres_pool_total",
+            threshold=f">= {num(t.postgres_pool_saturation_ratio)} for {window(t.postgres_pool_saturation_for)}",
+            summary="ratd's Postgres connection pool is exhausted",
+            description=f"ratd holds {PERCENT} of its main Postgres pool's connections.",
+            runbook=Runbook(
+                "Every connection of ratd's main Postgres pool is in use: requests, the scheduler and "
+                "run bookkeeping wait for a connection and time out.",
+                [
+                    "Postgres Pool Saturation panel: sudden, or climbing for a while?",
+                    "`docker compose -f infra/docker-compose.yml exec postgres psql -U rat -c "
+                    "'select state, count(*) from pg_stat_activity group by state'` for idle-in-transaction "
+                    "or long queries.",
+                    "ratd's logs around the start for slow queries; restart ratd if connections leaked.",
+                ],
+            ),
+            scenarios=_sustained_scenarios(
+                {"ratd_postgres_pool_acquired": ("100", "50"), "ratd_postgres_pool_total": ("100", "100")},
+                t.postgres_pool_saturation_for,
+                settings,
+                firing_value=1.0,
+                below={
+                    "ratd_postgres_pool_acquired": _just_below(100 * t.postgres_pool_saturation_ratio),
+                    "ratd_postgres_pool_total": "100",
+                },
+            ),
+        ),
+        Alert(
+            name="RatPluginsUnhealthy",
+            expr=f"ratd_plugins_total{{{RATD}}} - ratd_plugins_healthy{{{RATD}}} > 0",
+            for_=t.plugins_unhealthy_for,
+            severity="warning",
+            service="ratd",
+            labels=DEPENDS_ON_RATD,
+            condition="Plugins unhealthy",
+            check="ratd_plugins_total - ratd_plugins_healthy",
+            threshold=f"> 0 for {window(t.plugins_unhealthy_for)}",
+            summary="ratd has unhealthy plugins",
+            description=f"{VALUE} of ratd's registered plugins are not enabled.",
+            runbook=Runbook(
+                "A registered plugin is not healthy (not enabled): the features it provides fail.",
+                [
+                    "Plugin Health panel: how many, since when?",
+                    "ratd's logs: `plugin` lines say which plugin failed its phone-home and why.",
+                    "Check the plugin's own container and its reachability to ratd's internal listener (8090).",
+                ],
+            ),
+            scenarios=_sustained_scenarios(
+                {"ratd_plugins_total": ("3", "3"), "ratd_plugins_healthy": ("2", "3")},
+                t.plugins_unhealthy_for,
+                settings,
+                firing_value=1.0,
+                below={"ratd_plugins_total": "3", "ratd_plugins_healthy": "3"},
+            ),
+        ),
+        Alert(
+            name="RatSchedulerSlowTicks",
+            expr=f"ratd_scheduler_last_tick_duration_seconds{{{RATD}}} > {num(t.scheduler_tick_seconds)}",
+            for_=t.scheduler_tick_for,
+            severity="warning",
+            service="ratd",
+            labels=DEPENDS_ON_RATD,
+            condition="Slow scheduler ticks",
+            check="ratd_scheduler_last_tick_duration_seconds",
+            threshold=f"> {num(t.scheduler_tick_seconds)}s for {window(t.scheduler_tick_for)}",
+            summary="ratd's scheduler ticks are slow",
+            description='ratd\'s last scheduler tick took {{ $value | printf "%.2f" }}s.',
+            runbook=Runbook(
+                "The scheduler takes seconds per tick: schedules fire late. Usually a slow Postgres "
+                "(the pool, locks) or very many schedules.",
+                [
+                    "Scheduler Tick Duration and Postgres Pool Saturation panels, side by side.",
+                    "ratd's logs: `scheduler tick` lines show how many schedules each tick evaluates.",
+                ],
+            ),
+            scenarios=_sustained_scenarios(
+                {"ratd_scheduler_last_tick_duration_seconds": (num(2 * t.scheduler_tick_seconds), "0.1")},
+                t.scheduler_tick_for,
+                settings,
+                firing_value=2 * t.scheduler_tick_seconds,
+                below={"ratd_scheduler_last_tick_duration_seconds": num(t.scheduler_tick_seconds)},
+            ),
+        ),
+        Alert(
+            name="RatMemoryGrowth",
+            expr="\nor\n".join(f"{floor_growth(m, settings)} > {num(t.memory_growth_factor)}" for m in GROWING),
+            for_=t.memory_growth_for,
+            severity="warning",
+            service="ratd",
+            labels=DEPENDS_ON_RATD,
+            condition="Memory growth",
+            check="ratd_memory_alloc_bytes / ratd_goroutines",
+            threshold=(
+                f"floor over {window(w.memory_growth)} > {num(t.memory_growth_factor)}x the {window(w.memory_growth)} "
+                f"before, for {window(t.memory_growth_for)}"
+            ),
+            summary="ratd's memory or goroutines keep growing",
+            description=(
+                f"The floor of {{{{ $labels.metric }}}} over the last {window(w.memory_growth)} is {VALUE}x "
+                "the one before: a leak, not a garbage-collection sawtooth."
+            ),
+            runbook=Runbook(
+                "ratd's heap or goroutine count rises window after window, even at its lowest points: "
+                "something leaks (stuck SSE streams, goroutines waiting forever, a growing cache). "
+                "Left alone, ratd reaches its memory limit and is killed.",
+                [
+                    "Goroutines and Heap Allocated panels over the last day: steady climb or a step?",
+                    "Active SSE Connections: do streams pile up with the goroutines?",
+                    "Restart ratd in a quiet moment to buy time; report the trend with ratd's version.",
+                ],
+            ),
+            scenarios=_growth_scenarios(settings),
+        ),
+        Alert(
+            name="RatSchedulerDispatchRateChange",
+            # A NaN ratio (nothing dispatched in either window) compares false: an idle scheduler is quiet.
+            expr=(
+                f"(\n  {ratio} > {factor}\nor\n  {ratio} < 1 / {factor}\n)\n"
+                + baseline_is_complete(f"{DISPATCHED}{{{RATD}}}", w.scheduler_baseline, settings)
+            ),
+            for_=t.scheduler_rate_for,
+            severity="info",
+            service="ratd",
+            condition="Scheduler dispatch rate",
+            check=DISPATCHED,
+            threshold=(
+                f"{window(w.scheduler_rate)} average beyond {factor}x or 1/{factor} of its "
+                f"{window(w.scheduler_baseline)} average"
+            ),
+            summary="RAT scheduler dispatch rate changed suddenly",
+            description=(
+                f"The scheduler dispatches {VALUE}x its {window(w.scheduler_baseline)} average per tick "
+                f"(over {window(w.scheduler_rate)})."
+            ),
+            runbook=Runbook(
+                "The scheduler dispatches far more or far fewer schedules per tick than over the last "
+                "hours: a schedule was added or removed, or dispatching stalls.",
+                [
+                    "ratd's logs: `scheduler tick` lines show evaluated and triggered counts.",
+                    "Was a schedule changed recently? If not and the rate dropped, check the runner and ratd.",
+                ],
+            ),
+            scenarios=_dispatch_scenarios(settings),
+        ),
+        Alert(
+            name="RatSseConnectionSpike",
+            expr=(
+                f"{sse} > {num(t.sse_spike_factor)} * avg_over_time({sse}[{window(w.sse_baseline)}])\n"
+                f"and {sse} > {t.sse_spike_min_connections}\n" + baseline_is_complete(sse, w.sse_baseline, settings)
+            ),
+            for_=t.sse_spike_for,
+            severity="info",
+            service="ratd",
+            condition="SSE connections",
+            check="ratd_sse_connections_active",
+            threshold=(
+                f"{num(t.sse_spike_factor)}x the {window(w.sse_baseline)} average "
+                f"(and > {t.sse_spike_min_connections} connections)"
+            ),
+            summary="Unusual spike in ratd's SSE connections",
+            description=(
+                f"ratd holds {VALUE} log-stream (SSE) connections, more than {num(t.sse_spike_factor)}x its "
+                f"{window(w.sse_baseline)} average."
+            ),
+            runbook=Runbook(
+                "Many more log streams are open than usual: many users watching runs, or clients that "
+                "reconnect without closing (each holds a goroutine and memory in ratd).",
+                [
+                    "Active SSE Connections and Goroutines panels: do both climb?",
+                    "ratd's logs: which clients open the streams?",
+                ],
+            ),
+            scenarios=_sse_scenarios(settings),
+        ),
+    ]
+
+
+def _just_below(value: float) -> str:
+    """The largest whole count strictly below `value` (a pool holds whole connections)."""
+    whole = int(value)
+    return num(whole - 1 if whole == value else whole)
+
+
+def _sustained_scenarios(
+    series: dict[str, tuple[str, str]],
+    for_: float,
+    settings: Settings,
+    *,
+    firing_value: float,
+    below: dict[str, str],
+) -> list[Scenario]:
+    """A gauge condition held past `for` fires; held just below the threshold it does not; held
+    for less than `for` it does not. `series` maps a metric to (bad value, good value); `below`
+    to the near-miss value."""
+    step = settings.intervals.scrape
+    samples = int(for_ // step) + 4
+    at = (samples - 1) * step
+
+    def selector(metric: str) -> str:
+        return f"{metric}{{{RATD}}}"
+
+    out = [
+        Scenario(
+            "fires when the condition holds past its `for`",
+            {selector(m): f"{bad}x{samples}" for m, (bad, _) in series.items()},
+            at=at,
+            fires=[Firing(JOB, firing_value)],
+        ),
+        Scenario("silent just below the threshold", {selector(m): f"{v}x{samples}" for m, v in below.items()}, at=at),
+    ]
+    short = int(for_ // step) - 1  # bad samples that span less than `for`
+    if short >= 1:
+        out.append(
+            Scenario(
+                "silent when the condition lasts less than its `for`",
+                {
+                    selector(m): " ".join([good] * 2 + [bad] * short + [good] * (samples - 2 - short))
+                    for m, (bad, good) in series.items()
+                },
+                at=tuple(k * step for k in range(2, samples)),
+            )
+        )
+    return out
+
+
+def _growth_scenarios(settings: Settings) -> list[Scenario]:
+    """Twelve samples per window, the metric in a three-sample sawtooth (the garbage collector).
+    A leak multiplies the sawtooth's floor by `g` every cycle, so every window's floor is g**4 times
+    the one before, whichever window edge a Prometheus version includes."""
+    t, w = settings.thresholds, settings.windows.memory_growth
+    step = max(settings.intervals.evaluation, w / 12)
+    samples = 24 + int(t.memory_growth_for // step) + 4
+    at = (samples - 1) * step
+    base = {"ratd_memory_alloc_bytes": 50e6, "ratd_goroutines": 40.0}
+
+    def values(metric: str, growth_per_window: float) -> str:
+        g = growth_per_window ** (1 / 4)
+        return " ".join(f"{base[metric] * g ** (k // 3) * (1, 1.5, 2)[k % 3]:.6g}" for k in range(samples))
+
+    def scenario(name: str, growth: dict[str, float], fires: list[Firing]) -> Scenario:
+        series = {f"{m}{{{RATD}}}": values(m, growth.get(m, 1.0)) for m in GROWING}
+        return Scenario(name, series, at=at, interval=step, fires=fires)
+
+    leak = 2 * t.memory_growth_factor
+    return [
+        scenario(
+            "fires when the heap's floor keeps rising",
+            {"ratd_memory_alloc_bytes": leak},
+            [Firing({**JOB, "metric": "ratd_memory_alloc_bytes"}, leak)],
+        ),
+        scenario(
+            "fires when goroutines keep piling up",
+            {"ratd_goroutines": leak},
+            [Firing({**JOB, "metric": "ratd_goroutines"}, leak)],
+        ),
+        scenario("silent on a healthy garbage-collection sawtooth", {}, []),
+        scenario(
+            "silent on growth below the factor",
+            {"ratd_memory_alloc_bytes": (1 + t.memory_growth_factor) / 2},
+            [],
+        ),
+    ]
+
+
+def _dispatch_scenarios(settings: Settings) -> list[Scenario]:
+    """Schedules dispatched per tick, steady over the baseline, then a stop (fires) or a rise
+    below the factor. Sampled once a minute: hours of 15s samples prove nothing more."""
+    step, w, t = 60.0, settings.windows, settings.thresholds
+    series = f"{DISPATCHED}{{{RATD}}}"
+    steady = int(w.scheduler_baseline // step)
+    tail = int((w.scheduler_rate + t.scheduler_rate_for + 300) // step)
+    at = (steady + tail) * step
+    slower_rise = num(2 * (t.scheduler_rate_change_factor + 1) / 2)
+    return [
+        Scenario(
+            "fires when the scheduler stops dispatching",
+            {series: f"2x{steady} 0x{tail}"},
+            at=at,
+            interval=step,
+            fires=[Firing(JOB, 0)],
+        ),
+        Scenario(
+            "silent on a rise below the factor", {series: f"2x{steady} {slower_rise}x{tail}"}, at=at, interval=step
+        ),
+        Scenario(
+            "silent while the baseline window is still filling",
+            {series: f"2x{steady // 6} 0x{tail}"},
+            at=(steady // 6 + tail) * step,
+            interval=step,
+        ),
+    ]
+
+
+def _sse_scenarios(settings: Settings) -> list[Scenario]:
+    """A steady number of streams over the baseline, then a jump well past the factor (fires) or
+    to just below it."""
+    t, scrape = settings.thresholds, settings.intervals.scrape
+    series = f"ratd_sse_connections_active{{{RATD}}}"
+    steady = int(settings.windows.sse_baseline // scrape)
+    tail = int((t.sse_spike_for + 2 * scrape) // scrape)
+    base = max(1, t.sse_spike_min_connections)
+    big = int(base * t.sse_spike_factor * 4) + 1
+    at = (steady + tail) * scrape
+    return [
+        Scenario(
+            "fires on a sustained jump", {series: f"{base}x{steady} {big}x{tail}"}, at=at, fires=[Firing(JOB, big)]
+        ),
+        # The jump lifts the baseline's average too, so exactly `factor` times the old level stays below.
+        Scenario(
+            "silent on a jump to the factor",
+            {series: f"{base}x{steady} {num(base * t.sse_spike_factor)}x{tail}"},
+            at=at,
+        ),
+        Scenario(
+            "silent while the baseline window is still filling",
+            {series: f"{base}x{steady // 6} {big}x{tail}"},
+            at=(steady // 6 + tail) * scrape,
+        ),
+    ]
