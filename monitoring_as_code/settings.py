@@ -305,6 +305,6 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
         business_hours=_business_hours(data["business_hours"]),
         alertmanager=_alertmanager(data["alertmanager"]),
         runbook_base_url=data["runbook_base_url"],
-        deployment=deployment_settings(data),
+        deployment=deployment_settings(data, Path(source).parent),
         grafana=_grafana(data["grafana"]),
     )
