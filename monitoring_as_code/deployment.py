@@ -24,6 +24,13 @@ LOKI_LABELS_SET_BY_OVERRIDE = ("container_name", "service")
 # Stream labels the driver adds by itself, and the one Loki 3 derives from `service`.
 LOKI_DRIVER_LABELS = ("compose_service", "compose_project", "host", "filename", "service_name")
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
+# The oldest image version of a service that still sees what the monitoring reads, and why.
+MINIMUM_VERSIONS = {
+    "cadvisor": (
+        (0, 54, 0),
+        "cAdvisor before v0.54.0 creates no Docker container handler under Docker 29's containerd image store",
+    ),
+}
 DAY = 86400
 
 
@@ -188,11 +195,20 @@ def _rat_settings(rat: Mapping[str, Any], settings_dir: Path) -> RatSettings:
     )
 
 
+def _check_minimum_versions(services: Mapping[str, ServiceSettings]) -> None:
+    for name, (minimum, reason) in MINIMUM_VERSIONS.items():
+        tag = services[name].image.rsplit(":", 1)[1]
+        numbers = tag.removeprefix("v").split("-")[0].split(".")
+        if all(n.isdigit() for n in numbers) and tuple(map(int, numbers)) < minimum:
+            raise DefinitionError(f"{tag} is too old: {reason}", obj=f"settings compose.services.{name}.image")
+
+
 def deployment_settings(data: Mapping[str, Any], settings_dir: Path) -> Deployment:
     """The typed deployment sections of schema-checked, duration-parsed settings data; relative
     paths in them are relative to `settings_dir`, the folder of monitoring.yaml."""
     compose = data["compose"]
     services = {name: ServiceSettings(**spec) for name, spec in compose["services"].items()}
+    _check_minimum_versions(services)
     logging = data["logging"]
     driver = logging["driver"]
     options = dict(logging[driver])  # strings, as the schema requires

@@ -211,6 +211,9 @@ class ScrapeJob(_Checked):
     targets: tuple[str, ...] = attrs.field(converter=tuple)
     metrics_path: str = "/metrics"
     description: str = ""
+    # False: samples are stamped at scrape time, so a target's series that vanish go stale at the
+    # next scrape even when the target exposes its own timestamps (cAdvisor).
+    honor_timestamps: bool = True
     kind = "scrape job"
 
     def _check(self) -> None:

@@ -1,6 +1,7 @@
 """The typed model of the docker-compose override: RAT's seven services (the override adds a health
-check only where RAT's compose file has none, and the logging policy) and the monitoring stack. Each object checks itself on construction; `Stack`
-checks the whole against the settings (names and ports Prometheus scrapes, secrets paths)."""
+check only where RAT's compose file has none, and the logging policy) and the monitoring stack.
+Each object checks itself on construction; `Stack` checks the whole against the settings (names
+and ports Prometheus scrapes, secrets paths)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +18,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from alerts._shared import COMPOSE_SERVICE_LABEL
 from monitoring_as_code import pipeline
+from monitoring_as_code.catalog import COMPOSE_LABELS
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.rat_compose import DOCUMENTED, RAT_SERVICES, docker_compose, read_rat_compose
 from monitoring_as_code.validate import compose as compose_validator
@@ -398,3 +399,21 @@ def test_make_up_prints_the_layered_command_without_a_docker_engine() -> None:
         "docker compose -f infra/docker-compose.yml -f generated/compose/docker-compose.monitoring.yml up -d"
         in result.stdout
     )
+
+
+def test_cadvisor_exports_only_the_compose_labels_the_catalog_lists(config: dict[str, Any]) -> None:
+    command = config["services"]["cadvisor"]["command"]
+    assert "--store_container_labels=false" in command  # the allow-list applies only then
+    (allow,) = [c.split("=", 1)[1] for c in command if c.startswith("--whitelisted_container_labels=")]
+    # cAdvisor exports a Docker label as container_label_<name, non-alphanumerics as _>.
+    exported = {"container_label_" + "".join(c if c.isalnum() else "_" for c in label) for label in allow.split(",")}
+    assert exported == set(COMPOSE_LABELS)
+    assert COMPOSE_SERVICE_LABEL in exported  # what the container rules group by
+
+
+def test_a_cadvisor_older_than_v0_54_is_refused(tmp_path: Path) -> None:
+    def old_cadvisor(settings: Settings) -> None:
+        settings["compose"]["services"]["cadvisor"]["image"] = "gcr.io/cadvisor/cadvisor:v0.52.1"
+
+    with pytest.raises(DefinitionError, match=r"cadvisor\.image: v0\.52\.1 is too old: .*containerd"):
+        deploy(tmp_path, site_settings(old_cadvisor))
