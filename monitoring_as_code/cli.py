@@ -14,6 +14,8 @@ import click
 from monitoring_as_code import pipeline
 from monitoring_as_code.errors import DefinitionError, ToolError
 from monitoring_as_code.lint import RULES
+from monitoring_as_code.preflight import preflight as check_before_up
+from monitoring_as_code.settings import load_settings
 from monitoring_as_code.verify import exposed_series, find_gaps, read_exposition
 
 EXIT_DRIFT = 1
@@ -135,6 +137,24 @@ def verify(project: pipeline.Project, urls: tuple[str, ...], files: tuple[str, .
         blind = blind or any(gap.blinded for gap in gaps)
     if blind:
         sys.exit(EXIT_DRIFT)
+
+
+@main.command()
+@click.option(
+    "--rat-compose",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("infra/docker-compose.yml"),
+    show_default=True,
+    help="RAT's compose file, when monitoring.yaml sets no compose.rat.file.",
+)
+@click.pass_obj
+@reporting_errors
+def preflight(project: pipeline.Project, rat_compose: Path) -> None:
+    """Before `up`: the secret files and the Loki plugin. Prints RAT's compose file to layer on."""
+    settings = load_settings(project.settings_path)
+    base = settings.deployment.compose.rat.compose.file or rat_compose
+    check_before_up(settings, base.parent)
+    click.echo(base)
 
 
 @main.command(name="list")

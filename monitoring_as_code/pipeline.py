@@ -26,6 +26,7 @@ from monitoring_as_code.render.prometheus import render_prometheus_config
 from monitoring_as_code.render.rule_tests import isolated_rule_file, render_test_file
 from monitoring_as_code.render.rules import render_rule_file
 from monitoring_as_code.render.runbook import render_runbook
+from monitoring_as_code.secrets import secret_problems
 from monitoring_as_code.serialize import to_json, to_yaml
 from monitoring_as_code.settings import Settings, load_settings
 from monitoring_as_code.stack import Stack
@@ -75,6 +76,14 @@ class Bundle:
 
 def load(project: Project) -> Bundle:
     settings = load_settings(project.settings_path)
+    rat_file = settings.deployment.compose.rat.compose.file
+    if rat_file is not None:
+        # Generated beside RAT's own compose file: its secrets must be in place for the first `up`.
+        problems = secret_problems(settings, rat_file.parent)
+        if problems:
+            error = DefinitionError(problems[0], obj="settings compose.secrets", file=settings.source)
+            error.details = "\n".join(problems[1:])
+            raise error
     return Bundle(
         settings=settings,
         alerting=load_alerting(project.alerts, settings),

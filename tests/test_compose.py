@@ -8,7 +8,6 @@ result, against RAT's file read on its own."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -53,20 +52,20 @@ def deploy(host: Path, settings: Settings, rat_file: str | None = None) -> Path:
     for key in paths:
         paths[key] = str(host / "hostfs" / key)
         Path(paths[key]).mkdir(parents=True)
-    settings_file = host / "monitoring.yaml"
-    settings_file.write_text(yaml.safe_dump(settings))
-    bundle = pipeline.load(pipeline.Project(root=REPO, settings_path=settings_file))
-    write_files(pipeline.render(bundle), host / "generated")
-
     # Secrets live outside generated/, at the paths monitoring.yaml gives relative to infra/.
     secrets = settings["compose"]["secrets"]
     alertmanager_secrets = infra / secrets["alertmanager_dir"]
     alertmanager_secrets.mkdir(parents=True)
-    for receiver in bundle.settings.alertmanager.receivers:
-        for key, path in receiver.options.items():
+    for receiver in settings["alertmanager"]["receivers"].values():
+        for key, path in receiver.items():
             if key.endswith("_file"):
                 (alertmanager_secrets / Path(path).name).write_text("secret\n")
     (infra / secrets["grafana_admin_password_file"]).write_text("a long password\n")
+
+    settings_file = host / "monitoring.yaml"
+    settings_file.write_text(yaml.safe_dump(settings))
+    bundle = pipeline.load(pipeline.Project(root=REPO, settings_path=settings_file))
+    write_files(pipeline.render(bundle), host / "generated")
     return host
 
 
@@ -389,18 +388,6 @@ def test_the_validator_refuses_a_mount_of_a_file_generated_does_not_have(host: P
         compose_validator.check_generated_mounts(tree)
 
 
-def test_make_up_prints_the_layered_command_without_a_docker_engine() -> None:
-    environment = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
-    result = subprocess.run(
-        ["make", "-s", "-o", "generate", "up"], cwd=REPO, env=environment, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
-    assert (
-        "docker compose -f infra/docker-compose.yml -f generated/compose/docker-compose.monitoring.yml up -d"
-        in result.stdout
-    )
-
-
 def test_cadvisor_exports_only_the_compose_labels_the_catalog_lists(config: dict[str, Any]) -> None:
     command = config["services"]["cadvisor"]["command"]
     assert "--store_container_labels=false" in command  # the allow-list applies only then
@@ -417,3 +404,10 @@ def test_a_cadvisor_older_than_v0_54_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(DefinitionError, match=r"cadvisor\.image: v0\.52\.1 is too old: .*containerd"):
         deploy(tmp_path, site_settings(old_cadvisor))
+
+
+def test_with_the_rat_file_set_generate_checks_the_secrets_beside_it(tmp_path: Path) -> None:
+    host = deploy(tmp_path, site_settings(reading_rat_file))
+    (host / "secrets/grafana-admin-password").unlink()
+    with pytest.raises(DefinitionError, match=r"settings compose.secrets: .*grafana-admin-password .*does not exist"):
+        pipeline.load(pipeline.Project(root=REPO, settings_path=host / "monitoring.yaml"))
