@@ -78,7 +78,8 @@ def secret_problems(settings: Settings, compose_dir: Path) -> list[str]:
     for secret in secret_files(settings, compose_dir):
         where = f"{secret.path} ({secret.setting}, read by {secret.reader} as uid {secret.uid})"
         if not secret.path.is_file():
-            problems.append(f"{where}: does not exist; create it with the secret, then {_fix(secret, secret.path, '0400')}")
+            fix = _fix(secret, secret.path, "0400")
+            problems.append(f"{where}: does not exist; create it with the secret, then {fix}")
             continue
         status = secret.path.stat()
         if status.st_size == 0:
