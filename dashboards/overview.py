@@ -194,7 +194,8 @@ def define(settings: Settings) -> list[Dashboard]:
                 (8, [(12, request_rate), (12, error_rate)]),
                 (8, [(12, api_latency), (12, firing_alerts)]),
                 (8, [(12, container_memory), (12, container_cpu_panel)]),
-                (10, [(24, ratd_errors)]),
+                # Only where logs reach Loki: an empty panel by construction says nothing.
+                *([(10, [(24, ratd_errors)])] if settings.deployment.logging.ships_to_loki else []),
             ),
         )
     ]

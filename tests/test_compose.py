@@ -234,6 +234,18 @@ def test_a_rat_file_without_a_service_the_override_touches_is_refused(tmp_path: 
         deploy(tmp_path, site_settings(reading_rat_file), yaml.safe_dump(rat))
 
 
+@pytest.mark.parametrize("driver", ["loki", "json-file"])
+def test_every_container_keeps_rotated_local_logs(tmp_path: Path, driver: str) -> None:
+    """`docker logs` keeps working: json-file rotates, and the Loki driver keeps a rotated local copy."""
+    config = merge(deploy(tmp_path, site_settings(lambda s: s["logging"].update(driver=driver))))
+    for name, service in config["services"].items():
+        assert {"max-size", "max-file"} <= set(service["logging"]["options"]), name
+    for name in (*RAT_SERVICES, *STACK):
+        assert config["services"][name]["logging"]["driver"] == driver, name
+    for name in BOOTSTRAP:  # RAT's own policy: the override does not touch the bootstrap containers
+        assert config["services"][name]["logging"]["driver"] == "json-file", name
+
+
 def test_every_mount_source_exists(host: Path, config: dict[str, Any]) -> None:
     sources = [
         Path(volume["source"])

@@ -136,6 +136,10 @@ def use_loki(settings: Settings) -> None:
     settings["logging"]["driver"] = "loki"
 
 
+def use_json_file(settings: Settings) -> None:
+    settings["logging"]["driver"] = "json-file"
+
+
 @pytest.mark.parametrize(("plugin", "message"), [("missing", "is not installed"), ("false", "is disabled")])
 def test_the_loki_driver_without_its_plugin_stops_up_before_rat_starts(
     tmp_path: Path, plugin: str, message: str
@@ -149,10 +153,12 @@ def test_the_loki_driver_without_its_plugin_stops_up_before_rat_starts(
 
 
 @pytest.mark.parametrize(
-    ("edit", "plugin"), [(use_loki, "true"), (None, "missing")], ids=["plugin enabled", "json-file: no plugin needed"]
+    ("edit", "plugin"),
+    [(use_loki, "true"), (use_json_file, "missing")],
+    ids=["plugin enabled", "json-file: no plugin needed"],
 )
 def test_up_goes_ahead_when_the_logging_driver_is_there(
-    tmp_path: Path, edit: Callable[[Settings], None] | None, plugin: str
+    tmp_path: Path, edit: Callable[[Settings], None], plugin: str
 ) -> None:
     host = deploy(tmp_path / "host", site_settings(edit))
     docker = _docker_stand_in(tmp_path / "bin", plugin)
