@@ -81,9 +81,8 @@ def load(project: Project) -> Bundle:
         # Generated beside RAT's own compose file: its secrets must be in place for the first `up`.
         problems = secret_problems(settings, rat_file.parent)
         if problems:
-            error = DefinitionError(problems[0], obj="settings compose.secrets", file=settings.source)
-            error.details = "\n".join(problems[1:])
-            raise error
+            more = f" (and {len(problems) - 1} more: `mac preflight` lists them)" if len(problems) > 1 else ""
+            raise DefinitionError(problems[0] + more, obj="settings compose.secrets", file=settings.source)
     return Bundle(
         settings=settings,
         alerting=load_alerting(project.alerts, settings),

@@ -4,7 +4,8 @@ leave generated/ byte for byte as it was.
 
 A case is a YAML file: `file` (relative to the project), then either `replace: [old, new]` (one
 edit of the real file) or `content` / `content_hex` (the whole file), and `error`, a substring
-the one-line message must contain."""
+the one-line message must contain. `files` (relative path -> text) are written into the project
+first: what the edited file points at, such as RAT's compose file."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ CASES = sorted((Path(__file__).parent / "bad_inputs").glob("*.yaml"))
 
 
 def apply_case(root: Path, case: dict[str, Any]) -> None:
+    for relative, text in case.get("files", {}).items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
     target = root / case["file"]
     if "replace" in case:
         old, new = case["replace"]
