@@ -25,7 +25,7 @@ from monitoring_as_code.rat_compose import DOCUMENTED, RAT_SERVICES, docker_comp
 from monitoring_as_code.validate import compose as compose_validator
 from monitoring_as_code.validate.compose import OVERRIDE
 from monitoring_as_code.writer import write_files
-from tests.conftest import REPO
+from tests.conftest import REPO, MacRunner, tree_bytes
 
 RAT_FILE = Path(__file__).parent / "fixtures/rat/infra/docker-compose.yml"
 STACK = ("prometheus", "alertmanager", "grafana", "loki", "blackbox-exporter", "cadvisor", "node-exporter")
@@ -423,3 +423,22 @@ def test_with_the_rat_file_set_generate_checks_the_secrets_beside_it(tmp_path: P
     (host / "secrets/grafana-admin-password").unlink()
     with pytest.raises(DefinitionError, match=r"settings compose.secrets: .*grafana-admin-password .*does not exist"):
         pipeline.load(pipeline.Project(root=REPO, settings_path=host / "monitoring.yaml"))
+
+
+@pytest.mark.parametrize("clash", [False, True], ids=["RAT's file", "RAT's file with a service clashing with ours"])
+def test_generate_validates_the_merge_onto_rats_real_file(project: Path, mac: MacRunner, clash: bool) -> None:
+    rat = yaml.safe_load(RAT_FILE.read_text())
+    if clash:  # only the real file can tell: a `grafana` of RAT's own, on the host's network
+        rat["services"]["grafana"] = {"image": "grafana/grafana:11.0.0", "network_mode": "host"}
+    settings = site_settings(reading_rat_file)
+    deploy(project / "rat", settings, yaml.safe_dump(rat))
+    settings["compose"]["rat"]["file"] = "rat/infra/docker-compose.yml"
+    (project / "monitoring.yaml").write_text(yaml.safe_dump(settings))
+    before = tree_bytes(project / "generated")
+    result = mac(project, "generate")
+    if not clash:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 2
+    assert f"docker compose config (onto {project}/rat/infra/docker-compose.yml) failed" in result.stderr
+    assert tree_bytes(project / "generated") == before
