@@ -65,6 +65,15 @@ def test_a_disabled_receiver_is_not_rendered_and_its_routes_send_nothing(project
     assert f"receiver {warning} is disabled (no chat)" in runbook
 
 
+def watchdog_to_webhook(project: Path, url: str) -> str:
+    """The Watchdog's receiver made an enabled webhook to `url`; its name."""
+    settings = yaml.safe_load((project / "monitoring.yaml").read_text())
+    name = settings["alertmanager"]["route_to"]["watchdog"]
+    settings["alertmanager"]["receivers"][name] = {"type": "webhook", "url": url}
+    (project / "monitoring.yaml").write_text(yaml.safe_dump(settings))
+    return name
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -76,12 +85,8 @@ def test_a_disabled_receiver_is_not_rendered_and_its_routes_send_nothing(project
     ],
 )
 def test_a_routed_receiver_with_a_placeholder_host_is_refused(project: Path, url: str) -> None:
-    settings = yaml.safe_load((project / "monitoring.yaml").read_text())
-    switch = settings["alertmanager"]["receivers"]["deadmans-switch"]
-    switch.pop("disabled", None)
-    switch["url"] = url
-    (project / "monitoring.yaml").write_text(yaml.safe_dump(settings))
-    with pytest.raises(DefinitionError, match=r"route_to\.watchdog: receiver 'deadmans-switch' is routed to, but url"):
+    name = watchdog_to_webhook(project, url)
+    with pytest.raises(DefinitionError, match=rf"route_to\.watchdog: receiver '{name}' is routed to, but url"):
         load_settings(project / "monitoring.yaml")
 
 
@@ -89,12 +94,8 @@ def test_a_routed_receiver_with_a_placeholder_host_is_refused(project: Path, url
     "url", ["https://hc-ping.com/uuid", "https://example.company.com/hook", "https://notexample.org/x"]
 )
 def test_a_real_host_is_no_placeholder(project: Path, url: str) -> None:
-    settings = yaml.safe_load((project / "monitoring.yaml").read_text())
-    switch = settings["alertmanager"]["receivers"]["deadmans-switch"]
-    switch.pop("disabled", None)
-    switch["url"] = url
-    (project / "monitoring.yaml").write_text(yaml.safe_dump(settings))
-    assert load_settings(project / "monitoring.yaml").alertmanager.route_to["watchdog"] == "deadmans-switch"
+    name = watchdog_to_webhook(project, url)
+    assert load_settings(project / "monitoring.yaml").alertmanager.route_to["watchdog"] == name
 
 
 def test_every_alert_goes_where_the_runbook_says(settings: Settings) -> None:
