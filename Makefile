@@ -24,11 +24,14 @@ validate: venv tools
 list: venv
 	$(BIN)/mac list
 
+# Two workers: each profile's end-to-end stack is one group (tests/e2e/conftest.py), and they mostly wait.
+PYTEST_WORKERS := -n 2 --dist loadgroup
+
 test: venv tools lint  ## everything CI runs: unit, real-tool and end-to-end tests
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_WORKERS)
 
 e2e: venv tools  ## only the end-to-end run against the real Prometheus, Alertmanager and exporters
-	$(BIN)/python -m pytest -q -m e2e
+	$(BIN)/python -m pytest -q -m e2e $(PYTEST_WORKERS)
 
 lint: venv
 	$(BIN)/ruff check monitoring_as_code alerts dashboards services tests bench
@@ -56,20 +59,27 @@ tools:  ## install the Debian packages whose binaries are missing
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DEBIAN_TOOLS) >/dev/null; \
 	fi
 
-# RAT's compose file with the generated override layered on; run from the folder holding both
-# RAT's infra/ and generated/ (compose.generated_dir in monitoring.yaml says where generated/ is).
+# RAT's compose file with the generated override layered on: compose.rat.file in monitoring.yaml,
+# or else RAT_COMPOSE; run from the folder holding generated/ (compose.generated_dir in
+# monitoring.yaml says where generated/ is, seen from RAT's compose folder).
 RAT_COMPOSE ?= infra/docker-compose.yml
-COMPOSE := docker compose -f $(RAT_COMPOSE) -f generated/compose/docker-compose.monitoring.yml
+SETTINGS ?= monitoring.yaml
+OVERRIDE := generated/compose/docker-compose.monitoring.yml
 # Services reading generated/ carry this label (render/compose.py): `generate` swaps generated/ by
 # rename and their bind mounts keep the old folder until the container restarts.
 READS_GENERATED := label=org.monitoring-as-code.reads-generated=true
 
+# `mac preflight` stops before anything starts: a secret file a container cannot read, or the
+# Loki plugin missing (RAT's containers could not be created); it prints the fix, and on success
+# the compose file to layer on.
 up: generate  ## start RAT with the monitoring stack (prints the commands when there is no Docker engine)
-	@if docker info >/dev/null 2>&1; then \
-		$(COMPOSE) up -d && docker ps -q --filter $(READS_GENERATED) | xargs -r docker restart; \
+	@base=$$($(BIN)/mac --settings "$(SETTINGS)" preflight --rat-compose "$(RAT_COMPOSE)") || exit $$?; \
+	compose="docker compose -f $$base -f $(OVERRIDE)"; \
+	if docker info >/dev/null 2>&1; then \
+		$$compose up -d && docker ps -q --filter $(READS_GENERATED) | xargs -r docker restart; \
 	else \
 		echo "no Docker engine here; on the Docker host run:"; \
-		echo "  $(COMPOSE) up -d"; \
+		echo "  $$compose up -d"; \
 		echo "  docker ps -q --filter $(READS_GENERATED) | xargs -r docker restart"; \
 	fi
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from alerts._shared import ALERTMANAGER_JOB, PROMETHEUS_JOB, RATD_JOB, VALUE, window
+import math
+
+from alerts._shared import ALERTMANAGER_JOB, PROBE_JOB, PROMETHEUS_JOB, RATD_JOB, VALUE, window
 from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
@@ -31,9 +33,22 @@ def _counter_scenarios(
     ]
 
 
+# Prometheus scrapes a target only after its discovery manager's first update, sent every 5s.
+DISCOVERY_DELAY = 5.0
+
+
+def _absent_for(settings: Settings, wanted: float) -> float:
+    """A `for` for an absent() alert: `absent` also holds before the first scrape after a start,
+    so the window covers the discovery delay and two scrapes, in whole evaluation intervals."""
+    start_up = DISCOVERY_DELAY + 2 * settings.intervals.scrape
+    evaluation = settings.intervals.evaluation
+    return max(wanted, math.ceil(start_up / evaluation) * evaluation)
+
+
 def define(settings: Settings) -> list[Alert]:
     t = settings.thresholds
     rate = window(settings.windows.rate)
+    blind_for = _absent_for(settings, t.target_down_for)
     return [
         Alert(
             name="Watchdog",
@@ -84,6 +99,36 @@ def define(settings: Settings) -> list[Alert]:
                 ],
             ),
             scenarios=_target_down_scenarios(settings),
+        ),
+        Alert(
+            # Every alert read through blackbox_exporter (RatApiDown and the subsystem alerts) is
+            # blind without probe results, and RatScrapeTargetDown is only a business-hours warning.
+            # `absent` holds whatever the cause: the exporter down or unreachable, the probe job or
+            # the live probe gone from prometheus.yml. No `depends_on`: RatApiDown cannot inhibit it.
+            name="RatHealthProbesBlind",
+            expr=f'absent(probe_success{{job="{PROBE_JOB}",check="live"}})',
+            for_=blind_for,
+            severity="critical",
+            service=PROBE_JOB,  # over RatScrapeTargetDown's warnings for the same job
+            condition="Health probes blind",
+            check="probe_success (live) absent",
+            threshold=f"for {window(blind_for)}",
+            summary="No health probe results: RAT's health alerts are blind",
+            description=(
+                f"No probe_success of ratd's live check for {window(blind_for)} (absent = {VALUE}): "
+                "blackbox_exporter is down or unreachable, or the probe job is gone, and no RAT health "
+                "alert can fire."
+            ),
+            runbook=Runbook(
+                "Prometheus has no result of the live probe: RatApiDown and every subsystem alert "
+                "cannot fire, whatever RAT's state.",
+                [
+                    "`docker compose ps blackbox-exporter`: running and healthy? Its logs name a configuration error.",
+                    "Prometheus' Targets page, job rat-probes: the scrape error.",
+                    "Until it is back, watch RAT's own health checks (`docker compose ps`).",
+                ],
+            ),
+            scenarios=_probes_blind_scenarios(settings, blind_for),
         ),
         Alert(
             name="PrometheusRuleEvaluationFailures",
@@ -170,6 +215,29 @@ def define(settings: Settings) -> list[Alert]:
                 t.notification_failures_for,
             ),
         ),
+    ]
+
+
+def _probes_blind_scenarios(settings: Settings, for_: float) -> list[Scenario]:
+    live = f'job="{PROBE_JOB}",check="live",instance="http://{settings.targets.ratd}{settings.health.live_path}"'
+    samples = int((for_ + 120) // settings.intervals.scrape)
+    at = samples * settings.intervals.scrape
+    return [
+        Scenario(
+            "fires when the probe scrapes fail",
+            {f"up{{{live}}}": f"0x{samples}"},
+            at=at,
+            fires=[Firing({"job": PROBE_JOB, "check": "live"}, 1)],
+        ),
+        Scenario(
+            "fires when the results stop",
+            {f"probe_success{{{live}}}": f"1 stale _x{samples}"},
+            at=at,
+            fires=[Firing({"job": PROBE_JOB, "check": "live"}, 1)],
+        ),
+        Scenario("silent while probes succeed", {f"probe_success{{{live}}}": f"1x{samples}"}, at=at),
+        # ratd down is RatApiDown's: the probe still reports, with 0.
+        Scenario("silent while ratd is down but probed", {f"probe_success{{{live}}}": f"0x{samples}"}, at=at),
     ]
 
 

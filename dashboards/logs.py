@@ -17,6 +17,8 @@ LEVELS = ("ERROR", "WARN", "INFO", "DEBUG")
 
 
 def define(settings: Settings) -> list[Dashboard]:
+    if not settings.deployment.logging.ships_to_loki:
+        return []  # nothing ships logs to Loki: this dashboard would be empty by construction
     loki = loki_variable(settings)
     logs = ref(loki)
     selected = f'{{{LOG_SERVICE}=~"$service"}} |~ "$level"'

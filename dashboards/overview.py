@@ -137,7 +137,8 @@ def define(settings: Settings) -> list[Dashboard]:
                 (8, [(12, request_rate), (12, error_rate)]),
                 (8, [(12, api_latency), (12, firing_alerts(7, metrics))]),
                 (8, [(12, container_memory(8, metrics)), (12, container_cpu(9, metrics, settings))]),
-                (10, [(24, ratd_errors(10, logs))]),
+                # Only where logs reach Loki: an empty panel by construction says nothing.
+                *([(10, [(24, ratd_errors(10, logs))])] if settings.deployment.logging.ships_to_loki else []),
             ),
         )
     ]

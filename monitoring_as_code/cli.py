@@ -15,6 +15,8 @@ from monitoring_as_code import pipeline
 from monitoring_as_code import verify as verifying
 from monitoring_as_code.errors import DefinitionError, ToolError
 from monitoring_as_code.lint import RULES
+from monitoring_as_code.preflight import preflight as check_before_up
+from monitoring_as_code.settings import load_settings
 
 EXIT_DRIFT = 1
 EXIT_BAD_INPUT = 2
@@ -165,6 +167,24 @@ def _report(what: str, gaps: list[verifying.Gap]) -> list[verifying.Gap]:
     for gap in gaps:
         click.echo(f"  {gap}")
     return gaps
+
+
+@main.command()
+@click.option(
+    "--rat-compose",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("infra/docker-compose.yml"),
+    show_default=True,
+    help="RAT's compose file, when monitoring.yaml sets no compose.rat.file.",
+)
+@click.pass_obj
+@reporting_errors
+def preflight(project: pipeline.Project, rat_compose: Path) -> None:
+    """Before `up`: the secret files and the Loki plugin. Prints RAT's compose file to layer on."""
+    settings = load_settings(project.settings_path)
+    base = settings.deployment.compose.rat.compose.file or rat_compose
+    check_before_up(settings, base.parent)
+    click.echo(base)
 
 
 @main.command(name="list")

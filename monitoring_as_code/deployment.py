@@ -7,12 +7,14 @@ Part of the one settings object (`Settings.deployment`); `monitoring.yaml` secti
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
 
 from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.rat_compose import DOCUMENTED, RAT_SERVICES, RatCompose, read_rat_compose
 
 JSON_FILE = "json-file"
 LOKI = "loki"
@@ -22,6 +24,13 @@ LOKI_LABELS_SET_BY_OVERRIDE = ("container_name", "service")
 # Stream labels the driver adds by itself, and the one Loki 3 derives from `service`.
 LOKI_DRIVER_LABELS = ("compose_service", "compose_project", "host", "filename", "service_name")
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
+# The oldest image version of a service that still sees what the monitoring reads, and why.
+MINIMUM_VERSIONS = {
+    "cadvisor": (
+        (0, 54, 0),
+        "cAdvisor before v0.54.0 creates no Docker container handler under Docker 29's containerd image store",
+    ),
+}
 DAY = 86400
 
 
@@ -32,6 +41,11 @@ class LoggingPolicy:
     driver: str
     options: Mapping[str, str]
 
+    @property
+    def ships_to_loki(self) -> bool:
+        """Whether container logs reach Loki: only the Loki driver sends them there."""
+        return self.driver == LOKI
+
 
 @attrs.frozen
 class HealthTiming:
@@ -39,6 +53,17 @@ class HealthTiming:
     timeout: float
     retries: int
     start_period: float
+
+
+@attrs.frozen
+class RatHealthTiming(HealthTiming):
+    """The guide's timings for one of RAT's services; used where RAT's compose file has no check
+    for it, or where `replace` says ours must win over RAT's own."""
+
+    replace: bool = False
+
+
+Timing = TypeVar("Timing", bound=HealthTiming)
 
 
 @attrs.frozen
@@ -67,13 +92,14 @@ class HostPaths:
 class RatSettings:
     """What the override needs to know about RAT's own compose file and containers."""
 
-    networks: tuple[str, ...]
+    compose: RatCompose  # RAT's compose file as read (compose.rat.file), or as documented
+    networks: tuple[str, ...]  # where Prometheus and blackbox-exporter reach ratd
     ratq_grpc_port: int
     runner_grpc_port: int
     portal_port: int
-    nessie_port: int
+    nessie_management_port: int
     postgres_user: str
-    healthchecks: Mapping[str, HealthTiming]
+    healthchecks: Mapping[str, RatHealthTiming]
 
 
 @attrs.frozen
@@ -103,8 +129,8 @@ class Deployment:
     compose: ComposeSettings
 
 
-def _timing(data: Mapping[str, Any], where: str) -> HealthTiming:
-    timing = HealthTiming(**data)
+def _timing(data: Mapping[str, Any], where: str, kind: type[Timing]) -> Timing:
+    timing = kind(**data)
     if timing.timeout > timing.interval:
         raise DefinitionError("timeout is longer than the interval", obj=f"settings {where}")
     return timing
@@ -138,11 +164,51 @@ def _check_loki_options(options: Mapping[str, str], loki_port: int) -> None:
         )
 
 
-def deployment_settings(data: Mapping[str, Any]) -> Deployment:
-    """The typed deployment sections of schema-checked, duration-parsed settings data."""
+def _rat_settings(rat: Mapping[str, Any], settings_dir: Path) -> RatSettings:
+    """RAT's compose project (read from compose.rat.file, relative to monitoring.yaml) and what the
+    settings say about it, checked against it: every service the override touches or the settings
+    name exists, and every network named is one RAT declares."""
+    base = read_rat_compose(settings_dir / rat["file"], rat["file"]) if "file" in rat else DOCUMENTED
+    for name in (*RAT_SERVICES, *rat["healthchecks"]):
+        if name not in base.service_networks:
+            where = "compose.rat.file" if name in RAT_SERVICES else f"compose.rat.healthchecks.{name}"
+            raise DefinitionError(
+                f"{base.source} has no service {name!r} (it has: {', '.join(sorted(base.services))})",
+                obj=f"settings {where}",
+            )
+    # ratd's own networks, unless the settings override them.
+    networks = tuple(rat.get("networks") or base.service_networks["ratd"])
+    for network in networks:
+        if network not in base.networks:
+            raise DefinitionError(
+                f"{base.source} declares no network {network!r} (it has: {', '.join(sorted(base.networks))})",
+                obj="settings compose.rat.networks",
+            )
+    return RatSettings(
+        **{k: v for k, v in rat.items() if k not in ("file", "networks", "healthchecks")},
+        compose=base,
+        networks=networks,
+        healthchecks={
+            name: _timing(spec, f"compose.rat.healthchecks.{name}", RatHealthTiming)
+            for name, spec in rat["healthchecks"].items()
+        },
+    )
+
+
+def _check_minimum_versions(services: Mapping[str, ServiceSettings]) -> None:
+    for name, (minimum, reason) in MINIMUM_VERSIONS.items():
+        tag = services[name].image.rsplit(":", 1)[1]
+        numbers = tag.removeprefix("v").split("-")[0].split(".")
+        if all(n.isdigit() for n in numbers) and tuple(map(int, numbers)) < minimum:
+            raise DefinitionError(f"{tag} is too old: {reason}", obj=f"settings compose.services.{name}.image")
+
+
+def deployment_settings(data: Mapping[str, Any], settings_dir: Path) -> Deployment:
+    """The typed deployment sections of schema-checked, duration-parsed settings data; relative
+    paths in them are relative to `settings_dir`, the folder of monitoring.yaml."""
     compose = data["compose"]
     services = {name: ServiceSettings(**spec) for name, spec in compose["services"].items()}
-    rat = compose["rat"]
+    _check_minimum_versions(services)
     logging = data["logging"]
     driver = logging["driver"]
     options = dict(logging[driver])  # strings, as the schema requires
@@ -163,15 +229,8 @@ def deployment_settings(data: Mapping[str, Any]) -> Deployment:
             alertmanager_secrets_dir=compose["secrets"]["alertmanager_dir"],
             grafana_admin_password_file=compose["secrets"]["grafana_admin_password_file"],
             host_paths=HostPaths(**compose["host_paths"]),
-            rat=RatSettings(
-                **{k: v for k, v in rat.items() if k not in ("networks", "healthchecks")},
-                networks=tuple(rat["networks"]),
-                healthchecks={
-                    name: _timing(spec, f"compose.rat.healthchecks.{name}")
-                    for name, spec in rat["healthchecks"].items()
-                },
-            ),
-            stack_healthcheck=_timing(compose["stack_healthcheck"], "compose.stack_healthcheck"),
+            rat=_rat_settings(compose["rat"], settings_dir),
+            stack_healthcheck=_timing(compose["stack_healthcheck"], "compose.stack_healthcheck", HealthTiming),
             services=services,
         ),
     )

@@ -31,7 +31,7 @@ from monitoring_as_code.model import (
     ScrapeJob,
 )
 from monitoring_as_code.profile import Profile
-from monitoring_as_code.settings import Settings
+from monitoring_as_code.settings import Settings, check_deliverable
 from monitoring_as_code.stack import MonitoringService, RatService, Stack, check_stack
 
 
@@ -214,10 +214,15 @@ def load_alerting(folder: Path, settings: Settings) -> Definitions:
         if probe.module not in modules:
             raise DefinitionError(f"unknown blackbox module {probe.module!r}", obj=probe.label, file=file)
 
-    receivers = {r.name for r in settings.alertmanager.receivers}
+    receivers = {r.name: r for r in settings.alertmanager.receivers}
     for file, route in found[Route]:
         if route.receiver is not None and route.receiver not in receivers:
             raise DefinitionError(f"unknown receiver {route.receiver!r}", obj=route.label, file=file)
+        try:
+            if route.receiver is not None:
+                check_deliverable(receivers[route.receiver], route.label)
+        except DefinitionError as exc:
+            raise exc.located(file=file) from None
         unknown = set(route.active_time_intervals) - {BUSINESS_HOURS}
         if unknown:
             raise DefinitionError(f"unknown time interval {sorted(unknown)[0]!r}", obj=route.label, file=file)

@@ -212,6 +212,9 @@ class ScrapeJob(_Checked):
     metrics_path: str = "/metrics"
     description: str = ""
     sources: tuple[str, ...] = attrs.field(default=(), converter=tuple)  # catalog sources its targets serve
+    # False: samples are stamped at scrape time, so a target's series that vanish go stale at the
+    # next scrape even when the target exposes its own timestamps (cAdvisor).
+    honor_timestamps: bool = True
     kind = "scrape job"
 
     def _check(self) -> None:

@@ -27,10 +27,11 @@ from monitoring_as_code.render.prometheus import render_prometheus_config
 from monitoring_as_code.render.rule_tests import isolated_rule_file, render_test_file
 from monitoring_as_code.render.rules import render_rule_file
 from monitoring_as_code.render.runbook import render_runbook
+from monitoring_as_code.secrets import secret_problems
 from monitoring_as_code.serialize import to_json, to_yaml
 from monitoring_as_code.settings import Settings, load_settings
 from monitoring_as_code.stack import Stack
-from monitoring_as_code.validate import compose, grafana, loki, validate_tree
+from monitoring_as_code.validate import compose, grafana, loki, validate_tree, validators_onto
 from monitoring_as_code.verify import Consumer
 from monitoring_as_code.writer import locked, stage, swap_in, write_files
 
@@ -78,6 +79,13 @@ class Bundle:
 def load(project: Project, profile: str | None = None) -> Bundle:
     """Everything the definitions define, under the settings' RAT profile or `profile`."""
     settings = load_settings(project.settings_path)
+    rat_file = settings.deployment.compose.rat.compose.file
+    if rat_file is not None:
+        # Generated beside RAT's own compose file: its secrets must be in place for the first `up`.
+        problems = secret_problems(settings, rat_file.parent)
+        if problems:
+            more = f" (and {len(problems) - 1} more: `mac preflight` lists them)" if len(problems) > 1 else ""
+            raise DefinitionError(problems[0] + more, obj="settings compose.secrets", file=settings.source)
     if profile is not None:
         settings = attrs.evolve(settings, profile=profile)
     alerting = load_alerting(project.alerts, settings)
@@ -226,7 +234,7 @@ def generate(project: Project, on_wait: Callable[[str], None] | None = None) -> 
     with locked(project.generated, on_wait=on_wait):
         staging = stage(files, project.generated)
         try:
-            _raise_first(validate_tree(staging))
+            _raise_first(validate_tree(staging, validators_onto(bundle.settings.deployment.compose.rat.compose)))
             swap_in(staging, project.generated)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -265,10 +273,11 @@ def drift(expected: dict[str, str], actual: dict[str, str]) -> list[str]:
 
 def check(project: Project) -> list[str]:
     """Render in memory, validate, and compare with generated/; the diffs (empty: no drift)."""
-    files = render(load_linted(project))
+    bundle = load_linted(project)
+    files = render(bundle)
     with tempfile.TemporaryDirectory(prefix="mac-check-") as tmp:
         write_files(files, Path(tmp), durable=False)  # read back at once, then deleted
-        _raise_first(validate_tree(Path(tmp)))
+        _raise_first(validate_tree(Path(tmp), validators_onto(bundle.settings.deployment.compose.rat.compose)))
     with locked(project.generated):  # never compare with a half-swapped tree
         return drift(files, current_files(project.generated))
 
@@ -276,5 +285,6 @@ def check(project: Project) -> list[str]:
 def validate(project: Project) -> None:
     if not project.generated.is_dir():
         raise DefinitionError("nothing generated yet: run `mac generate`", file=str(project.generated))
+    rat = load_settings(project.settings_path).deployment.compose.rat.compose  # the merge's base
     with locked(project.generated):
-        _raise_first(validate_tree(project.generated))
+        _raise_first(validate_tree(project.generated, validators_onto(rat)))

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 import jsonschema
@@ -24,6 +25,10 @@ from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.serialize import from_yaml
 
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+# Hosts reserved for examples (RFC 2606): a receiver pointing there fails every send, and
+# AlertmanagerNotificationsFailing pages for it.
+PLACEHOLDER_DOMAINS = ("example.com", "example.net", "example.org")
+PLACEHOLDER_TLDS = ("example", "invalid", "test")
 
 
 @attrs.frozen
@@ -114,6 +119,19 @@ class Receiver:
     name: str
     type: str
     options: Mapping[str, str]
+    disabled: str | None = None  # why it is off: not rendered, and what routes to it goes nowhere
+
+    def placeholder(self) -> str | None:
+        """What makes this receiver a placeholder that cannot deliver, if anything does."""
+        for key, value in self.options.items():
+            if key.endswith("_file") and not value.strip():
+                return f"{key} is empty"
+            if key == "url":
+                host = (urlsplit(value).hostname or "").rstrip(".")
+                domain = next((d for d in PLACEHOLDER_DOMAINS if host == d or host.endswith(f".{d}")), None)
+                if domain or host.rsplit(".", 1)[-1] in PLACEHOLDER_TLDS:
+                    return f"url {value} is a placeholder host ({domain or host})"
+        return None
 
 
 @attrs.frozen
@@ -269,18 +287,35 @@ def _business_hours(hours: dict[str, Any]) -> BusinessHours:
     )
 
 
+def check_deliverable(receiver: Receiver, obj: str) -> None:
+    """A receiver that a route uses delivers somewhere real, or is disabled with a reason."""
+    problem = None if receiver.disabled else receiver.placeholder()
+    if problem:
+        raise DefinitionError(
+            f"receiver {receiver.name!r} is routed to, but {problem}: set the real one, or mark it "
+            "`disabled: <why>` (then what routes to it is not sent)",
+            obj=obj,
+        )
+
+
 def _alertmanager(am: dict[str, Any]) -> AlertmanagerSettings:
     receivers = tuple(
-        Receiver(name=name, type=spec["type"], options={k: v for k, v in spec.items() if k != "type"})
+        Receiver(
+            name=name,
+            type=spec["type"],
+            options={k: v for k, v in spec.items() if k not in ("type", "disabled")},
+            disabled=spec.get("disabled"),
+        )
         for name, spec in sorted(am["receivers"].items())
     )
-    known = {r.name for r in receivers}
+    by_name = {r.name: r for r in receivers}
     for purpose, receiver in am["route_to"].items():
-        if receiver not in known:
+        if receiver not in by_name:
             raise DefinitionError(
-                f"unknown receiver {receiver!r} (defined: {', '.join(sorted(known))})",
+                f"unknown receiver {receiver!r} (defined: {', '.join(sorted(by_name))})",
                 obj=f"settings alertmanager.route_to.{purpose}",
             )
+        check_deliverable(by_name[receiver], f"settings alertmanager.route_to.{purpose}")
     am_times = {k: v for k, v in am.items() if k not in ("receivers", "route_to")}
     return AlertmanagerSettings(**am_times, receivers=receivers, route_to=dict(am["route_to"]))
 
@@ -320,6 +355,6 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
         business_hours=_business_hours(data["business_hours"]),
         alertmanager=_alertmanager(data["alertmanager"]),
         runbook_base_url=data["runbook_base_url"],
-        deployment=deployment_settings(data),
+        deployment=deployment_settings(data, Path(source).parent),
         grafana=_grafana(data["grafana"]),
     )

@@ -1,6 +1,7 @@
-"""The typed model of the docker-compose override: RAT's seven services (the override adds their
-health checks) and the monitoring stack. Each object checks itself on construction; `Stack`
-checks the whole against the settings (names and ports Prometheus scrapes, secrets paths)."""
+"""The typed model of the docker-compose override: RAT's seven services (the override adds a health
+check only where RAT's compose file has none, and the logging policy) and the monitoring stack.
+Each object checks itself on construction; `Stack` checks the whole against the settings (names
+and ports Prometheus scrapes, secrets paths)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ import attrs
 
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import _Checked, seconds
+from monitoring_as_code.rat_compose import RAT_SERVICES
 from monitoring_as_code.settings import Settings
 
-# RAT's containers, as its compose service names (the guide's health check table).
-RAT_SERVICES = ("ratd", "ratq", "runner", "portal", "postgres", "minio", "nessie")
 # The monitoring stack the override adds.
 STACK_SERVICES = ("prometheus", "alertmanager", "grafana", "loki", "blackbox-exporter", "cadvisor", "node-exporter")
 # Where Alertmanager reads the receivers' secret files (monitoring.yaml alertmanager.receivers).
@@ -25,13 +25,16 @@ _PINNED_IMAGE = re.compile(r"^[a-z0-9./_-]+:[A-Za-z0-9._-]+$")
 
 @attrs.frozen
 class HealthCheck(_Checked):
-    """A Docker health check in exec form (`CMD`): no shell needed, several images have none."""
+    """A Docker health check, in exec form (`CMD`: no shell needed, several images have none), or
+    with `shell` as one command line for the image's /bin/sh (`CMD-SHELL`), where the check must
+    read the container's own environment."""
 
     command: tuple[str, ...] = attrs.field(converter=tuple)
     interval: str | float
     timeout: str | float
     retries: int
     start_period: str | float
+    shell: bool = False
     kind = "health check"
 
     @property
@@ -41,6 +44,8 @@ class HealthCheck(_Checked):
     def _check(self) -> None:
         if not self.command or not all(isinstance(part, str) and part for part in self.command):
             raise ValueError("command needs a program and its arguments, as non-empty strings")
+        if self.shell and len(self.command) != 1:
+            raise ValueError("a shell check is one command line")
         for field in ("interval", "timeout", "start_period"):
             self._set(field, seconds(getattr(self, field), field))
         if self.interval <= 0 or self.timeout <= 0:
@@ -72,10 +77,11 @@ class VolumeMount:
 
 @attrs.frozen
 class RatService(_Checked):
-    """One of RAT's containers; the override adds its health check (and the logging policy)."""
+    """One of RAT's containers; the override sets its logging policy, and its health check when
+    there is one (None: RAT's own stays)."""
 
     name: str
-    healthcheck: HealthCheck
+    healthcheck: HealthCheck | None
     kind = "RAT service"
 
     def _check(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
+from monitoring_as_code.catalog import COMPOSE_LABELS
 from monitoring_as_code.deployment import ComposeSettings
 from monitoring_as_code.duration import format_duration
 from monitoring_as_code.render import loki as loki_config
@@ -20,6 +21,9 @@ from monitoring_as_code.stack import ALERTMANAGER_SECRETS, BindMount, HealthChec
 from monitoring_as_code.validate import amtool, blackbox, grafana, loki, promtool
 
 GRAFANA_PORT = 3000  # Grafana's default listen port
+# The Docker labels cAdvisor exports (as container_label_<name with _ for .>): the Compose ones the
+# catalog lists, no other label and no environment variable of any container.
+CADVISOR_LABELS = tuple(label.removeprefix("container_label_").replace("_", ".") for label in COMPOSE_LABELS)
 GRAFANA_ADMIN_PASSWORD = "grafana_admin_password"
 
 
@@ -105,7 +109,14 @@ def define(settings: Settings) -> list[MonitoringService]:
             "cadvisor",
             cadvisor_port,
             http_ok(cadvisor_port, "/healthz"),
-            command=(f"--port={cadvisor_port}", "--docker_only=true"),
+            command=(
+                f"--port={cadvisor_port}",
+                "--docker_only=true",
+                # Flag names as cAdvisor's runtime options document them; the allow-list takes
+                # effect only with store_container_labels=false.
+                "--store_container_labels=false",
+                f"--whitelisted_container_labels={','.join(CADVISOR_LABELS)}",
+            ),
             # cAdvisor's documented mounts; privileged and /dev/kmsg as its docs ask on cgroup v2
             # hosts (container stats, OOM events).
             mounts=(

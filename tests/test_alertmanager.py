@@ -9,9 +9,10 @@ import attrs
 import pytest
 import yaml
 
+from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.loader import load_alerting
 from monitoring_as_code.render.runbook import routing_text
-from monitoring_as_code.settings import Settings
+from monitoring_as_code.settings import Settings, load_settings
 from tests.conftest import GUIDE, RATD_0_2, REPO, MacRunner, edit
 
 CONFIG = REPO / "generated/alertmanager/alertmanager.yml"
@@ -33,11 +34,69 @@ def route(*labels: str, config: Path = CONFIG) -> str:
         (("alertname=RatPostgresDown", "severity=critical", "service=postgres"), "pager"),
         (("alertname=RatApiHighLatency", "severity=warning", "service=ratd"), "team-chat"),
         (("alertname=RatBackupTooOld", "severity=info", "service=backup"), "dashboard-only"),
-        (("alertname=Watchdog", "severity=info", "service=monitoring"), "deadmans-switch"),
     ],
 )
 def test_routes_by_severity_and_watchdog_apart(labels: tuple[str, ...], receiver: str) -> None:
     assert route(*labels) == receiver
+
+
+def test_the_watchdog_reaches_its_switch_or_nothing_while_the_switch_is_disabled(settings: Settings) -> None:
+    (switch,) = [r for r in settings.alertmanager.receivers if r.name == settings.alertmanager.route_to["watchdog"]]
+    expected = "dashboard-only" if switch.disabled else switch.name
+    assert route("alertname=Watchdog", "severity=info", "service=monitoring") == expected
+
+
+def test_a_disabled_receiver_is_not_rendered_and_its_routes_send_nothing(project: Path, mac: MacRunner) -> None:
+    settings = yaml.safe_load((project / "monitoring.yaml").read_text())
+    am = settings["alertmanager"]
+    warning, watchdog, critical = (am["route_to"][k] for k in ("warning", "watchdog", "critical"))
+    assert len({warning, watchdog, critical}) == 3, "the test needs three receivers"
+    am["receivers"][warning]["disabled"] = "no chat"
+    am["receivers"][watchdog]["disabled"] = "no switch"
+    am["receivers"][critical].pop("disabled", None)
+    (project / "monitoring.yaml").write_text(yaml.safe_dump(settings))
+    assert mac(project, "generate").exit_code == 0
+    config = project / "generated/alertmanager/alertmanager.yml"
+    names = [r["name"] for r in yaml.safe_load(config.read_text())["receivers"]]
+    assert warning not in names and watchdog not in names and critical in names
+    assert route("alertname=RatApiHighLatency", "severity=warning", "service=ratd", config=config) == "dashboard-only"
+    assert route("alertname=Watchdog", "severity=info", "service=monitoring", config=config) == "dashboard-only"
+    assert route("alertname=RatPostgresDown", "severity=critical", "service=postgres", config=config) == critical
+    runbook = (project / "generated/docs/alerts.md").read_text()
+    assert f"receiver {warning} is disabled (no chat)" in runbook
+
+
+def watchdog_to_webhook(project: Path, url: str) -> str:
+    """The Watchdog's receiver made an enabled webhook to `url`; its name."""
+    settings = yaml.safe_load((project / "monitoring.yaml").read_text())
+    name = settings["alertmanager"]["route_to"]["watchdog"]
+    settings["alertmanager"]["receivers"][name] = {"type": "webhook", "url": url}
+    (project / "monitoring.yaml").write_text(yaml.safe_dump(settings))
+    return name
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://deadmans-switch.example.com/ping",
+        "https://example.org/hook",
+        "http://hooks.example.net/x",
+        "https://switch.invalid/ping",
+        "https://switch.test/ping",
+    ],
+)
+def test_a_routed_receiver_with_a_placeholder_host_is_refused(project: Path, url: str) -> None:
+    name = watchdog_to_webhook(project, url)
+    with pytest.raises(DefinitionError, match=rf"route_to\.watchdog: receiver '{name}' is routed to, but url"):
+        load_settings(project / "monitoring.yaml")
+
+
+@pytest.mark.parametrize(
+    "url", ["https://hc-ping.com/uuid", "https://example.company.com/hook", "https://notexample.org/x"]
+)
+def test_a_real_host_is_no_placeholder(project: Path, url: str) -> None:
+    name = watchdog_to_webhook(project, url)
+    assert load_settings(project / "monitoring.yaml").alertmanager.route_to["watchdog"] == name
 
 
 def test_every_alert_goes_where_the_runbook_says(settings: Settings) -> None:

@@ -5,7 +5,8 @@ leave generated/ byte for byte as it was.
 A case is a YAML file: `file` (relative to the project), then either `replace: [old, new]` (one
 edit of the real file) or `content` / `content_hex` (the whole file), and `error`, a substring
 the one-line message must contain. `profile` picks the RAT profile first (the definition edited
-may serve only that one); a case may consist of `profile` alone."""
+may serve only that one); a case may consist of `profile` alone. `files` (relative path -> text)
+are written into the project first: what the edited file points at, such as RAT's compose file."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ CASES = sorted((Path(__file__).parent / "bad_inputs").glob("*.yaml"))
 def apply_case(root: Path, case: dict[str, Any]) -> None:
     if "profile" in case:
         set_profile(root, case["profile"])
+    for relative, text in case.get("files", {}).items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
     if "file" not in case:
         return
     target = root / case["file"]

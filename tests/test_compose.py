@@ -1,12 +1,13 @@
-"""The override as Docker Compose reads it: layered on a RAT-like compose file (the guide's seven
-services on RAT's named network) and merged by the real Docker Compose CLI, as
-`docker compose -f infra/docker-compose.yml -f generated/compose/docker-compose.monitoring.yml`
-would on the host. The tests assert on the merged result."""
+"""The override as Docker Compose reads it: layered on RAT's compose file as its Docker Compose
+guide documents it (tests/fixtures/rat/infra/docker-compose.yml, rebuilt from
+../shared/seed/rat-docker-compose.md; its header says what had to be guessed) and merged by the real
+Docker Compose CLI, as `docker compose -f infra/docker-compose.yml -f
+generated/compose/docker-compose.monitoring.yml` would on the host. The tests assert on the merged
+result, against RAT's file read on its own."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -16,39 +17,19 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from alerts._shared import COMPOSE_SERVICE_LABEL
 from monitoring_as_code import pipeline
+from monitoring_as_code.catalog import COMPOSE_LABELS
 from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.rat_compose import DOCUMENTED, RAT_SERVICES, docker_compose, read_rat_compose
 from monitoring_as_code.validate import compose as compose_validator
-from monitoring_as_code.validate.compose import OVERRIDE, _docker_compose
+from monitoring_as_code.validate.compose import OVERRIDE
 from monitoring_as_code.writer import write_files
-from tests.conftest import REPO
+from tests.conftest import REPO, MacRunner, tree_bytes
 
-RAT_SERVICES = ("ratd", "ratq", "runner", "portal", "postgres", "minio", "nessie")
+RAT_FILE = Path(__file__).parent / "fixtures/rat/infra/docker-compose.yml"
 STACK = ("prometheus", "alertmanager", "grafana", "loki", "blackbox-exporter", "cadvisor", "node-exporter")
-# A stand-in for RAT's infra/docker-compose.yml: its seven services on its own named network,
-# with the guide's json-file rotation (the override must replace or keep it, never break it).
-RAT_COMPOSE = {
-    "name": "rat",
-    "services": {
-        name: {
-            "image": f"ghcr.io/rat/{name}:1.0.0",
-            "networks": ["rat"],
-            "logging": {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}},
-        }
-        for name in RAT_SERVICES
-    },
-    "networks": {"rat": {"driver": "bridge"}},
-}
-# The guide's health check table: service -> (interval, timeout, retries, start period).
-GUIDE_TIMINGS = {
-    "ratd": ("5s", "3s", 5, "5s"),
-    "ratq": ("10s", "5s", 5, "15s"),
-    "runner": ("10s", "5s", 5, "15s"),
-    "portal": ("10s", "5s", 3, "30s"),
-    "postgres": ("5s", "3s", 5, "5s"),
-    "minio": ("5s", "3s", 5, "5s"),
-    "nessie": ("10s", "5s", 5, "15s"),
-}
+BOOTSTRAP = ("minio-init", "nessie-init")
 
 Settings = dict[str, Any]
 
@@ -60,40 +41,56 @@ def site_settings(edit: Callable[[Settings], None] | None = None) -> Settings:
     return settings
 
 
-def deploy(host: Path, settings: Settings) -> Path:
-    """A RAT checkout on a Docker host: infra/, generated/ beside it, the secrets, and stand-ins
-    for the host folders the exporters read. Returns the folder to run compose from."""
+def deploy(host: Path, settings: Settings, rat_file: str | None = None) -> Path:
+    """A RAT checkout on a Docker host: infra/ with RAT's compose file (`rat_file`'s text, RAT's
+    as documented by default), generated/ beside it, the secrets, and stand-ins for the host folders
+    the exporters read. Returns the folder to run compose from."""
+    infra = host / "infra"
+    infra.mkdir(parents=True)
+    (infra / "docker-compose.yml").write_text(rat_file or RAT_FILE.read_text())
     paths = settings["compose"]["host_paths"]
     for key in paths:
         paths[key] = str(host / "hostfs" / key)
         Path(paths[key]).mkdir(parents=True)
-    settings_file = host / "monitoring.yaml"
-    settings_file.write_text(yaml.safe_dump(settings))
-    bundle = pipeline.load(pipeline.Project(root=REPO, settings_path=settings_file))
-    write_files(pipeline.render(bundle), host / "generated")
-
-    infra = host / "infra"
-    infra.mkdir()
-    (infra / "docker-compose.yml").write_text(yaml.safe_dump(RAT_COMPOSE))
     # Secrets live outside generated/, at the paths monitoring.yaml gives relative to infra/.
     secrets = settings["compose"]["secrets"]
     alertmanager_secrets = infra / secrets["alertmanager_dir"]
     alertmanager_secrets.mkdir(parents=True)
-    for receiver in bundle.settings.alertmanager.receivers:
-        for key, path in receiver.options.items():
+    for receiver in settings["alertmanager"]["receivers"].values():
+        for key, path in receiver.items():
             if key.endswith("_file"):
                 (alertmanager_secrets / Path(path).name).write_text("secret\n")
     (infra / secrets["grafana_admin_password_file"]).write_text("a long password\n")
+
+    settings_file = host / "monitoring.yaml"
+    settings_file.write_text(yaml.safe_dump(settings))
+    bundle = pipeline.load(pipeline.Project(root=REPO, settings_path=settings_file))
+    write_files(pipeline.render(bundle), host / "generated")
     return host
 
 
-def merged(host: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    command = [_docker_compose(), "-f", "infra/docker-compose.yml", "-f", f"generated/{OVERRIDE}", *extra]
-    return subprocess.run([*command, "config", "--format", "json"], cwd=host, capture_output=True, text=True)
+def reading_rat_file(settings: Settings) -> None:
+    """compose.rat.file: the deployed infra/docker-compose.yml, seen from monitoring.yaml."""
+    settings["compose"]["rat"]["file"] = "infra/docker-compose.yml"
+
+
+def compose_config(host: Path, *files: str) -> subprocess.CompletedProcess[str]:
+    command = [docker_compose(), *(f"-f{f}" for f in files), "config", "--format", "json"]
+    return subprocess.run(command, cwd=host, capture_output=True, text=True)
+
+
+def merged(host: Path) -> subprocess.CompletedProcess[str]:
+    return compose_config(host, "infra/docker-compose.yml", f"generated/{OVERRIDE}")
 
 
 def merge(host: Path) -> dict[str, Any]:
     result = merged(host)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def rat_alone(host: Path) -> dict[str, Any]:
+    result = compose_config(host, "infra/docker-compose.yml")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -108,35 +105,145 @@ def config(host: Path) -> dict[str, Any]:
     return merge(host)
 
 
-def test_the_merge_keeps_rat_and_adds_the_stack(config: dict[str, Any]) -> None:
-    assert set(config["services"]) == set(RAT_SERVICES) | set(STACK)
-    for name in RAT_SERVICES:
-        assert config["services"][name]["image"] == f"ghcr.io/rat/{name}:1.0.0"
+def without_healthchecks(*services: str) -> str:
+    """RAT's documented compose file with these services' health checks removed."""
+    rat = yaml.safe_load(RAT_FILE.read_text())
+    for name in services:
+        del rat["services"][name]["healthcheck"]
+    return yaml.safe_dump(rat)
 
 
-@pytest.mark.parametrize("service", RAT_SERVICES)
-def test_rat_health_checks_follow_the_guide(config: dict[str, Any], service: str) -> None:
-    check = config["services"][service]["healthcheck"]
-    assert (check["interval"], check["timeout"], check["retries"], check["start_period"]) == GUIDE_TIMINGS[service]
-    assert check["test"][0] == "CMD"  # exec form: no shell assumed in RAT's images
+def test_the_merge_keeps_rat_and_adds_the_stack(host: Path, config: dict[str, Any]) -> None:
+    rat = rat_alone(host)
+    assert set(config["services"]) == set(rat["services"]) | set(STACK)
+    assert set(rat["services"]) == set(RAT_SERVICES) | set(BOOTSTRAP)
+    for name, service in rat["services"].items():
+        for key in ("image", "build", "depends_on", "environment", "ports", "restart", "deploy"):
+            assert config["services"][name].get(key) == service.get(key), (name, key)
+    assert {k: v for k, v in config["networks"].items() if k in rat["networks"]} == rat["networks"]
 
 
-def test_rat_health_check_methods_follow_the_guide(config: dict[str, Any]) -> None:
-    test = {name: config["services"][name]["healthcheck"]["test"][1:] for name in RAT_SERVICES}
-    assert test["ratd"] == ["/ratd", "healthcheck"]
-    assert test["portal"][0] == "wget" and test["portal"][-1] == "http://localhost:3000"
-    assert test["postgres"] == ["pg_isready", "-U", "rat"]
-    assert test["minio"] == ["mc", "ready", "local"]
-    assert test["nessie"][-1] == "http://localhost:19120/q/health/ready"
-    for service, port in (("ratq", 50051), ("runner", 50052)):  # runner's port is the guide's log's
-        program, flag, code = test[service]
-        assert (program, flag) == ("python", "-c")
-        assert "grpc.channel_ready_future" in code and f"'localhost:{port}'" in code
+@pytest.mark.parametrize(
+    ("rat_file", "edit"),
+    [
+        (None, None),
+        (None, reading_rat_file),
+        (without_healthchecks("nessie", "postgres"), reading_rat_file),
+    ],
+    ids=["documented defaults", "compose.rat.file", "compose.rat.file, two services without a check"],
+)
+def test_no_health_check_rat_has_is_changed(
+    tmp_path: Path, rat_file: str | None, edit: Callable[[Settings], None] | None
+) -> None:
+    host = deploy(tmp_path, site_settings(edit), rat_file)
+    rat, config = rat_alone(host), merge(host)
+    checked = {name for name, service in rat["services"].items() if "healthcheck" in service}
+    assert checked  # the comparison below must compare something
+    for name in checked:
+        assert config["services"][name]["healthcheck"] == rat["services"][name]["healthcheck"], name
+    # Every long-running service has a check after the merge; the bootstrap containers none.
+    assert all("healthcheck" in config["services"][name] for name in RAT_SERVICES)
+    assert not any("healthcheck" in config["services"][name] for name in BOOTSTRAP)
 
 
-def test_every_service_logs_with_the_guides_rotation(config: dict[str, Any]) -> None:
+def test_the_guides_checks_only_where_rat_has_none(tmp_path: Path) -> None:
+    settings = site_settings(reading_rat_file)
+    host = deploy(tmp_path, settings, without_healthchecks("nessie", "postgres"))
+    override = yaml.safe_load((host / "generated" / OVERRIDE).read_text())
+    written = {name for name in RAT_SERVICES if "healthcheck" in override["services"][name]}
+    assert written == {"nessie", "postgres"}
+    checks = merge(host)["services"]
+    timings = settings["compose"]["rat"]["healthchecks"]
+    for name in written:
+        check, timing = checks[name]["healthcheck"], timings[name]
+        assert (check["interval"], check["timeout"], check["retries"]) == (
+            timing["interval"],
+            timing["timeout"],
+            timing["retries"],
+        )
+    # Nessie 0.99 answers health on Quarkus' management port, not on the API port.
+    port = settings["compose"]["rat"]["nessie_management_port"]
+    assert checks["nessie"]["healthcheck"]["test"] == [
+        "CMD",
+        "curl",
+        "-fsS",
+        "-o",
+        "/dev/null",
+        f"http://localhost:{port}/q/health/ready",
+    ]
+    # The container's own POSTGRES_USER, expanded by its shell at run time: `config` prints the
+    # resolved project as a compose file again, so the `$` Compose left alone is still escaped.
+    user = settings["compose"]["rat"]["postgres_user"]
+    assert checks["postgres"]["healthcheck"]["test"] == ["CMD-SHELL", f'pg_isready -U "$${{POSTGRES_USER:-{user}}}"']
+
+
+def test_a_setting_may_replace_rats_check(tmp_path: Path) -> None:
+    def replace_portal(settings: Settings) -> None:
+        reading_rat_file(settings)
+        settings["compose"]["rat"]["healthchecks"]["portal"]["replace"] = True
+
+    rat_file = yaml.safe_load(RAT_FILE.read_text())
+    rat_file["services"]["portal"]["healthcheck"]["test"] = ["CMD", "true"]
+    host = deploy(tmp_path, site_settings(replace_portal), yaml.safe_dump(rat_file))
+    config, rat = merge(host), rat_alone(host)
+    assert config["services"]["portal"]["healthcheck"]["test"][1] == "wget"
+    assert config["services"]["ratd"]["healthcheck"] == rat["services"]["ratd"]["healthcheck"]
+
+
+def test_the_documented_defaults_are_what_the_documented_file_declares() -> None:
+    read = read_rat_compose(RAT_FILE, "fixture")
+    assert read.networks == DOCUMENTED.networks
+    assert read.service_networks == DOCUMENTED.service_networks
+    assert read.healthchecked == DOCUMENTED.healthchecked
+
+
+def test_reading_the_file_gives_the_override_of_the_documented_defaults(tmp_path: Path) -> None:
+    unset = deploy(tmp_path / "unset", site_settings())
+    read = deploy(tmp_path / "read", site_settings(reading_rat_file))
+    overrides = [(h / "generated" / OVERRIDE).read_text().replace(str(h), "HOST") for h in (unset, read)]
+    assert overrides[0] == overrides[1]
+
+
+def test_prometheus_and_blackbox_join_the_networks_ratd_is_on(tmp_path: Path) -> None:
+    rat = yaml.safe_load(RAT_FILE.read_text())
+    rat["networks"]["internal"] = {"name": "rat_internal"}
+    rat["services"]["ratd"]["networks"] = ["internal"]  # not a network the settings could guess
+    config = merge(deploy(tmp_path, site_settings(reading_rat_file), yaml.safe_dump(rat)))
+    for service in ("prometheus", "blackbox-exporter"):
+        assert set(config["services"][service]["networks"]) == {"internal", "monitoring"}, service
+    assert "internal" not in config["services"]["grafana"]["networks"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s["compose"]["rat"].update(networks=["rat"]), "declares no network 'rat'"),
+        (lambda s: (reading_rat_file(s), s["compose"]["rat"].update(networks=["rat"])), "declares no network 'rat'"),
+    ],
+    ids=["documented defaults", "compose.rat.file"],
+)
+def test_a_network_rat_lacks_is_refused(tmp_path: Path, edit: Callable[[Settings], None], message: str) -> None:
+    with pytest.raises(DefinitionError, match=rf"settings compose.rat.networks: .*{message}"):
+        deploy(tmp_path, site_settings(edit))
+
+
+def test_a_rat_file_without_a_service_the_override_touches_is_refused(tmp_path: Path) -> None:
+    rat = yaml.safe_load(RAT_FILE.read_text())
+    del rat["services"]["portal"]
+    with pytest.raises(DefinitionError, match=r"compose.rat.file: .*has no service 'portal'"):
+        deploy(tmp_path, site_settings(reading_rat_file), yaml.safe_dump(rat))
+
+
+@pytest.mark.parametrize("driver", ["loki", "json-file"])
+def test_every_container_keeps_rotated_local_logs(tmp_path: Path, driver: str) -> None:
+    """`docker logs` keeps working: json-file rotates, and the Loki driver keeps a rotated local copy."""
+    config = merge(deploy(tmp_path, site_settings(lambda s: s["logging"].update(driver=driver))))
     for name, service in config["services"].items():
-        assert service["logging"] == {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}}, name
+        assert {"max-size", "max-file"} <= set(service["logging"]["options"]), name
+    for name in (*RAT_SERVICES, *STACK):
+        assert config["services"][name]["logging"]["driver"] == driver, name
+    for name in BOOTSTRAP:  # RAT's own policy: the override does not touch the bootstrap containers
+        assert config["services"][name]["logging"]["driver"] == "json-file", name
 
 
 def test_every_mount_source_exists(host: Path, config: dict[str, Any]) -> None:
@@ -256,8 +363,8 @@ def test_loki_driver_on_every_service_with_the_labels_dashboards_select(tmp_path
         settings["logging"]["driver"] = "loki"
 
     config = merge(deploy(tmp_path, site_settings(use_loki)))
-    for name, service in config["services"].items():
-        logging = service["logging"]
+    for name in (*RAT_SERVICES, *STACK):
+        logging = config["services"][name]["logging"]
         assert logging["driver"] == "loki", name
         options = logging["options"]
         assert options["loki-url"] == "http://127.0.0.1:3100/loki/api/v1/push"
@@ -268,24 +375,20 @@ def test_loki_driver_on_every_service_with_the_labels_dashboards_select(tmp_path
         assert "labels" not in options
 
 
-def test_a_network_rat_does_not_define_fails_the_merge(tmp_path: Path) -> None:
-    def misname(settings: Settings) -> None:
-        settings["compose"]["rat"]["networks"] = ["rat-backend"]
-
-    result = merged(deploy(tmp_path, site_settings(misname)))
-    assert result.returncode != 0
-    assert "rat-backend" in result.stderr
-
-
-def test_the_validator_refuses_an_override_compose_cannot_merge(host: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("onto_the_file", [False, True], ids=["documented stand-in", "RAT's file"])
+def test_the_validator_merges_onto_rat_and_refuses_what_rat_lacks(
+    host: Path, tmp_path: Path, onto_the_file: bool
+) -> None:
+    rat = read_rat_compose(host / "infra/docker-compose.yml", "RAT's") if onto_the_file else DOCUMENTED
+    compose_validator.check_merge(host / "generated", rat)
     tree = tmp_path / "tree"
     (tree / "compose").mkdir(parents=True)
     override = yaml.safe_load((host / "generated" / OVERRIDE).read_text())
-    compose_validator.check_merge(host / "generated")
-    override["services"]["prometheus"]["volumes"].append({"type": "volume", "source": "undeclared", "target": "/x"})
+    override["services"]["prometheus"]["networks"].append("rat")  # a network RAT does not declare
     (tree / OVERRIDE).write_text(yaml.safe_dump(override))
-    with pytest.raises(DefinitionError, match="docker compose config failed"):
-        compose_validator.check_merge(tree)
+    with pytest.raises(DefinitionError, match=r"docker compose config \(onto .*\) failed") as failed:
+        compose_validator.check_merge(tree, rat)
+    assert "rat" in failed.value.details
 
 
 def test_the_validator_refuses_a_mount_of_a_file_generated_does_not_have(host: Path, tmp_path: Path) -> None:
@@ -297,13 +400,45 @@ def test_the_validator_refuses_a_mount_of_a_file_generated_does_not_have(host: P
         compose_validator.check_generated_mounts(tree)
 
 
-def test_make_up_prints_the_layered_command_without_a_docker_engine() -> None:
-    environment = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
-    result = subprocess.run(
-        ["make", "-s", "-o", "generate", "up"], cwd=REPO, env=environment, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
-    assert (
-        "docker compose -f infra/docker-compose.yml -f generated/compose/docker-compose.monitoring.yml up -d"
-        in result.stdout
-    )
+def test_cadvisor_exports_only_the_compose_labels_the_catalog_lists(config: dict[str, Any]) -> None:
+    command = config["services"]["cadvisor"]["command"]
+    assert "--store_container_labels=false" in command  # the allow-list applies only then
+    (allow,) = [c.split("=", 1)[1] for c in command if c.startswith("--whitelisted_container_labels=")]
+    # cAdvisor exports a Docker label as container_label_<name, non-alphanumerics as _>.
+    exported = {"container_label_" + "".join(c if c.isalnum() else "_" for c in label) for label in allow.split(",")}
+    assert exported == set(COMPOSE_LABELS)
+    assert COMPOSE_SERVICE_LABEL in exported  # what the container rules group by
+
+
+def test_a_cadvisor_older_than_v0_54_is_refused(tmp_path: Path) -> None:
+    def old_cadvisor(settings: Settings) -> None:
+        settings["compose"]["services"]["cadvisor"]["image"] = "gcr.io/cadvisor/cadvisor:v0.52.1"
+
+    with pytest.raises(DefinitionError, match=r"cadvisor\.image: v0\.52\.1 is too old: .*containerd"):
+        deploy(tmp_path, site_settings(old_cadvisor))
+
+
+def test_with_the_rat_file_set_generate_checks_the_secrets_beside_it(tmp_path: Path) -> None:
+    host = deploy(tmp_path, site_settings(reading_rat_file))
+    (host / "secrets/grafana-admin-password").unlink()
+    with pytest.raises(DefinitionError, match=r"settings compose.secrets: .*grafana-admin-password .*does not exist"):
+        pipeline.load(pipeline.Project(root=REPO, settings_path=host / "monitoring.yaml"))
+
+
+@pytest.mark.parametrize("clash", [False, True], ids=["RAT's file", "RAT's file with a service clashing with ours"])
+def test_generate_validates_the_merge_onto_rats_real_file(project: Path, mac: MacRunner, clash: bool) -> None:
+    rat = yaml.safe_load(RAT_FILE.read_text())
+    if clash:  # only the real file can tell: a `grafana` of RAT's own, on the host's network
+        rat["services"]["grafana"] = {"image": "grafana/grafana:11.0.0", "network_mode": "host"}
+    settings = site_settings(reading_rat_file)
+    deploy(project / "rat", settings, yaml.safe_dump(rat))
+    settings["compose"]["rat"]["file"] = "rat/infra/docker-compose.yml"
+    (project / "monitoring.yaml").write_text(yaml.safe_dump(settings))
+    before = tree_bytes(project / "generated")
+    result = mac(project, "generate")
+    if not clash:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 2
+    assert f"docker compose config (onto {project}/rat/infra/docker-compose.yml) failed" in result.stderr
+    assert tree_bytes(project / "generated") == before

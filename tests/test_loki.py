@@ -130,6 +130,7 @@ def test_a_loopback_url_must_use_the_port_loki_is_published_on(tmp_path: Path) -
 def test_the_loki_block_is_required_only_when_it_is_the_driver(tmp_path: Path) -> None:
     def json_file_only(data: dict[str, Any]) -> None:
         del data["logging"]["loki"]
+        data["logging"]["driver"] = "json-file"
 
     assert load_settings(settings_with(tmp_path, json_file_only)).deployment.logging.driver == "json-file"
 

@@ -133,6 +133,19 @@ def panel_loki_labels(dashboard: Dashboard, context: LintContext) -> Iterator[st
                 yield f"{panel_name(panel)}: stream label {label!r} is not one of {sorted(known)}"
 
 
+@rule("panel-loki-shipped", "A panel queries Loki only where container logs are shipped to it.", Dashboard)
+def panel_loki_shipped(dashboard: Dashboard, context: LintContext) -> Iterator[str]:
+    logging = context.settings.deployment.logging
+    if logging.ships_to_loki:
+        return
+    for panel in dashboard.panels:
+        if panel.dataSource["type"] == LOKI:
+            yield (
+                f"{panel_name(panel)}: queries Loki, but logging.driver {logging.driver!r} ships no log to "
+                "Loki: it would be empty (use the loki driver, or leave the panel out)"
+            )
+
+
 def promql_findings(rule_id: str, dashboard: Dashboard, context: LintContext) -> Iterator[str]:
     """The PromQL analysis of every Prometheus query of the dashboard, for one rule id."""
     for panel, expr in expanded_promql(dashboard, context.settings):

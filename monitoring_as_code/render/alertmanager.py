@@ -25,8 +25,10 @@ def _receiver(receiver: Receiver) -> dict[str, Any]:
     return {"name": receiver.name, f"{receiver.type}_configs": [config]}
 
 
-def _route(route: Route) -> dict[str, Any]:
-    out: dict[str, Any] = {"receiver": route.receiver or SILENT_RECEIVER, "matchers": list(route.matchers)}
+def _route(route: Route, disabled: set[str]) -> dict[str, Any]:
+    # A disabled receiver is not rendered: what routes to it stops at this route, sent nowhere.
+    receiver = SILENT_RECEIVER if route.receiver is None or route.receiver in disabled else route.receiver
+    out: dict[str, Any] = {"receiver": receiver, "matchers": list(route.matchers)}
     for field in ("group_wait", "group_interval", "repeat_interval"):
         if getattr(route, field) is not None:
             out[field] = format_duration(getattr(route, field))
@@ -38,6 +40,7 @@ def _route(route: Route) -> dict[str, Any]:
 def render_alertmanager_config(defs: Definitions, settings: Settings) -> dict[str, Any]:
     am = settings.alertmanager
     hours = settings.business_hours
+    disabled = {r.name for r in am.receivers if r.disabled}
     return {
         "route": {
             "receiver": SILENT_RECEIVER,
@@ -45,7 +48,7 @@ def render_alertmanager_config(defs: Definitions, settings: Settings) -> dict[st
             "group_wait": format_duration(am.group_wait),
             "group_interval": format_duration(am.group_interval),
             "repeat_interval": format_duration(am.repeat_interval),
-            "routes": [_route(r) for r in defs.routes],
+            "routes": [_route(r, disabled) for r in defs.routes],
         },
         "inhibit_rules": [
             {
@@ -55,7 +58,7 @@ def render_alertmanager_config(defs: Definitions, settings: Settings) -> dict[st
             }
             for i in defs.inhibitions
         ],
-        "receivers": [{"name": SILENT_RECEIVER}] + [_receiver(r) for r in am.receivers],
+        "receivers": [{"name": SILENT_RECEIVER}] + [_receiver(r) for r in am.receivers if not r.disabled],
         "time_intervals": [
             {
                 "name": BUSINESS_HOURS,

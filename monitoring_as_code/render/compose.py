@@ -1,5 +1,5 @@
 """docker-compose.monitoring.yml, layered on RAT's own compose file: it gives RAT's seven services
-the guide's health checks and the logging policy, and defines the monitoring stack.
+the logging policy and a health check where RAT has none, and defines the monitoring stack.
 
 Long-syntax bind mounts on purpose: Compose then refuses a missing source instead of creating an
 empty folder, so a generated/ in the wrong place fails `up` instead of starting empty services.
@@ -23,7 +23,7 @@ GENERATED_DIR_KEY = "x-generated-dir"
 
 def _healthcheck(check: HealthCheck) -> dict[str, Any]:
     return {
-        "test": ["CMD", *check.command],
+        "test": ["CMD-SHELL" if check.shell else "CMD", *check.command],
         "interval": format_duration(check.interval),
         "timeout": format_duration(check.timeout),
         "retries": check.retries,
@@ -83,10 +83,11 @@ def _monitoring_service(service: MonitoringService, compose: ComposeSettings, po
 
 
 def render_compose_override(stack: Stack, compose: ComposeSettings, policy: LoggingPolicy) -> dict[str, Any]:
-    services: dict[str, Any] = {
-        s.name: {"healthcheck": _healthcheck(s.healthcheck), "logging": _logging(policy, s.name)}
-        for s in stack.rat_services
-    }
+    services: dict[str, Any] = {}
+    for rat in stack.rat_services:
+        services[rat.name] = {"logging": _logging(policy, rat.name)}
+        if rat.healthcheck is not None:
+            services[rat.name]["healthcheck"] = _healthcheck(rat.healthcheck)
     for service in stack.monitoring_services:
         services[service.name] = _monitoring_service(service, compose, policy)
     volumes = {v: {} for s in stack.monitoring_services for v in s.volumes}

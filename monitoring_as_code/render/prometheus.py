@@ -40,6 +40,7 @@ def render_prometheus_config(defs: Definitions, rule_files: list[str], settings:
             "static_configs": [{"targets": list(j.targets)}],
             "scrape_interval": format_duration(scrape),
             "metrics_path": j.metrics_path,
+            **({} if j.honor_timestamps else {"honor_timestamps": False}),
         }
         for j in defs.scrape_jobs
     ]

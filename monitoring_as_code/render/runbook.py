@@ -44,6 +44,9 @@ def routing_text(alert: Alert, routes: tuple[Route, ...], settings: Settings) ->
     route = first_route({"alertname": alert.name, **alert.static_labels}, routes)
     if route is None or route.receiver is None:
         return f"{SILENT_RECEIVER}: never notified, dashboard only"
+    disabled = {r.name: r.disabled for r in settings.alertmanager.receivers if r.disabled}
+    if route.receiver in disabled:
+        return f"{SILENT_RECEIVER}: not sent, receiver {route.receiver} is disabled ({disabled[route.receiver]})"
     hours = settings.business_hours
     when = (
         f"{', '.join(hours.weekdays)} {hours.start}-{hours.end} {hours.timezone} only"

@@ -3,11 +3,13 @@ them where one runs here. None of them renders."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.rat_compose import RatCompose
 from monitoring_as_code.validate import amtool, blackbox, compose, grafana, loki, promtool
 
 Validator = Callable[[Path], None]
@@ -32,6 +34,12 @@ STATIC_VALIDATORS: tuple[Validator, ...] = (
     grafana.check_datasource_uids,
 )
 VALIDATORS = TOOL_VALIDATORS + STATIC_VALIDATORS
+
+
+def validators_onto(rat: RatCompose) -> tuple[Validator, ...]:
+    """Every validator, the override merged onto this RAT compose project (its real file, if read)."""
+    merge_onto_rat = functools.partial(compose.check_merge, rat=rat)
+    return tuple(merge_onto_rat if v is compose.check_merge else v for v in VALIDATORS)
 
 
 def validate_tree(tree: Path, validators: tuple[Validator, ...] = VALIDATORS) -> list[DefinitionError]:

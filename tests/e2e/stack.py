@@ -114,6 +114,35 @@ class Stack:
         self, workdir: Path, sim: SimulatedRat, hooks: Webhooks, settings: Settings, ports: dict[str, int]
     ) -> None:
         self.workdir, self.sim, self.hooks, self.settings, self.ports = workdir, sim, hooks, settings, ports
+        self.started = time.time()  # before any process of the stack starts
+        self.project = pipeline.Project(root=REPO, settings_path=workdir / "monitoring.yaml")
+        self.commands: dict[str, list[str]] = {}
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, args: list[str] | None = None) -> None:
+        """Start (or restart) one process of the stack, its output appended to logs/NAME.log."""
+        self.commands[name] = args or self.commands[name]
+        handle = open(self.workdir / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - the process holds it
+        self.processes[name] = subprocess.Popen(self.commands[name], stdout=handle, stderr=subprocess.STDOUT)
+        handle.close()
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name)
+        process.terminate()
+        process.wait(10)
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+    @contextmanager
+    def stopped(self, name: str) -> Iterator[None]:
+        """One process of the stack down for the block, then started again as it was."""
+        self.stop(name)
+        try:
+            yield
+        finally:
+            self.start(name)
 
     @property
     def prometheus(self) -> str:
@@ -157,11 +186,6 @@ class Stack:
         args = ["amtool", "config", "routes", "test", f"--config.file={config}"]
         result = subprocess.run([*args, *(f"{k}={v}" for k, v in labels.items())], capture_output=True, text=True)
         return result.stdout.strip()
-
-
-def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    handle = open(log, "wb")  # noqa: SIM115 - closed with the process by the caller's ExitStack
-    return subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT)
 
 
 @contextmanager
@@ -231,11 +255,10 @@ def running_stack(workdir: Path, rat_profile: str) -> Iterator[Stack]:
                 "--rules.alert.resend-delay=1s",
             ],
         }
-        sim.start()
-        for name, args in commands.items():
-            process = _start(args, logs / f"{name}.log")
-            cleanup.callback(process.wait, 10)
-            cleanup.callback(process.terminate)
         stack = Stack(workdir, sim, hooks, bundle.settings, ports)
+        sim.start()
+        cleanup.callback(stack.stop_all)
+        for name, args in commands.items():
+            stack.start(name, args)
         wait_for("Prometheus to answer", lambda: get_json(f"{stack.prometheus}/api/v1/status/buildinfo"))
         yield stack

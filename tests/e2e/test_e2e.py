@@ -23,12 +23,14 @@ from click.testing import CliRunner, Result
 from monitoring_as_code import pipeline
 from monitoring_as_code.cli import main
 from monitoring_as_code.lint.dashboards import expanded_promql
+from monitoring_as_code.settings import Settings
 from tests.conftest import GUIDE, PROFILES, RATD_0_2, REPO
-from tests.e2e.stack import Stack, running_stack, wait_for
+from tests.e2e.stack import Stack, get_json, running_stack, wait_for
 
 pytestmark = pytest.mark.e2e
 
 ALERT_TIMEOUT = 30.0
+MINUTE = 60.0
 # ratd, cadvisor, node-exporter, prometheus, alertmanager, and 7 probes: live, ready and five
 # subsystems (guide); live, ready, four /health/ready checks and Nessie (ratd-0.2).
 TARGETS = 12
@@ -80,15 +82,38 @@ def reach_alertmanager(stack: Stack, name: str) -> list[dict[str, Any]]:
     return wait_for(f"{name} to fire and reach Alertmanager", lambda: stack.alertmanager_alerts(name), ALERT_TIMEOUT)
 
 
+def longest_baseline(settings: Settings) -> float:
+    """How long the alerts comparing a window with the one(s) before it need data for."""
+    w = settings.windows
+    return max(w.request_baseline, w.scheduler_baseline, w.sse_baseline, 2 * w.memory_growth)
+
+
 def test_steady_state_only_the_watchdog_fires(stack: Stack) -> None:
     assert not stack.query("up == 0")
     # The baselines fill first; then several evaluations, so every `for` has had its chance.
-    baseline = max(stack.settings.windows.request_baseline, stack.settings.windows.scheduler_baseline)
+    baseline = longest_baseline(stack.settings)
     wait_for("a quiet steady state", lambda: set(stack.firing()) == {"Watchdog"} or None, ALERT_TIMEOUT + baseline)
     for _ in range(5):
         stack.wait_evaluations(1)
         assert set(stack.firing()) == {"Watchdog"}
     wait_for("the Watchdog at the dead-man's switch", lambda: "Watchdog" in stack.hooks.alertnames("deadmans-switch"))
+
+
+def test_from_start_up_nothing_but_the_watchdog_fired(stack: Stack) -> None:
+    """The soak: from the first evaluation on, past the longest baseline and then past every `for`
+    (but the backup alerts', the backup age: an hour here) and five more evaluations, no alert but
+    the Watchdog ever fired (pending, inside its `for`, is allowed: that is the window at work),
+    and nothing but the Watchdog reached Alertmanager or any receiver."""
+    baseline = longest_baseline(stack.settings)
+    fors = [a.for_ for a in pipeline.load(stack.project).alerting.alerts if a.for_ < MINUTE]
+    wait_for("the baselines", lambda: time.time() > stack.started + baseline, baseline + 5)
+    stack.wait_evaluations(round(max(fors) / stack.settings.intervals.evaluation) + 5)
+    window = f"{round((time.time() - stack.started) * 1000)}ms"
+    fired = stack.query(f'ALERTS{{alertstate="firing",alertname!="Watchdog"}}[{window}]')
+    assert not fired, sorted({s["metric"]["alertname"] for s in fired})
+    alerts = get_json(f"{stack.alertmanager}/api/v2/alerts")
+    assert {a["labels"]["alertname"] for a in alerts} == {"Watchdog"}
+    assert {r: stack.hooks.alertnames(r) for r in stack.hooks.received} == {"deadmans-switch": {"Watchdog"}}
 
 
 SHARED_FAULTS = [
@@ -168,6 +193,28 @@ def test_ratd_down_pages_once_and_inhibits_what_follows(stack: Stack) -> None:
         assert stack.hooks.alertnames("pager") == {"RatApiDown"}
     for name in ("RatApiDown", "RatPostgresDown", "RatScrapeTargetDown"):
         wait_resolved(stack, name)
+
+
+def test_blackbox_exporter_down_pages_and_nothing_it_blinds_inhibits_it(stack: Stack) -> None:
+    stack.hooks.received.clear()
+    with stack.stopped("blackbox"):
+        (blind,) = reach_alertmanager(stack, "RatHealthProbesBlind")
+        assert blind["labels"]["severity"] == "critical"
+        assert blind["status"]["state"] == "active", blind["status"]  # not inhibited
+        assert [r["name"] for r in blind["receivers"]] == ["pager"]
+        assert stack.route(blind["labels"]) == "pager"
+        wait_for("the page", lambda: "RatHealthProbesBlind" in stack.hooks.alertnames("pager"))
+
+        # The probe job's scrape failures are the same news: the page holds their warnings back.
+        def probes_down_held() -> bool:
+            alerts = stack.alertmanager_alerts("RatScrapeTargetDown")
+            probes = [a for a in alerts if a["labels"]["job"] == "rat-probes"]
+            return bool(probes) and all(a["status"]["state"] == "suppressed" for a in probes)
+
+        wait_for("RatScrapeTargetDown of the probes held back", probes_down_held)
+    for name in ("RatHealthProbesBlind", "RatScrapeTargetDown"):
+        wait_resolved(stack, name)
+    wait_for("every target up again", lambda: len(stack.query("up == 1")) == TARGETS, ALERT_TIMEOUT)
 
 
 def zeros_at_the_end(stack: Stack, check: str) -> int:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import attr
+import attrs
 import pytest
+import yaml
 from grafanalib import core
 
 from dashboards._shared import loki_variable, prometheus_variable, query
@@ -13,7 +17,7 @@ from monitoring_as_code.dashboard import Dashboard, grid, ref
 from monitoring_as_code.lint.context import LintContext, build_context
 from monitoring_as_code.lint.run import lint_objects
 from monitoring_as_code.settings import Settings
-from tests.conftest import GUIDE_CATALOG
+from tests.conftest import GUIDE_CATALOG, MacRunner
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +141,40 @@ def test_the_rat_dashboards_are_lint_clean(settings: Settings) -> None:
 
     bundle = pipeline.load(pipeline.Project(REPO, REPO / "monitoring.yaml"))
     assert [str(p) for p in pipeline.lint(bundle)] == []
+
+
+def with_driver(settings: Settings, driver: str) -> Settings:
+    logging = attrs.evolve(settings.deployment.logging, driver=driver)
+    return attrs.evolve(settings, deployment=attrs.evolve(settings.deployment, logging=logging))
+
+
+def test_a_loki_panel_while_nothing_ships_logs_to_loki(settings: Settings) -> None:
+    json_file = build_context(with_driver(settings, "json-file"), GUIDE_CATALOG, [])
+    found = problems(dashboard(settings), json_file, "panel-loki-shipped")
+    assert found == [
+        "panel 2 'Errors': queries Loki, but logging.driver 'json-file' ships no log to Loki: it would be empty "
+        "(use the loki driver, or leave the panel out)"
+    ]
+
+
+def test_near_misses_of_panel_loki_shipped(settings: Settings) -> None:
+    loki = build_context(with_driver(settings, "loki"), GUIDE_CATALOG, [])
+    assert problems(dashboard(settings), loki, "panel-loki-shipped") == []
+    json_file = build_context(with_driver(settings, "json-file"), GUIDE_CATALOG, [])
+    board = dashboard(settings)
+    metrics_only = attr.evolve(board, panels=[board.panels[0]])
+    assert problems(metrics_only, json_file, "panel-loki-shipped") == []
+
+
+@pytest.mark.parametrize("driver", ["loki", "json-file"])
+def test_logs_panels_exist_exactly_where_logs_reach_loki(project: Path, mac: MacRunner, driver: str) -> None:
+    settings = yaml.safe_load((project / "monitoring.yaml").read_text())
+    settings["logging"]["driver"] = driver
+    (project / "monitoring.yaml").write_text(yaml.safe_dump(settings))
+    assert mac(project, "generate").exit_code == 0
+    boards = [json.loads(p.read_text()) for p in (project / "generated/grafana/dashboards").glob("*.json")]
+    loki_panels = [p["title"] for b in boards for p in b["panels"] if p["datasource"]["type"] == "loki"]
+    if driver == "loki":
+        assert "ratd Errors" in loki_panels and "Logs" in loki_panels
+    else:
+        assert loki_panels == []

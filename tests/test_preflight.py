@@ -1,0 +1,169 @@
+"""`make up` checks the Docker host before it starts anything (`mac preflight`): every secret file
+exists, is not empty and is readable by the uid of the container that reads it (Alertmanager
+65534, Grafana 472), and the Loki plugin is there when logs go through it. A problem stops `up`
+with the command that fixes it, before RAT or the stack is touched."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.test_compose import Settings, deploy, site_settings
+
+UP = "up -d"  # what `make up` runs, or prints without a Docker engine
+
+
+def make_up(host: Path, docker: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`make up` of this project, onto the RAT deployed in `host` with its settings. `docker`: a
+    folder with a stand-in docker CLI, put first on PATH."""
+    environment = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    if docker is not None:
+        environment["PATH"] = f"{docker}:{environment['PATH']}"
+    command = ["make", "-s", "-o", "generate", "up"]
+    command += [f"RAT_COMPOSE={host}/infra/docker-compose.yml", f"SETTINGS={host}/monitoring.yaml"]
+    return subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True, timeout=120)
+
+
+def refused(result: subprocess.CompletedProcess[str], *expected: str) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert UP not in result.stdout  # stopped before anything would start
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("error: ") and "Traceback" not in result.stderr
+    for text in expected:
+        assert text in first, first
+    return first
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> Path:
+    return deploy(tmp_path / "host", site_settings())
+
+
+def test_with_every_secret_in_place_up_goes_ahead(host: Path) -> None:
+    result = make_up(host)
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"docker compose -f {host}/infra/docker-compose.yml -f generated/compose/docker-compose.monitoring.yml up -d"
+        in (result.stdout)
+    )
+
+
+def test_a_missing_secret_file_stops_up(host: Path) -> None:
+    (host / "secrets/alertmanager/pagerduty-routing-key").unlink()
+    refused(make_up(host), "pagerduty-routing-key", "does not exist", "chown 65534:65534")
+
+
+def test_an_empty_secret_file_stops_up(host: Path) -> None:
+    (host / "secrets/grafana-admin-password").write_text("")
+    refused(make_up(host), "grafana-admin-password", "is empty")
+
+
+@pytest.mark.parametrize(
+    ("name", "owner", "mode", "fix"),
+    [
+        ("alertmanager/slack-webhook-url", (0, 0), 0o600, "chown 65534:65534"),
+        ("grafana-admin-password", (0, 0), 0o600, "chown 472:0"),
+        ("grafana-admin-password", (472, 1000), 0o040, "chown 472:0"),
+    ],
+    ids=["alertmanager's, root 0600", "grafana's, root 0600", "grafana's, readable by its group only"],
+)
+def test_a_secret_the_container_cannot_read_stops_up(
+    host: Path, name: str, owner: tuple[int, int], mode: int, fix: str
+) -> None:
+    path = host / "secrets" / name
+    os.chown(path, *owner)
+    path.chmod(mode)
+    refused(make_up(host), str(path), "not readable", fix, "chmod 0400")
+
+
+@pytest.mark.parametrize(
+    ("name", "owner", "mode"),
+    [
+        ("alertmanager/slack-webhook-url", (65534, 65534), 0o400),
+        ("grafana-admin-password", (472, 0), 0o400),
+        ("grafana-admin-password", (0, 0), 0o440),  # group root: Grafana's gid 0
+        ("grafana-admin-password", (0, 0), 0o644),
+    ],
+    ids=["alertmanager's owner", "grafana's owner", "grafana's group", "world-readable"],
+)
+def test_what_the_readme_recommends_passes(host: Path, name: str, owner: tuple[int, int], mode: int) -> None:
+    path = host / "secrets" / name
+    os.chown(path, *owner)
+    path.chmod(mode)
+    assert make_up(host).returncode == 0
+
+
+def test_a_secrets_folder_alertmanager_cannot_enter_stops_up(host: Path) -> None:
+    (host / "secrets/alertmanager").chmod(0o700)
+    refused(make_up(host), "compose.secrets.alertmanager_dir", "cannot enter", "chmod 0500")
+
+
+def test_a_disabled_receiver_needs_no_secret(tmp_path: Path) -> None:
+    def disable_chat(settings: Settings) -> None:
+        settings["alertmanager"]["receivers"]["team-chat"]["disabled"] = "no chat yet"
+        settings["alertmanager"]["route_to"]["warning"] = "team-chat"
+
+    host = deploy(tmp_path, site_settings(disable_chat))
+    (host / "secrets/alertmanager/slack-webhook-url").unlink()
+    assert make_up(host).returncode == 0
+
+
+def _docker_stand_in(folder: Path, plugin: str) -> Path:
+    """A docker CLI for a host with an engine (`info` succeeds) whose Loki plugin is in state
+    `plugin` (missing, false, true); it records every call. No Docker engine runs here."""
+    folder.mkdir()
+    script = folder / "docker"
+    inspect = {"missing": 'echo "Error: No such plugin: loki" >&2; exit 1', "false": "echo false", "true": "echo true"}
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {folder}/calls\n'
+        'case "$1" in\n'
+        "  info) exit 0 ;;\n"
+        f"  plugin) {inspect[plugin]} ;;\n"
+        "  *) exit 0 ;;\n"
+        "esac\n"
+    )
+    script.chmod(0o755)
+    return folder
+
+
+def use_loki(settings: Settings) -> None:
+    settings["logging"]["driver"] = "loki"
+
+
+def use_json_file(settings: Settings) -> None:
+    settings["logging"]["driver"] = "json-file"
+
+
+@pytest.mark.parametrize(("plugin", "message"), [("missing", "is not installed"), ("false", "is disabled")])
+def test_the_loki_driver_without_its_plugin_stops_up_before_rat_starts(
+    tmp_path: Path, plugin: str, message: str
+) -> None:
+    host = deploy(tmp_path / "host", site_settings(use_loki))
+    docker = _docker_stand_in(tmp_path / "bin", plugin)
+    first = refused(make_up(host, docker), message, "docker plugin install grafana/loki-docker-driver:")
+    assert "--alias loki --grant-all-permissions" in first
+    calls = (docker / "calls").read_text()
+    assert "compose" not in calls  # nothing was started
+
+
+@pytest.mark.parametrize(
+    ("edit", "plugin"),
+    [(use_loki, "true"), (use_json_file, "missing")],
+    ids=["plugin enabled", "json-file: no plugin needed"],
+)
+def test_up_goes_ahead_when_the_logging_driver_is_there(
+    tmp_path: Path, edit: Callable[[Settings], None], plugin: str
+) -> None:
+    host = deploy(tmp_path / "host", site_settings(edit))
+    docker = _docker_stand_in(tmp_path / "bin", plugin)
+    result = make_up(host, docker)
+    assert result.returncode == 0, result.stderr
+    assert f"compose -f {host}/infra/docker-compose.yml -f generated/compose/docker-compose.monitoring.yml up -d" in (
+        (docker / "calls").read_text()
+    )
