@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from alerts.profile_ratd_0_2 import RATD_METRICS as RATD_0_2_METRICS
+from monitoring_as_code.catalog import EXPORTER_METRICS
 from monitoring_as_code.lint.context import LintContext, build_context
 from monitoring_as_code.lint.run import lint_objects
 from monitoring_as_code.model import RecordingRule, Runbook
@@ -84,3 +86,17 @@ def test_a_rule_can_be_disabled_with_a_reason(context: LintContext) -> None:
     assert problems(relaxed, context, "alert-comparison") == []
     unknown = alert(lint_disable={"no-such-rule": "typo"})
     assert [p.rule for p in lint_objects([("x.py", unknown)], context)] == ["lint-disable"]
+
+
+def test_ratd_0_2s_dispatched_total_is_a_gauge_despite_its_name(settings: Settings) -> None:
+    """ratd_scheduler_last_tick_dispatched_total counts one tick, not since start: rate() over it
+    is refused, and comparing it raw (or over time) is fine."""
+    context = build_context(settings, EXPORTER_METRICS + RATD_0_2_METRICS, [])
+    dispatched = 'ratd_scheduler_last_tick_dispatched_total{job="ratd"}'
+    found = problems(alert(expr=f"rate({dispatched}[5m]) > 1"), context, "promql-rate-on-non-counter")
+    assert any("a gauge, not a counter" in m for m in found), found
+    for near_miss in (f"avg_over_time({dispatched}[15m]) > 1", f"{dispatched} > 1"):
+        assert problems(alert(expr=near_miss), context, "promql-rate-on-non-counter") == []
+        assert problems(alert(expr=near_miss), context, "promql-raw-counter") == []
+    # ratd 0.2's one counter is a counter all the same.
+    assert problems(alert(expr='ratd_gc_completed_total{job="ratd"} > 1'), context, "promql-raw-counter")
