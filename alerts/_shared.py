@@ -3,6 +3,8 @@ ours rather than the site's; site-specific values live in monitoring.yaml)."""
 
 from __future__ import annotations
 
+import attrs
+
 from monitoring_as_code.duration import format_duration
 from monitoring_as_code.model import Firing, Scenario
 from monitoring_as_code.settings import Settings
@@ -26,6 +28,17 @@ DEPENDS_ON_RATD = {"depends_on": "ratd"}
 
 VALUE = "{{ $value | humanize }}"
 PERCENT = "{{ $value | humanizePercentage }}"
+
+
+@attrs.frozen
+class Dependency:
+    """A row of a guide's alert table for a dependency ratd reports through a health endpoint."""
+
+    check: str  # the key the endpoint names it by, and the probe's `check` label
+    alert: str
+    severity: str
+    condition: str  # the guide's "Condition" column
+    meaning: str
 
 
 def num(value: float) -> str:

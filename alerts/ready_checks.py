@@ -8,12 +8,11 @@ with 503 while any check fails. Each probe reads only its own key, and fails onl
 
 from __future__ import annotations
 
-import attrs
-
 from alerts._shared import (
     DEPENDS_ON_RATD,
     PROBE_JOB,
     VALUE,
+    Dependency,
     consecutive_failures_for,
     failures_text,
     probe_failure_scenarios,
@@ -29,15 +28,6 @@ NESSIE_CHECK = "nessie"
 # Nessie's REST API answers here whenever it serves requests; its Quarkus health endpoints sit on a
 # management port that depends on Nessie's configuration, so the API is the steadier signal.
 NESSIE_PATH = "/api/v2/config"
-
-
-@attrs.frozen
-class Dependency:
-    check: str  # the key under /health/ready's `checks`
-    alert: str
-    severity: str
-    condition: str  # the current guide's "Condition" column
-    meaning: str
 
 
 # The current guide's tables: postgres, s3 and runner page; query (ratq) warns.

@@ -3,12 +3,11 @@ alert after N consecutive failed probes."""
 
 from __future__ import annotations
 
-import attrs
-
 from alerts._shared import (
     DEPENDS_ON_RATD,
     PROBE_JOB,
     VALUE,
+    Dependency,
     consecutive_failures_for,
     failures_text,
     probe_failure_scenarios,
@@ -22,28 +21,20 @@ from monitoring_as_code.settings import Settings
 PROFILES = (GUIDE,)
 
 
-@attrs.frozen
-class Subsystem:
-    name: str  # as /health names it, and as the compose service is called
-    alert: str
-    severity: str
-    condition: str
-    meaning: str
-
-
 # The guide's tables: postgres, minio and runner page; ratq warns. Nessie is not in the guide's
-# tables, but /health reports it and the catalog is needed for every query: it warns.
+# tables, but /health reports it and the catalog is needed for every query: it warns. A
+# subsystem's /health key is its compose service's name.
 SUBSYSTEMS = (
-    Subsystem("postgres", "RatPostgresDown", "critical", "Postgres down",
-              "ratd cannot run `SELECT 1` on Postgres: no run, schedule or metadata can be read or written."),
-    Subsystem("minio", "RatMinioDown", "critical", "MinIO down",
-              "ratd cannot list its MinIO bucket: no data can be read or written."),
-    Subsystem("runner", "RatRunnerDown", "critical", "Runner down",
-              "ratd cannot open a ready gRPC channel to the runner: pipelines cannot execute."),
-    Subsystem("ratq", "RatRatqUnhealthy", "warning", "ratq unhealthy",
-              "ratd cannot open a ready gRPC channel to ratq: interactive queries fail."),
-    Subsystem("nessie", "RatNessieDown", "warning", "Nessie down",
-              "ratd cannot reach Nessie's config endpoint: catalog reads and commits fail."),
+    Dependency("postgres", "RatPostgresDown", "critical", "Postgres down",
+               "ratd cannot run `SELECT 1` on Postgres: no run, schedule or metadata can be read or written."),
+    Dependency("minio", "RatMinioDown", "critical", "MinIO down",
+               "ratd cannot list its MinIO bucket: no data can be read or written."),
+    Dependency("runner", "RatRunnerDown", "critical", "Runner down",
+               "ratd cannot open a ready gRPC channel to the runner: pipelines cannot execute."),
+    Dependency("ratq", "RatRatqUnhealthy", "warning", "ratq unhealthy",
+               "ratd cannot open a ready gRPC channel to ratq: interactive queries fail."),
+    Dependency("nessie", "RatNessieDown", "warning", "Nessie down",
+               "ratd cannot reach Nessie's config endpoint: catalog reads and commits fail."),
 )  # fmt: skip
 
 
@@ -56,41 +47,41 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
     url = f"http://{settings.targets.ratd}{health.path}"
     objects: list[Alert | BlackboxModule | Probe] = []
     for s in SUBSYSTEMS:
-        if s.name not in health.subsystems:
+        if s.check not in health.subsystems:
             continue
         # /health may answer 503 while degraded and still list each subsystem: the body decides.
         http = {
             **IPV4,
             "valid_status_codes": list(health.valid_status_codes),
-            "fail_if_body_not_matches_regexp": [health.pattern_for(s.name)],
+            "fail_if_body_not_matches_regexp": [health.pattern_for(s.check)],
         }
-        objects.append(BlackboxModule(health_module(s.name), "http", health.timeout, http))
-        objects.append(Probe(s.name, health_module(s.name), url, PROBE_JOB))
-        failures = settings.thresholds.consecutive_failures[s.name]
+        objects.append(BlackboxModule(health_module(s.check), "http", health.timeout, http))
+        objects.append(Probe(s.check, health_module(s.check), url, PROBE_JOB))
+        failures = settings.thresholds.consecutive_failures[s.check]
         objects.append(
             Alert(
                 name=s.alert,
-                expr=f'probe_success{{job="{PROBE_JOB}",check="{s.name}"}} == 0',
+                expr=f'probe_success{{job="{PROBE_JOB}",check="{s.check}"}} == 0',
                 for_=consecutive_failures_for(failures, settings),
                 severity=s.severity,
-                service=s.name,
+                service=s.check,
                 labels=DEPENDS_ON_RATD,
                 condition=s.condition,
-                check=f"GET {settings.health.path} → {s.name}: unhealthy",
+                check=f"GET {settings.health.path} → {s.check}: unhealthy",
                 threshold=failures_text(failures),
-                summary=f"{s.name} is unhealthy according to ratd",
+                summary=f"{s.check} is unhealthy according to ratd",
                 description=(
-                    f"ratd's {settings.health.path} has reported {s.name} unhealthy {failures} time(s) "
+                    f"ratd's {settings.health.path} has reported {s.check} unhealthy {failures} time(s) "
                     f"in a row (probe_success = {VALUE})."
                 ),
                 runbook=Runbook(
                     s.meaning,
                     [
                         f"`curl -s http://localhost:8080{settings.health.path} | jq .` to see what ratd reports.",
-                        *service_steps(s.name),
+                        *service_steps(s.check),
                     ],
                 ),
-                scenarios=probe_failure_scenarios(s.name, url, failures, settings),
+                scenarios=probe_failure_scenarios(s.check, url, failures, settings),
             )
         )
     return objects
