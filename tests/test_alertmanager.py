@@ -11,9 +11,9 @@ import yaml
 from monitoring_as_code.loader import load_alerting
 from monitoring_as_code.render.runbook import routing_text
 from monitoring_as_code.settings import Settings
-from tests.conftest import REPO, MacRunner, edit
+from tests.conftest import REPO, MacRunner, edit, profile_project
 
-CONFIG = REPO / "generated/alertmanager/alertmanager.yml"
+CONFIG = profile_project() / "generated/alertmanager/alertmanager.yml"
 
 
 def route(*labels: str, config: Path = CONFIG) -> str:

@@ -17,7 +17,7 @@ import pytest
 
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.validate.blackbox import check_probers
-from tests.conftest import REPO
+from tests.conftest import profile_project
 
 SUBSYSTEMS = ("postgres", "minio", "nessie", "runner", "ratq")
 
@@ -61,7 +61,7 @@ def blackbox() -> Iterator[str]:
     process = subprocess.Popen(
         [
             "prometheus-blackbox-exporter",
-            f"--config.file={REPO / 'generated/blackbox/blackbox.yml'}",
+            f"--config.file={profile_project() / 'generated/blackbox/blackbox.yml'}",
             f"--web.listen-address=127.0.0.1:{port}",
         ],
         stdout=subprocess.DEVNULL,

@@ -21,7 +21,7 @@ from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.validate import compose as compose_validator
 from monitoring_as_code.validate.compose import OVERRIDE, _docker_compose
 from monitoring_as_code.writer import write_files
-from tests.conftest import REPO
+from tests.conftest import REPO, TEST_PROFILE
 
 RAT_SERVICES = ("ratd", "ratq", "runner", "portal", "postgres", "minio", "nessie")
 STACK = ("prometheus", "alertmanager", "grafana", "loki", "blackbox-exporter", "cadvisor", "node-exporter")
@@ -54,7 +54,7 @@ Settings = dict[str, Any]
 
 
 def site_settings(edit: Callable[[Settings], None] | None = None) -> Settings:
-    settings = yaml.safe_load((REPO / "monitoring.yaml").read_text())
+    settings = yaml.safe_load(TEST_PROFILE.read_text())
     if edit:
         edit(settings)
     return settings

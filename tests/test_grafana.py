@@ -25,9 +25,9 @@ from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.render.grafana import render_dashboard
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.validate import grafana as grafana_validator
-from tests.conftest import REPO, MacRunner, edit
+from tests.conftest import MacRunner, edit, profile_project
 
-GENERATED = REPO / "generated"
+GENERATED = profile_project() / "generated"
 DASHBOARD_FILES = sorted((GENERATED / grafana_validator.DASHBOARDS).glob("*.json"))
 OFFICIAL = Path(__file__).resolve().parents[1].parent / "shared" / "schemas" / "grafana-v11.6"
 
@@ -350,7 +350,7 @@ def test_a_define_returning_no_dashboard_is_refused(project: Path, mac: MacRunne
 
 
 def test_mac_list_shows_the_dashboards(mac: MacRunner) -> None:
-    result = mac(REPO, "list")
+    result = mac(profile_project(), "list")
     assert result.exit_code == 0
     assert re.search(r"dashboards \(2\):\n\s+rat-logs\s+2 panels", result.output)
     assert re.search(r"rat-overview\s+10 panels", result.output)
@@ -428,7 +428,11 @@ sys.stdout.write("".join(f"{k}\\0{v}\\0" for k, v in files.items() if k.startswi
 def _render_in_process(seed: str) -> str:
     env = {**os.environ, "PYTHONHASHSEED": seed}
     result = subprocess.run(
-        [sys.executable, "-c", RENDER_GRAFANA, str(REPO)], capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-c", RENDER_GRAFANA, str(profile_project())],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     return result.stdout
 
