@@ -6,6 +6,7 @@ Part of the one settings object (`Settings.deployment`); `monitoring.yaml` secti
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +23,15 @@ LOKI_LABELS_SET_BY_OVERRIDE = ("container_name", "service")
 # Stream labels the driver adds by itself, and the one Loki 3 derives from `service`.
 LOKI_DRIVER_LABELS = ("compose_service", "compose_project", "host", "filename", "service_name")
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
+# Host ports RAT's own compose file publishes (rat-docker-compose.md): ratd's API and the portal.
+RAT_PUBLISHED_PORTS = {8080: "RAT's ratd", 3000: "RAT's portal"}
+# Host folders no container of ours may mount as its secrets, textfile or generated/ folder: the
+# root and the system's own trees. (The exporters' documented read-only mounts of /, /sys, ... are
+# compose.host_paths' root, sys, var_run, docker_data and disks, and are not checked here.)
+SYSTEM_DIRS = frozenset(
+    {"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/proc", "/root", "/run", "/sbin", "/sys"}
+    | {"/tmp", "/usr", "/var", "/var/lib", "/var/run", "/var/log"}
+)
 DAY = 86400
 
 
@@ -138,10 +148,40 @@ def _check_loki_options(options: Mapping[str, str], loki_port: int) -> None:
         )
 
 
+def _check_published_ports(services: Mapping[str, ServiceSettings]) -> None:
+    """Each host port is published once: by one of our services, or by RAT."""
+    taken = dict(RAT_PUBLISHED_PORTS)
+    for name, service in services.items():
+        if service.publish is None:
+            continue
+        if service.publish in taken:
+            raise DefinitionError(
+                f"port {service.publish} is already published by {taken[service.publish]}",
+                obj=f"settings compose.services.{name}.publish",
+            )
+        taken[service.publish] = f"service {name}"
+
+
+def _check_mounted_path(path: str, where: str) -> None:
+    normal = "/" + posixpath.normpath(path).lstrip("/") if path.startswith("/") else path  # normpath keeps "//"
+    if normal in SYSTEM_DIRS:
+        raise DefinitionError(
+            f"{path} is the root or a system folder; give a folder of its own", obj=f"settings {where}"
+        )
+
+
 def deployment_settings(data: Mapping[str, Any]) -> Deployment:
     """The typed deployment sections of schema-checked, duration-parsed settings data."""
     compose = data["compose"]
     services = {name: ServiceSettings(**spec) for name, spec in compose["services"].items()}
+    _check_published_ports(services)
+    for where, path in (
+        ("compose.generated_dir", compose["generated_dir"]),
+        ("compose.secrets.alertmanager_dir", compose["secrets"]["alertmanager_dir"]),
+        ("compose.secrets.grafana_admin_password_file", compose["secrets"]["grafana_admin_password_file"]),
+        ("compose.host_paths.textfile_dir", compose["host_paths"]["textfile_dir"]),
+    ):
+        _check_mounted_path(path, where)
     rat = compose["rat"]
     logging = data["logging"]
     driver = logging["driver"]
