@@ -17,6 +17,7 @@ import attr
 import attrs
 from grafanalib import core
 
+from monitoring_as_code.logql import parse_logql
 from monitoring_as_code.model import _Checked, check_lint_disable
 from monitoring_as_code.promql import parse_promql
 
@@ -29,7 +30,6 @@ _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # $name, ${name}, ${name:format} and the deprecated [[name]]; names start with a letter or _,
 # so PromQL's "$1" in label_replace is not taken for one.
 _VARIABLE_REFERENCE = re.compile(r"\$([A-Za-z_]\w*)|\$\{([A-Za-z_]\w*)(?::[^}]*)?\}|\[\[([A-Za-z_]\w*)(?::[^\]]*)?\]\]")
-_LOG_STREAM_SELECTOR = re.compile(r'\{\s*[A-Za-z_]\w*\s*(=|=~)\s*"[^"]+"')
 
 
 @attr.s
@@ -213,8 +213,11 @@ def _check_target(target: Any, plugin: str, variables: Mapping[str, core.Templat
     if plugin == PROMETHEUS:
         # Every variable stands for a value or a range here; a duration keeps the PromQL parseable.
         parse_promql(_VARIABLE_REFERENCE.sub("5m", target.expr))
-    elif not _LOG_STREAM_SELECTOR.search(target.expr):
-        raise ValueError(f'target {target.refId}: LogQL needs a stream selector like {{label="value"}}')
+    else:
+        try:
+            parse_logql(_VARIABLE_REFERENCE.sub("5m", target.expr))
+        except ValueError as exc:
+            raise ValueError(f"target {target.refId}: {exc}") from exc
 
 
 def _check_thresholds(thresholds: Any) -> None:
