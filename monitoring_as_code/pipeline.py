@@ -29,7 +29,7 @@ from monitoring_as_code.render.runbook import render_runbook
 from monitoring_as_code.serialize import to_json, to_yaml
 from monitoring_as_code.settings import Settings, load_settings
 from monitoring_as_code.stack import Stack
-from monitoring_as_code.validate import compose, grafana, loki, validate_tree
+from monitoring_as_code.validate import compose, grafana, loki, tools, validate_tree
 from monitoring_as_code.verify import Consumer
 from monitoring_as_code.writer import check_replaceable, locked, remove_leftovers, stage, swap_in, write_files
 
@@ -208,11 +208,16 @@ def generate(project: Project, on_wait: Callable[[str], None] | None = None) -> 
         remove_leftovers(project.generated)
         staging = stage(files, project.generated)
         try:
-            _raise_first(validate_tree(staging))
+            _raise_first(_validated(staging, bundle.settings))
             swap_in(staging, project.generated)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return list(files)
+
+
+def _validated(tree: Path, settings: Settings) -> list[DefinitionError]:
+    with tools.time_limit(settings.limits.tool_timeout):
+        return validate_tree(tree)
 
 
 def current_files(folder: Path) -> dict[str, str]:
@@ -247,10 +252,11 @@ def drift(expected: dict[str, str], actual: dict[str, str]) -> list[str]:
 
 def check(project: Project) -> list[str]:
     """Render in memory, validate, and compare with generated/; the diffs (empty: no drift)."""
-    files = render(load_linted(project))
+    bundle = load_linted(project)
+    files = render(bundle)
     with tempfile.TemporaryDirectory(prefix="mac-check-") as tmp:
         write_files(files, Path(tmp), durable=False)  # read back at once, then deleted
-        _raise_first(validate_tree(Path(tmp)))
+        _raise_first(_validated(Path(tmp), bundle.settings))
     with locked(project.generated):  # never compare with a half-swapped tree
         return drift(files, current_files(project.generated))
 
@@ -258,5 +264,6 @@ def check(project: Project) -> list[str]:
 def validate(project: Project) -> None:
     if not project.generated.is_dir():
         raise DefinitionError("nothing generated yet: run `mac generate`", file=str(project.generated))
+    settings = load_settings(project.settings_path)  # for its limits
     with locked(project.generated):
-        _raise_first(validate_tree(project.generated))
+        _raise_first(_validated(project.generated, settings))

@@ -4,7 +4,6 @@ compose file (`docker compose config` needs no engine), and its mounts of genera
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -15,7 +14,7 @@ import yaml
 from monitoring_as_code.errors import DefinitionError, ToolError
 from monitoring_as_code.render.compose import GENERATED_DIR_KEY
 from monitoring_as_code.serialize import from_yaml
-from monitoring_as_code.validate.tools import failure, require
+from monitoring_as_code.validate.tools import failure, require, run_command
 
 OVERRIDE = "compose/docker-compose.monitoring.yml"
 STAND_IN_IMAGE = "busybox:1.36"  # RAT's services only need an image for the merge to be complete
@@ -60,13 +59,8 @@ def check_merge(tree: Path) -> None:
         base = Path(tmp) / "infra" / "docker-compose.yml"
         base.parent.mkdir()
         base.write_text(yaml.safe_dump(stand_in_base(override)))
-        result = subprocess.run(
-            [_docker_compose(), "-f", str(base), "-f", str((tree / OVERRIDE).resolve()), "config", "--quiet"],
-            cwd=tmp,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        command = [_docker_compose(), "-f", str(base), "-f", str((tree / OVERRIDE).resolve()), "config", "--quiet"]
+        result = run_command("docker-compose", command, tmp, OVERRIDE)
     if result.returncode:
         raise failure(OVERRIDE, "docker compose config", result)
 
