@@ -22,6 +22,8 @@ from monitoring_as_code.model import _Checked, check_lint_disable
 from monitoring_as_code.promql import parse_promql
 
 GRID_COLUMNS = 24
+# A dashboard Grafana still opens quickly, and a bound on the queries lint expands (README, "Limits").
+MAX_PANELS = 200
 PROMETHEUS, LOKI = "prometheus", "loki"  # plugin ids of the datasources panels query
 ALERTMANAGER = "alertmanager"  # plugin id of Grafana's Alertmanager datasource
 NO_UNIT = "none"  # Grafana's unit id for values without one (grafanalib's default for stat and gauge)
@@ -316,6 +318,8 @@ class Dashboard(_Checked):
         variables = _check_variables(self.variables)
         if not self.panels:
             raise ValueError("needs at least one panel")
+        if len(self.panels) > MAX_PANELS:
+            raise ValueError(f"{len(self.panels)} panels, more than {MAX_PANELS}; split it into dashboards")
         ids: set[int] = set()
         for panel in self.panels:
             try:

@@ -200,13 +200,18 @@ def call_define(path: Path, settings: Settings) -> list[Any]:
         raise
 
 
-def _unique(objects: Iterable[tuple[str, str]], what: str) -> None:
+def _unique(objects: Iterable[tuple[str, str]], what: str, ignore_case: bool = False) -> None:
     """`objects` are (file, name) pairs; the second of two equal names is an error."""
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, str]] = {}
     for file, name in objects:
-        if name in seen:
-            raise DefinitionError(f"duplicate {what}, first defined in {seen[name]}", obj=f"{what} {name}", file=file)
-        seen[name] = file
+        key = name.casefold() if ignore_case else name
+        if key in seen:
+            first_file, first_name = seen[key]
+            same = "" if first_name == name else f" as {first_name} (names differ only in case)"
+            raise DefinitionError(
+                f"duplicate {what}, first defined in {first_file}{same}", obj=f"{what} {name}", file=file
+            )
+        seen[key] = (file, name)
 
 
 def load_alerting(folder: Path, settings: Settings) -> Definitions:
@@ -225,7 +230,8 @@ def load_alerting(folder: Path, settings: Settings) -> Definitions:
         if alerts or recordings:
             groups.append(RuleGroup(path.stem, str(path), recordings, alerts))
 
-    _unique(((f, o.name) for f, o in found[Alert]), "alert")
+    # Case-insensitively: an alert's runbook anchor and its test file names ignore case.
+    _unique(((f, o.name) for f, o in found[Alert]), "alert", ignore_case=True)
     _unique(((f, o.name) for f, o in found[RecordingRule]), "recording rule")
     _unique(((f, o.name) for f, o in found[ScrapeJob]), "scrape job")
     _unique(((f, o.name) for f, o in found[BlackboxModule]), "blackbox module")
