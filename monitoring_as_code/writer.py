@@ -13,6 +13,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -23,6 +24,7 @@ from pathlib import Path
 from monitoring_as_code.errors import DefinitionError
 
 _AT_FDCWD = -100
+_OCTAL = re.compile(r"\\([0-7]{3})")
 _RENAME_EXCHANGE = 2
 
 
@@ -66,7 +68,7 @@ def check_replaceable(target: Path) -> None:
             )
         if not stat.S_ISDIR(info.st_mode):
             raise DefinitionError("is not a directory; move it away, mac writes a directory here", file=str(target))
-        if os.path.ismount(target):
+        if _is_mount_point(target):
             raise DefinitionError(
                 "is a mount point, which mac cannot replace by rename; mount the folder above it instead",
                 file=str(target),
@@ -79,6 +81,21 @@ def check_replaceable(target: Path) -> None:
         raise DefinitionError("is on a read-only filesystem; generate on a writable checkout", file=str(target))
     if not os.access(parent, os.W_OK):
         raise DefinitionError(f"cannot write in {parent} (permission denied)", file=str(target))
+
+
+def _is_mount_point(path: Path) -> bool:
+    """A mount point, a bind mount within one filesystem included (os.path.ismount misses those:
+    same device as the parent), from the kernel's table where there is one."""
+    if os.path.ismount(path):
+        return True
+    try:
+        table = Path("/proc/self/mountinfo").read_text()
+    except OSError:
+        return False
+    real = os.path.realpath(path)
+    # Field 5 is the mount point, with space, tab, newline and backslash octal-escaped.
+    points = {_OCTAL.sub(lambda m: chr(int(m.group(1), 8)), line.split()[4]) for line in table.splitlines() if line}
+    return real in points
 
 
 def remove_leftovers(target: Path) -> None:
