@@ -93,7 +93,7 @@ def reporting_errors(command: F) -> F:
 @click.option(
     "--settings",
     "settings_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # what it is, the settings reader checks (one line, exit 2)
     default=None,
     help="Site settings file [default: ROOT/monitoring.yaml].",
 )

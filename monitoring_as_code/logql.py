@@ -60,9 +60,9 @@ class _Parser:
         while query[position:].strip():
             match = _TOKEN.match(query, position)
             if match is None or match.lastgroup is None:
-                raise ValueError(
-                    f"LogQL does not parse at column {position + 1}: unexpected {query[position:].strip()[:10]!r}"
-                )
+                rest = query[position:]
+                column = position + len(rest) - len(rest.lstrip()) + 1
+                raise ValueError(f"LogQL does not parse at column {column}: unexpected {rest.strip()[:10]!r}")
             self.tokens.append((match.lastgroup, match.group(match.lastgroup), match.start(match.lastgroup) + 1))
             position = match.end()
         self.index = 0

@@ -199,11 +199,12 @@ def _read_regular_file(path: Path, limit: int) -> bytes:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait for a writer
     except OSError as exc:
         raise DefinitionError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(descriptor)
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO, socket or device"
+        raise DefinitionError(f"is {kind}, not a regular file", file=str(path))
     with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO, socket or device"
-            raise DefinitionError(f"is {kind}, not a regular file", file=str(path))
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise DefinitionError(f"larger than {limit // 1024} KiB; not a settings file", file=str(path))
