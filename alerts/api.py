@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from alerts._shared import (
     PROBE_JOB,
     RATD_JOB,
@@ -13,6 +15,7 @@ from alerts._shared import (
     window,
 )
 from alerts.recording import latency_p99, request_rate
+from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
@@ -151,19 +154,31 @@ def _latency_scenarios(settings: Settings) -> list[Scenario]:
 
 
 def _spike_scenarios(settings: Settings) -> list[Scenario]:
-    """An hour at 1 req/s, then a jump; the spike alert compares with the hour's average."""
+    """A baseline window at a steady rate, then a jump held for the rate window, `for` and a few
+    scrapes. The baseline average takes in the jump as it lasts, so the jump is sized to stay
+    `factor` times above the average it lifts (twice what that takes)."""
     t, scrape = settings.thresholds, settings.intervals.scrape
     requests = 'ratd_http_requests_total{job="ratd",path="/api/v1/pipelines",method="GET",status="200"}'
-    steady = int(settings.windows.request_baseline // scrape)
-    tail = int((t.request_spike_for + 2 * settings.windows.rate) // scrape)
+    baseline, factor = settings.windows.request_baseline, t.request_spike_factor
+    steady = int(baseline // scrape)
+    tail = int((settings.windows.rate + t.request_spike_for) // scrape) + 4
+    jump = tail * scrape / baseline  # the share of the baseline window the jump fills at the end
+    if factor * jump >= 1:
+        # rate > factor x average can no longer hold once the jump fills 1/factor of the baseline.
+        raise DefinitionError(
+            f"a sustained jump fills 1/{num(factor)} of windows.request_baseline before RatRequestVolumeSpike "
+            "could fire (after windows.rate and request_spike_for): lengthen the baseline or shorten those",
+            obj="settings thresholds.request_spike_factor",
+            file=settings.source,
+        )
     base_rps = max(1.0, t.request_spike_min_rps)
 
     def values(rps: float, history: int = steady) -> str:
         start = history * scrape * base_rps
         return f"0+{num(scrape * base_rps)}x{history} {num(start + scrape * rps)}+{num(scrape * rps)}x{tail - 1}"
 
-    big = base_rps * t.request_spike_factor * 4
-    small = base_rps * t.request_spike_factor / 2
+    big = math.ceil(2 * factor * base_rps * (1 - jump) / (1 - factor * jump))
+    small = base_rps * factor / 2
     at = (steady + tail) * scrape
     short = steady // 6  # a history far shorter than the baseline window
     return [
