@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -82,10 +83,23 @@ def reporting_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def run() -> None:
+    """The `mac` command: `main`, then exit at once, without waiting for a thread a definition
+    may have left running (reported as bad input; Python cannot stop it)."""
+    try:
+        main(prog_name="mac")
+        code = EXIT_FINE
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else EXIT_FINE if exc.code is None else EXIT_BAD_INPUT
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 @click.group()
 @click.option(
     "--root",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # checked where it is used: one line, exit 2
     default=Path("."),
     show_default=True,
     help="Project folder holding alerts/, dashboards/ and generated/.",

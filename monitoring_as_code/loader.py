@@ -158,9 +158,17 @@ def _shown(where: Path, path: Path) -> str:
 def _guarded(path: Path, phase: str, timeout: float, run: Callable[[], Any]) -> Any:
     """Run definition code: whatever it raises, SystemExit and KeyboardInterrupt included, or a
     run past `timeout`, is bad input naming the module and line where it happened."""
+    before = set(threading.enumerate())
     try:
         with _time_limit(timeout):
-            return run()
+            result = run()
+        started = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
+        if started:
+            # Python cannot stop a thread; `mac` exits without waiting for it (cli.run).
+            raise DefinitionError(
+                f"{phase} left a thread running ({started[0].name}); a definition only returns objects"
+            )
+        return result
     except Interrupted:
         raise
     except BaseException as exc:

@@ -145,6 +145,7 @@ DEFAULT_LIMITS = {"definition_timeout": "30s", "tool_timeout": "5m"}
 MAX_CONSECUTIVE_FAILURES = 100
 # A settings file is a page of YAML; anything this large is a mistake (or an attack on the parser).
 MAX_SETTINGS_BYTES = 1 << 20
+MAX_SETTINGS_NESTING = 32
 
 
 @attrs.frozen
@@ -171,6 +172,10 @@ class _StrictLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         event = self.peek_event()
+        depth = getattr(self, "_depth", 0)
+        if depth >= MAX_SETTINGS_NESTING:
+            # PyYAML composes recursively: a few thousand brackets overflow Python's stack.
+            raise DefinitionError(f"line {event.start_mark.line + 1}: nested deeper than {MAX_SETTINGS_NESTING} levels")
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             mark = event.start_mark
             sign = "*" if isinstance(event, yaml.AliasEvent) else "&"
@@ -178,7 +183,11 @@ class _StrictLoader(yaml.SafeLoader):
                 f"line {mark.line + 1}: YAML anchors and aliases ({sign}{event.anchor}) are not accepted; "
                 "write the value out"
             )
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        self._depth = depth + 1
+        try:
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth = depth
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         first_line: dict[Any, int] = {}
@@ -252,7 +261,7 @@ def _key_path(error: jsonschema.ValidationError) -> str:
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})), key=str)
         return f"unknown key {', '.join(map(repr, extra))}"
     if error.validator == "pattern" and error.schema.get("pattern") == _schema()["$defs"]["address"]["pattern"]:
         return f"{error.instance!r} is not host:port with a port from 1 to 65535"

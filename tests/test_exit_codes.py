@@ -86,3 +86,14 @@ def test_130_when_interrupted_and_nothing_is_lost(project: Path) -> None:
     assert code == 130
     assert stderr == "error: interrupted; generated/ is as it was\n"
     assert tree_bytes(project / "generated") == before
+
+
+def test_a_thread_left_running_by_a_definition_neither_hangs_nor_passes(project: Path) -> None:
+    (project / "alerts/zz_thread.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(3600,), name='poller').start()\n"
+    )
+    code, _, stderr = finished(mac_process(project, "generate"))  # finished() waits at most 120 s
+    assert code == 2
+    assert stderr.endswith(
+        "alerts/zz_thread.py: import left a thread running (poller); a definition only returns objects\n"
+    )
