@@ -158,7 +158,7 @@ def _shown(where: Path, path: Path) -> str:
 def _guarded(path: Path, phase: str, timeout: float, run: Callable[[], Any]) -> Any:
     """Run definition code: whatever it raises, SystemExit and KeyboardInterrupt included, or a
     run past `timeout`, is bad input naming the module and line where it happened."""
-    before = set(threading.enumerate())
+    before, cwd = set(threading.enumerate()), os.getcwd()
     try:
         with _time_limit(timeout):
             result = run()
@@ -168,6 +168,9 @@ def _guarded(path: Path, phase: str, timeout: float, run: Callable[[], Any]) -> 
             raise DefinitionError(
                 f"{phase} left a thread running ({started[0].name}); a definition only returns objects"
             )
+        if os.getcwd() != cwd:
+            # --root may be relative to it: generated/ would be written somewhere else.
+            raise DefinitionError(f"{phase} changed the working directory; a definition only returns objects")
         return result
     except Interrupted:
         raise
@@ -185,6 +188,8 @@ def _guarded(path: Path, phase: str, timeout: float, run: Callable[[], Any]) -> 
         else:
             problem = f"{phase} failed: {type(exc).__name__}: {exc}"
         raise DefinitionError(f"{at}{problem}{via}", file=_shown(where, path)) from exc
+    finally:
+        os.chdir(cwd)
 
 
 def call_define(path: Path, settings: Settings) -> list[Any]:

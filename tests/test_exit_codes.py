@@ -97,3 +97,14 @@ def test_a_thread_left_running_by_a_definition_neither_hangs_nor_passes(project:
     assert stderr.endswith(
         "alerts/zz_thread.py: import left a thread running (poller); a definition only returns objects\n"
     )
+
+
+def test_a_definition_that_changes_directory_is_bad_input(project: Path, mac: MacRunner) -> None:
+    cwd = os.getcwd()
+    (project / "alerts/zz_cd.py").write_text("import os\nos.chdir('/')\n")
+    result = mac(project, "generate")
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "alerts/zz_cd.py: import changed the working directory; a definition only returns objects\n"
+    )
+    assert os.getcwd() == cwd

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -49,3 +52,23 @@ def test_a_tool_that_never_returns_is_stopped(
     assert "Traceback" not in result.output
     assert _sleepers() == []
     assert tree_bytes(project / "generated") == before
+
+
+def test_ctrl_c_stops_a_running_tool_at_once(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_folder = project / "bin"
+    _hanging_tool(bin_folder, "promtool")
+    started = project / "promtool-started"
+    script = bin_folder / "promtool"
+    script.write_text(script.read_text().replace("#!/bin/sh\n", f"#!/bin/sh\ntouch {started}\n"))
+    env = {**os.environ, "PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}"}
+    command = [sys.executable, "-m", "monitoring_as_code", "--root", str(project), "validate"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    interrupted = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert time.monotonic() - interrupted < 10  # not the 5 minutes of limits.tool_timeout
+    assert _sleepers() == []

@@ -8,10 +8,11 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from monitoring_as_code.errors import DefinitionError, ToolError
+from monitoring_as_code.errors import DefinitionError, Interrupted, ToolError
 
 # Debian package providing each tool (`make test` installs them all).
 PACKAGES = {
@@ -34,6 +35,9 @@ def output_of(result: subprocess.CompletedProcess[str]) -> str:
 
 DEFAULT_TIMEOUT = 300.0
 _timeout = DEFAULT_TIMEOUT
+_running: set[subprocess.Popen[str]] = set()  # tools running now, in any thread
+_running_lock = threading.Lock()
+_stopping = threading.Event()  # set on Ctrl-C: no new tool starts
 
 
 @contextlib.contextmanager
@@ -56,15 +60,19 @@ def run_command(
     line naming the tool and the file."""
     environment = {**os.environ, **env} if env else None
     # A session of its own, so that a timeout or Ctrl-C kills the tool's children too.
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    with _running_lock:
+        if _stopping.is_set():
+            raise Interrupted()
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        _running.add(process)
     try:
         stdout, stderr = process.communicate(timeout=_timeout)
     except subprocess.TimeoutExpired:
@@ -75,6 +83,9 @@ def run_command(
     except BaseException:
         _kill(process)
         raise
+    finally:
+        with _running_lock:
+            _running.discard(process)
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
@@ -82,6 +93,23 @@ def _kill(process: subprocess.Popen[str]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.communicate()
+
+
+def start_all() -> None:
+    """Allow tools to start again (a new validation)."""
+    _stopping.clear()
+
+
+def stop_all() -> None:
+    """Kill every tool running now, with its children (on Ctrl-C: the tools run in sessions of
+    their own, so the terminal's SIGINT does not reach them, and the threads waiting on them
+    would otherwise hold the run until they finish)."""
+    with _running_lock:
+        _stopping.set()
+        processes = list(_running)
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def run(
