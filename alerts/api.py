@@ -161,9 +161,8 @@ def _spike_scenarios(settings: Settings) -> list[Scenario]:
     requests = 'ratd_http_requests_total{job="ratd",path="/api/v1/pipelines",method="GET",status="200"}'
     baseline, factor = settings.windows.request_baseline, t.request_spike_factor
     steady = int(baseline // scrape)
-    tail = int((settings.windows.rate + t.request_spike_for) // scrape) + 4
-    jump = tail * scrape / baseline  # the share of the baseline window the jump fills at the end
-    if factor * jump >= 1:
+    held = settings.windows.rate + t.request_spike_for  # a jump fires after the rate window and `for`
+    if factor * held >= baseline:
         # rate > factor x average can no longer hold once the jump fills 1/factor of the baseline.
         raise DefinitionError(
             f"a sustained jump fills 1/{num(factor)} of windows.request_baseline before RatRequestVolumeSpike "
@@ -171,6 +170,10 @@ def _spike_scenarios(settings: Settings) -> list[Scenario]:
             obj="settings thresholds.request_spike_factor",
             file=settings.source,
         )
+    # A scrape or two more, for evaluations that land between samples, where the baseline allows.
+    margin = next(m for m in (2, 1, 0) if factor * (held + m * scrape) < baseline)
+    tail = int(held // scrape) + margin
+    jump = tail * scrape / baseline  # the share of the baseline window the jump fills at the end
     base_rps = max(1.0, t.request_spike_min_rps)
 
     def values(rps: float, history: int = steady) -> str:
