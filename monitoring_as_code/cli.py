@@ -87,8 +87,15 @@ def run() -> None:
     """The `mac` command: `main`, then exit at once, without waiting for a thread a definition
     may have left running (reported as bad input; Python cannot stop it)."""
     try:
-        main(prog_name="mac")
-        code = EXIT_FINE
+        # Not click's standalone mode, which turns a Ctrl-C outside a command into "Aborted!", exit 1.
+        result = main.main(prog_name="mac", standalone_mode=False)
+        code = result if isinstance(result, int) else EXIT_FINE  # --help and the like return theirs
+    except click.ClickException as exc:  # usage errors: click's own message, exit 2
+        exc.show()
+        code = exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("error: interrupted", err=True)
+        code = EXIT_INTERRUPTED
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else EXIT_FINE if exc.code is None else EXIT_BAD_INPUT
     sys.stdout.flush()

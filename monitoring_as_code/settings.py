@@ -201,7 +201,7 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
-def _read_regular_file(path: Path, limit: int) -> bytes:
+def read_regular_file(path: Path, limit: int, what: str = "a settings file") -> bytes:
     """The bytes of `path` if it is a regular file of at most `limit` bytes: a FIFO, a device
     (/dev/zero) or a directory would hang or exhaust the reader."""
     try:
@@ -216,13 +216,13 @@ def _read_regular_file(path: Path, limit: int) -> bytes:
     with os.fdopen(descriptor, "rb") as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
-        raise DefinitionError(f"larger than {limit // 1024} KiB; not a settings file", file=str(path))
+        raise DefinitionError(f"larger than {limit // 1024} KiB; not {what}", file=str(path))
     return data
 
 
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file people write; every failure becomes a DefinitionError naming the file."""
-    raw = _read_regular_file(path, MAX_SETTINGS_BYTES)
+    raw = read_regular_file(path, MAX_SETTINGS_BYTES)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -10,12 +10,16 @@ are compared, so a ratd exposition is not blamed for node-exporter's metrics.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import attrs
 
 from monitoring_as_code.catalog import CATALOG, PROBE_LABELS, TARGET_LABELS, Metric
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.promql import label_usage
+from monitoring_as_code.settings import read_regular_file
+
+MAX_EXPOSITION_BYTES = 64 << 20  # ratd's exposition is kilobytes; a cap keeps /dev/zero or a runaway target out
 
 
 @attrs.frozen
@@ -45,11 +49,16 @@ def read_exposition(source: str) -> str:
     import urllib.request  # only `mac verify` needs these: kept out of every other command's start-up
 
     try:
-        if source.startswith(("http://", "https://")):
-            with urllib.request.urlopen(source, timeout=10) as response:
-                return response.read().decode("utf-8")
-        with open(source, encoding="utf-8") as handle:
-            return handle.read()
+        if not source.startswith(("http://", "https://")):
+            # A regular file only (not a FIFO or /dev/zero), and no larger than a target's metrics.
+            return read_regular_file(Path(source), MAX_EXPOSITION_BYTES, "one target's metrics").decode("utf-8")
+        with urllib.request.urlopen(source, timeout=10) as response:
+            body = response.read(MAX_EXPOSITION_BYTES + 1)
+        if len(body) > MAX_EXPOSITION_BYTES:
+            raise DefinitionError(
+                f"larger than {MAX_EXPOSITION_BYTES >> 10} KiB; not one target's metrics", file=source
+            )
+        return body.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DefinitionError(f"cannot read the exposition: {exc}", file=source) from exc
 

@@ -108,3 +108,9 @@ def test_a_definition_that_changes_directory_is_bad_input(project: Path, mac: Ma
         "alerts/zz_cd.py: import changed the working directory; a definition only returns objects\n"
     )
     assert os.getcwd() == cwd
+
+
+def test_2_for_a_usage_error(project: Path) -> None:
+    code, _, stderr = finished(mac_process(project, "no-such-command"))
+    assert code == 2
+    assert "No such command 'no-such-command'" in stderr

@@ -60,3 +60,12 @@ def test_yaml_duplicates_and_anchors_are_refused_anywhere(tmp_path: Path, text: 
     with pytest.raises(DefinitionError) as caught:
         load_settings(path)
     assert str(caught.value) == f"{path}: {message}"
+
+
+def test_verify_reads_only_regular_files_too(project: Path, mac: MacRunner, tmp_path: Path) -> None:
+    fifo = tmp_path / "metrics.txt"
+    os.mkfifo(fifo)
+    for source in (fifo, Path("/dev/zero")):
+        result = mac(project, "verify", "--metrics-file", str(source))
+        assert result.exit_code == 2
+        assert result.stderr == f"error: {source}: is a FIFO, socket or device, not a regular file\n"
