@@ -6,7 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tests.conftest import REPO, MacRunner
+from tests.conftest import MacRunner, profile_project
 
 # Every metric of the guide's "Key Metrics" table, in the format of its sample output.
 RATD_EXPOSITION = """\
@@ -56,14 +56,14 @@ def without(text: str, metric: str) -> str:
 
 
 def test_the_guides_metrics_satisfy_every_alert(tmp_path: Path, mac: MacRunner) -> None:
-    result = mac(REPO, "verify", "--metrics-file", write(tmp_path, RATD_EXPOSITION))
+    result = mac(profile_project(), "verify", "--metrics-file", write(tmp_path, RATD_EXPOSITION))
     assert result.exit_code == 0, result.output
     assert "exposes everything the monitoring reads" in result.output
 
 
 def test_a_missing_metric_names_what_it_blinds(tmp_path: Path, mac: MacRunner) -> None:
     exposition = without(RATD_EXPOSITION, "ratd_http_requests_total")
-    result = mac(REPO, "verify", "--metrics-file", write(tmp_path, exposition))
+    result = mac(profile_project(), "verify", "--metrics-file", write(tmp_path, exposition))
     assert result.exit_code == 1
     (line,) = [line for line in result.output.splitlines() if "missing ratd_http_requests_total;" in line]
     assert "alert RatRequestVolumeSpike" in line
@@ -74,18 +74,18 @@ def test_a_missing_metric_names_what_it_blinds(tmp_path: Path, mac: MacRunner) -
 def test_a_missing_label_names_what_relies_on_it(tmp_path: Path, mac: MacRunner) -> None:
     exposition = RATD_EXPOSITION.replace('{status="completed"}', '{state="completed"}')
     exposition = exposition.replace('{status="failed"}', '{state="failed"}').replace('{status="cancelled"}', "")
-    result = mac(REPO, "verify", "--metrics-file", write(tmp_path, exposition))
+    result = mac(profile_project(), "verify", "--metrics-file", write(tmp_path, exposition))
     assert result.exit_code == 1
     assert "missing label 'status' of ratd_pipeline_runs_total; blinds alert RatPipelineFailures" in result.output
 
 
 def test_sources_the_target_does_not_serve_are_not_blamed(tmp_path: Path, mac: MacRunner) -> None:
-    result = mac(REPO, "verify", "--metrics-file", write(tmp_path, RATD_EXPOSITION))
+    result = mac(profile_project(), "verify", "--metrics-file", write(tmp_path, RATD_EXPOSITION))
     assert "node_filesystem" not in result.output
 
 
 def test_a_file_that_is_no_exposition_is_a_clear_error(tmp_path: Path, mac: MacRunner) -> None:
-    result = mac(REPO, "verify", "--metrics-file", write(tmp_path, "<html>not metrics</html>\n"))
+    result = mac(profile_project(), "verify", "--metrics-file", write(tmp_path, "<html>not metrics</html>\n"))
     assert result.exit_code == 2
     assert "not a Prometheus exposition" in result.stderr
 
@@ -106,7 +106,7 @@ def test_a_live_metrics_url(mac: MacRunner) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/metrics"
-        result = mac(REPO, "verify", "--metrics-url", url)
+        result = mac(profile_project(), "verify", "--metrics-url", url)
     finally:
         server.shutdown()
         server.server_close()
@@ -115,6 +115,6 @@ def test_a_live_metrics_url(mac: MacRunner) -> None:
 
 
 def test_an_unreachable_url_is_a_clear_error(mac: MacRunner) -> None:
-    result = mac(REPO, "verify", "--metrics-url", "http://127.0.0.1:9/metrics")
+    result = mac(profile_project(), "verify", "--metrics-url", "http://127.0.0.1:9/metrics")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: http://127.0.0.1:9/metrics: cannot read the exposition")
