@@ -114,7 +114,7 @@ def _time_limit(seconds: float) -> Iterator[None]:
     """Interrupt the code inside after `seconds` with _Overran. A SIGALRM timer stops pure-Python
     loops and sleeps at the next bytecode; only the main thread receives signals, so elsewhere
     (never the case from the CLI) the code runs unbounded."""
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
 

@@ -370,6 +370,14 @@ def _thresholds(values: dict[str, Any]) -> Any:
     return Thresholds(**values)
 
 
+def _limits(given: dict[str, Any]) -> Limits:
+    limits = {**_parse_durations(DEFAULT_LIMITS, _schema()["properties"]["limits"], "limits"), **given}
+    for key, seconds in limits.items():
+        if seconds <= 0:
+            raise DefinitionError("must be longer than 0s", obj=f"settings limits.{key}")
+    return Limits(**limits)
+
+
 def _typed(data: dict[str, Any], source: str) -> Settings:
     intervals = Intervals(**data["intervals"])
     if intervals.scrape <= 0 or intervals.evaluation <= 0:
@@ -406,10 +414,5 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
         runbook_base_url=data["runbook_base_url"],
         deployment=deployment_settings(data),
         grafana=_grafana(data["grafana"]),
-        limits=Limits(
-            **{
-                **_parse_durations(DEFAULT_LIMITS, _schema()["properties"]["limits"], "limits"),
-                **data.get("limits", {}),
-            }
-        ),
+        limits=_limits(data.get("limits", {})),
     )
