@@ -130,7 +130,9 @@ def _time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-_ENGINE = Path(__file__).resolve().parent
+# Code that is not the project's definitions, even when it lies inside the project folder (the
+# engine in a checkout, libraries in its .venv).
+_NOT_DEFINITIONS = (Path(__file__).resolve().parent, Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve())
 
 
 def _blame(exc: BaseException, path: Path) -> tuple[Path, int | None]:
@@ -141,7 +143,7 @@ def _blame(exc: BaseException, path: Path) -> tuple[Path, int | None]:
         return Path(exc.filename), exc.lineno
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         where = Path(frame.filename)
-        if where.is_relative_to(project) and not where.is_relative_to(_ENGINE):
+        if where.is_relative_to(project) and not any(where.is_relative_to(p) for p in _NOT_DEFINITIONS):
             return where, frame.lineno
     return path, None
 
@@ -207,7 +209,7 @@ def call_define(path: Path, settings: Settings) -> list[Any]:
         define = getattr(module, "define", None)
         if not callable(define):
             raise DefinitionError("defines no define(settings) function")
-        return list(_guarded(path, "define()", timeout, lambda: list(define(settings))))
+        return _guarded(path, "define()", timeout, lambda: list(define(settings)))  # type: ignore[no-any-return]
     except DefinitionError as exc:
         exc.located(file=str(path))
         raise
