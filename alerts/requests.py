@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 from alerts._shared import RATD_JOB, VALUE, baseline_is_complete, num, window
 from alerts.profile_guide import GUIDE
+from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
@@ -150,19 +153,34 @@ def _latency_scenarios(settings: Settings) -> list[Scenario]:
 
 
 def _spike_scenarios(settings: Settings) -> list[Scenario]:
-    """An hour at 1 req/s, then a jump; the spike alert compares with the hour's average."""
+    """A baseline window at a steady rate, then a jump held for the rate window, `for` and a few
+    scrapes. The baseline average takes in the jump as it lasts, so the jump is sized to stay
+    `factor` times above the average it lifts (twice what that takes)."""
     t, scrape = settings.thresholds, settings.intervals.scrape
     requests = 'ratd_http_requests_total{job="ratd",path="/api/v1/pipelines",method="GET",status="200"}'
-    steady = int(settings.windows.request_baseline // scrape)
-    tail = int((t.request_spike_for + 2 * settings.windows.rate) // scrape)
+    baseline, factor = settings.windows.request_baseline, t.request_spike_factor
+    steady = int(baseline // scrape)
+    held = settings.windows.rate + t.request_spike_for  # a jump fires after the rate window and `for`
+    if factor * held >= baseline:
+        # rate > factor x average can no longer hold once the jump fills 1/factor of the baseline.
+        raise DefinitionError(
+            f"a sustained jump fills 1/{num(factor)} of windows.request_baseline before RatRequestVolumeSpike "
+            "could fire (after windows.rate and request_spike_for): lengthen the baseline or shorten those",
+            obj="settings thresholds.request_spike_factor",
+            file=settings.source,
+        )
+    # A scrape or two more, for evaluations that land between samples, where the baseline allows.
+    margin = next(m for m in (2, 1, 0) if factor * (held + m * scrape) < baseline)
+    tail = int(held // scrape) + margin
+    jump = tail * scrape / baseline  # the share of the baseline window the jump fills at the end
     base_rps = max(1.0, t.request_spike_min_rps)
 
     def values(rps: float, history: int = steady) -> str:
         start = history * scrape * base_rps
         return f"0+{num(scrape * base_rps)}x{history} {num(start + scrape * rps)}+{num(scrape * rps)}x{tail - 1}"
 
-    big = base_rps * t.request_spike_factor * 4
-    small = base_rps * t.request_spike_factor / 2
+    big = math.ceil(2 * factor * base_rps * (1 - jump) / (1 - factor * jump))
+    small = base_rps * factor / 2
     at = (steady + tail) * scrape
     short = steady // 6  # a history far shorter than the baseline window
     return [

@@ -1,3 +1,3 @@
-from monitoring_as_code.cli import main
+from monitoring_as_code.cli import run
 
-main(prog_name="mac")
+run()

@@ -2,57 +2,113 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from types import FrameType
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from monitoring_as_code import pipeline
 from monitoring_as_code import verify as verifying
-from monitoring_as_code.errors import DefinitionError, ToolError
+from monitoring_as_code.errors import DefinitionError, Interrupted, ToolError
 from monitoring_as_code.lint import RULES
 from monitoring_as_code.preflight import preflight as check_before_up
 from monitoring_as_code.settings import load_settings
 
-EXIT_DRIFT = 1
-EXIT_BAD_INPUT = 2
+# The exit-code contract (README, "Exit codes"): nothing else leaves `mac`.
+EXIT_FINE = 0
+EXIT_DRIFT = 1  # `check`: generated/ is stale; `verify`: an alert or panel would be blind
+EXIT_BAD_INPUT = 2  # bad input, a validator's finding, an unusable environment, a tool timed out
 EXIT_MISSING_TOOL = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted()
+
+
+def _fail(message: str, code: int, details: str = "") -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    if details:
+        click.echo("\n".join(f"  {line}" for line in details.splitlines()), err=True)
+    sys.exit(code)
+
+
+def _os_error_line(exc: OSError) -> str:
+    where = exc.filename if exc.filename is not None else "(unknown path)"
+    return f"{where}: {exc.strerror or exc}"
+
+
 def reporting_errors(command: F) -> F:
-    """Turn a DefinitionError into one line on stderr and exit 2 (a traceback only with --debug)."""
+    """Every failure becomes one line on stderr and an exit code of the contract; a traceback
+    only with --debug."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         debug = click.get_current_context().find_root().params.get("debug", False)
+        main_thread = threading.current_thread() is threading.main_thread()
+        # A real Ctrl-C raises Interrupted, so a definition's own KeyboardInterrupt stays bad input.
+        previous = signal.signal(signal.SIGINT, _on_sigint) if main_thread else None
         try:
             return command(*args, **kwargs)
-        except DefinitionError as exc:
+        except (click.exceptions.Exit, click.ClickException):
+            raise
+        except Exception as exc:
             if debug:
                 raise
-            click.echo(f"error: {exc}", err=True)
-            if exc.details:
-                click.echo("\n".join(f"  {line}" for line in exc.details.splitlines()), err=True)
-            sys.exit(EXIT_BAD_INPUT)
-        except ToolError as exc:
+            if isinstance(exc, DefinitionError):
+                _fail(str(exc), EXIT_BAD_INPUT, exc.details)
+            if isinstance(exc, ToolError):
+                _fail(str(exc), EXIT_MISSING_TOOL)
+            if isinstance(exc, OSError):
+                _fail(_os_error_line(exc), EXIT_BAD_INPUT)
+            if isinstance(exc, MemoryError | RecursionError):
+                _fail(f"input too large: {type(exc).__name__} (see the limits in the README)", EXIT_BAD_INPUT)
+            _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", EXIT_BAD_INPUT)
+        except KeyboardInterrupt:
             if debug:
                 raise
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_MISSING_TOOL)
+            _fail("interrupted; generated/ is as it was", EXIT_INTERRUPTED)
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGINT, previous)
 
     return wrapper  # type: ignore[return-value]
+
+
+def run() -> None:
+    """The `mac` command: `main`, then exit at once, without waiting for a thread a definition
+    may have left running (reported as bad input; Python cannot stop it)."""
+    try:
+        # Not click's standalone mode, which turns a Ctrl-C outside a command into "Aborted!", exit 1.
+        result = main.main(prog_name="mac", standalone_mode=False)
+        code = result if isinstance(result, int) else EXIT_FINE  # --help and the like return theirs
+    except click.ClickException as exc:  # usage errors: click's own message, exit 2
+        exc.show()
+        code = exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("error: interrupted", err=True)
+        code = EXIT_INTERRUPTED
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else EXIT_FINE if exc.code is None else EXIT_BAD_INPUT
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @click.group()
 @click.option(
     "--root",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # checked where it is used: one line, exit 2
     default=Path("."),
     show_default=True,
     help="Project folder holding alerts/, dashboards/ and generated/.",
@@ -60,7 +116,7 @@ def reporting_errors(command: F) -> F:
 @click.option(
     "--settings",
     "settings_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # what it is, the settings reader checks (one line, exit 2)
     default=None,
     help="Site settings file [default: ROOT/monitoring.yaml].",
 )

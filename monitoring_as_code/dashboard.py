@@ -17,10 +17,13 @@ import attr
 import attrs
 from grafanalib import core
 
+from monitoring_as_code.logql import parse_logql
 from monitoring_as_code.model import _Checked, check_lint_disable
 from monitoring_as_code.promql import parse_promql
 
 GRID_COLUMNS = 24
+# A dashboard Grafana still opens quickly, and a bound on the queries lint expands (README, "Limits").
+MAX_PANELS = 200
 PROMETHEUS, LOKI = "prometheus", "loki"  # plugin ids of the datasources panels query
 ALERTMANAGER = "alertmanager"  # plugin id of Grafana's Alertmanager datasource
 NO_UNIT = "none"  # Grafana's unit id for values without one (grafanalib's default for stat and gauge)
@@ -29,7 +32,6 @@ _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # $name, ${name}, ${name:format} and the deprecated [[name]]; names start with a letter or _,
 # so PromQL's "$1" in label_replace is not taken for one.
 _VARIABLE_REFERENCE = re.compile(r"\$([A-Za-z_]\w*)|\$\{([A-Za-z_]\w*)(?::[^}]*)?\}|\[\[([A-Za-z_]\w*)(?::[^\]]*)?\]\]")
-_LOG_STREAM_SELECTOR = re.compile(r'\{\s*[A-Za-z_]\w*\s*(=|=~)\s*"[^"]+"')
 
 
 @attr.s
@@ -213,8 +215,11 @@ def _check_target(target: Any, plugin: str, variables: Mapping[str, core.Templat
     if plugin == PROMETHEUS:
         # Every variable stands for a value or a range here; a duration keeps the PromQL parseable.
         parse_promql(_VARIABLE_REFERENCE.sub("5m", target.expr))
-    elif not _LOG_STREAM_SELECTOR.search(target.expr):
-        raise ValueError(f'target {target.refId}: LogQL needs a stream selector like {{label="value"}}')
+    else:
+        try:
+            parse_logql(_VARIABLE_REFERENCE.sub("5m", target.expr))
+        except ValueError as exc:
+            raise ValueError(f"target {target.refId}: {exc}") from exc
 
 
 def _check_thresholds(thresholds: Any) -> None:
@@ -313,6 +318,8 @@ class Dashboard(_Checked):
         variables = _check_variables(self.variables)
         if not self.panels:
             raise ValueError("needs at least one panel")
+        if len(self.panels) > MAX_PANELS:
+            raise ValueError(f"{len(self.panels)} panels, more than {MAX_PANELS}; split it into dashboards")
         ids: set[int] = set()
         for panel in self.panels:
             try:

@@ -6,6 +6,7 @@ Part of the one settings object (`Settings.deployment`); `monitoring.yaml` secti
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,6 +32,13 @@ MINIMUM_VERSIONS = {
         "cAdvisor before v0.54.0 creates no Docker container handler under Docker 29's containerd image store",
     ),
 }
+# Host folders no container of ours may mount as its secrets, textfile or generated/ folder: the
+# root and the system's own trees. (The exporters' documented read-only mounts of /, /sys, ... are
+# compose.host_paths' root, sys, var_run, docker_data and disks, and are not checked here.)
+SYSTEM_DIRS = frozenset(
+    {"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/proc", "/root", "/run", "/sbin", "/sys"}
+    | {"/tmp", "/usr", "/var", "/var/lib", "/var/run", "/var/log"}
+)
 DAY = 86400
 
 
@@ -195,6 +203,29 @@ def _rat_settings(rat: Mapping[str, Any], settings_dir: Path) -> RatSettings:
     )
 
 
+def _check_published_ports(services: Mapping[str, ServiceSettings], rat: RatCompose) -> None:
+    """Each host port is published once: by one of our services, or by RAT (its compose file's
+    ports, or those its guide documents)."""
+    taken = {port: f"RAT's {service}" for port, service in rat.published.items()}
+    for name, service in services.items():
+        if service.publish is None:
+            continue
+        if service.publish in taken:
+            raise DefinitionError(
+                f"port {service.publish} is already published by {taken[service.publish]}",
+                obj=f"settings compose.services.{name}.publish",
+            )
+        taken[service.publish] = f"service {name}"
+
+
+def _check_mounted_path(path: str, where: str) -> None:
+    normal = "/" + posixpath.normpath(path).lstrip("/") if path.startswith("/") else path  # normpath keeps "//"
+    if normal in SYSTEM_DIRS:
+        raise DefinitionError(
+            f"{path} is the root or a system folder; give a folder of its own", obj=f"settings {where}"
+        )
+
+
 def _check_minimum_versions(services: Mapping[str, ServiceSettings]) -> None:
     for name, (minimum, reason) in MINIMUM_VERSIONS.items():
         tag = services[name].image.rsplit(":", 1)[1]
@@ -209,6 +240,15 @@ def deployment_settings(data: Mapping[str, Any], settings_dir: Path) -> Deployme
     compose = data["compose"]
     services = {name: ServiceSettings(**spec) for name, spec in compose["services"].items()}
     _check_minimum_versions(services)
+    for where, path in (
+        ("compose.generated_dir", compose["generated_dir"]),
+        ("compose.secrets.alertmanager_dir", compose["secrets"]["alertmanager_dir"]),
+        ("compose.secrets.grafana_admin_password_file", compose["secrets"]["grafana_admin_password_file"]),
+        ("compose.host_paths.textfile_dir", compose["host_paths"]["textfile_dir"]),
+    ):
+        _check_mounted_path(path, where)
+    rat = _rat_settings(compose["rat"], settings_dir)
+    _check_published_ports(services, rat.compose)
     logging = data["logging"]
     driver = logging["driver"]
     options = dict(logging[driver])  # strings, as the schema requires
@@ -229,7 +269,7 @@ def deployment_settings(data: Mapping[str, Any], settings_dir: Path) -> Deployme
             alertmanager_secrets_dir=compose["secrets"]["alertmanager_dir"],
             grafana_admin_password_file=compose["secrets"]["grafana_admin_password_file"],
             host_paths=HostPaths(**compose["host_paths"]),
-            rat=_rat_settings(compose["rat"], settings_dir),
+            rat=rat,
             stack_healthcheck=_timing(compose["stack_healthcheck"], "compose.stack_healthcheck", HealthTiming),
             services=services,
         ),

@@ -1,10 +1,12 @@
-"""The one error type a user sees: where (file), what (object) and why."""
+"""The errors a user sees, each printed as one line with its exit code (cli.py): where (file),
+what (object) and why."""
 
 from __future__ import annotations
 
 
 class DefinitionError(Exception):
-    """Bad input: a definition, a settings file or a generated file that fails a check.
+    """Bad input: a definition, a settings file or a generated file that fails a check, or an
+    environment mac cannot work in (a read-only tree, a full disk, a tool that timed out).
 
     Printed by the CLI as one line, ``error: FILE: OBJECT: MESSAGE``, with exit code 2.
     """
@@ -31,3 +33,8 @@ class DefinitionError(Exception):
 
 class ToolError(Exception):
     """A required external tool is missing or failed to run at all (not a validation finding)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """The user pressed Ctrl-C (SIGINT): told apart from a definition raising KeyboardInterrupt,
+    which is bad input like any other exception it raises."""

@@ -9,17 +9,24 @@ A module that fits only some RAT profiles names them in `PROFILES = ("name", ...
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
+import os
+import signal
+import stat
 import sys
-from collections.abc import Iterable, Iterator
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import attrs
 
 from monitoring_as_code.catalog import EXPORTER_METRICS, Metric
 from monitoring_as_code.dashboard import Dashboard
-from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.errors import DefinitionError, Interrupted
 from monitoring_as_code.model import (
     BUSINESS_HOURS,
     Alert,
@@ -83,9 +90,23 @@ class Module:
 
 
 def definition_files(folder: Path) -> list[Path]:
+    """The definition modules of `folder`: every `*.py` not starting with `_`, each a regular file
+    (a symlink to one is fine); a directory, a dangling symlink or a loop named like one is an error."""
     if not folder.is_dir():
         raise DefinitionError("definitions folder is missing", file=str(folder))
-    return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
+    files = sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
+    for path in files:
+        try:
+            mode = path.stat().st_mode
+        except OSError as exc:
+            problem = "a symlink loop" if exc.errno == errno.ELOOP else f"unreadable ({exc.strerror})"
+            if path.is_symlink() and exc.errno == errno.ENOENT:
+                problem = f"a dangling symlink (to {os.readlink(path)})"
+            raise DefinitionError(f"is {problem}, not a definition module", file=str(path)) from exc
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise DefinitionError(f"is {kind}, not a definition module (rename it or start it with _)", file=str(path))
+    return files
 
 
 @contextlib.contextmanager
@@ -103,15 +124,94 @@ def importable(folder: Path) -> Iterator[None]:
         sys.path.remove(root)
 
 
-def _import(path: Path) -> Any:
+class _Overran(BaseException):
+    """Raised into a definition that ran past its time limit (a BaseException, so that the
+    definition's own `except Exception` does not swallow it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the code inside after `seconds` with _Overran. A SIGALRM timer stops pure-Python
+    loops and sleeps at the next bytecode; only the main thread receives signals, so elsewhere
+    (never the case from the CLI) the code runs unbounded."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def overran(signum: int, frame: FrameType | None) -> None:
+        raise _Overran()
+
+    previous = signal.signal(signal.SIGALRM, overran)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return importlib.import_module(f"{path.parent.name}.{path.stem}")
-    except DefinitionError:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# Code that is not the project's definitions, even when it lies inside the project folder (the
+# engine in a checkout, libraries in its .venv).
+_NOT_DEFINITIONS = (Path(__file__).resolve().parent, Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve())
+
+
+def _blame(exc: BaseException, path: Path) -> tuple[Path, int | None]:
+    """The definition file and line where `exc` arose: a syntax error's own file, else the
+    innermost frame in the project's definitions (not the engine, not the library it called)."""
+    project = path.parent.parent.resolve()
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return Path(exc.filename), exc.lineno
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        where = Path(frame.filename)
+        if where.is_relative_to(project) and not any(where.is_relative_to(p) for p in _NOT_DEFINITIONS):
+            return where, frame.lineno
+    return path, None
+
+
+def _shown(where: Path, path: Path) -> str:
+    """`where` as the user named the project (e.g. `alerts/_shared.py` below --root)."""
+    project = path.parent.parent
+    try:
+        return str(project / where.relative_to(project.resolve()))
+    except ValueError:
+        return str(where)
+
+
+def _guarded(path: Path, phase: str, timeout: float, run: Callable[[], Any]) -> Any:
+    """Run definition code: whatever it raises, SystemExit and KeyboardInterrupt included, or a
+    run past `timeout`, is bad input naming the module and line where it happened."""
+    before, cwd = set(threading.enumerate()), os.getcwd()
+    try:
+        with _time_limit(timeout):
+            result = run()
+        started = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
+        if started:
+            # Python cannot stop a thread; `mac` exits without waiting for it (cli.run).
+            raise DefinitionError(
+                f"{phase} left a thread running ({started[0].name}); a definition only returns objects"
+            )
+        if os.getcwd() != cwd:
+            # --root may be relative to it: generated/ would be written somewhere else.
+            raise DefinitionError(f"{phase} changed the working directory; a definition only returns objects")
+        return result
+    except Interrupted:
         raise
-    except SyntaxError as exc:
-        raise DefinitionError(f"line {exc.lineno}: syntax error: {exc.msg}") from exc
-    except Exception as exc:
-        raise DefinitionError(f"import failed: {type(exc).__name__}: {exc}") from exc
+    except BaseException as exc:
+        where, line = _blame(exc, path)
+        at = f"line {line}: " if line else ""
+        if isinstance(exc, DefinitionError):
+            exc.located(file=_shown(where, path))
+            raise
+        via = f" (loading {path})" if where.resolve() != path.resolve() else ""
+        if isinstance(exc, _Overran):
+            problem = f"{phase} still running after {timeout:g}s, stopped (limits.definition_timeout)"
+        elif isinstance(exc, SyntaxError):
+            problem = f"syntax error: {exc.msg}"
+        else:
+            problem = f"{phase} failed: {type(exc).__name__}: {exc}"
+        raise DefinitionError(f"{at}{problem}{via}", file=_shown(where, path)) from exc
+    finally:
+        os.chdir(cwd)
 
 
 def _profiles(module: Any) -> tuple[str, ...]:
@@ -124,6 +224,7 @@ def _profiles(module: Any) -> tuple[str, ...]:
 def load_module(path: Path, settings: Settings) -> Module:
     """Import one definition module (inside `importable`); run its `define(settings)` unless its
     PROFILES leave out the profile monitoring.yaml picks."""
+    timeout = settings.limits.definition_timeout
     try:
         source = path.read_bytes()
         if not source.strip():
@@ -132,31 +233,31 @@ def load_module(path: Path, settings: Settings) -> Module:
             source.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise DefinitionError(f"not UTF-8 (byte {exc.start})") from exc
-        module = _import(path)
+        module = _guarded(path, "import", timeout, lambda: importlib.import_module(f"{path.parent.name}.{path.stem}"))
         define = getattr(module, "define", None)
         if not callable(define):
             raise DefinitionError("defines no define(settings) function")
         profiles = _profiles(module)
         if profiles and settings.profile not in profiles:
             return Module(path, profiles, ())
-        try:
-            return Module(path, profiles, tuple(define(settings)))
-        except DefinitionError:
-            raise
-        except Exception as exc:
-            raise DefinitionError(f"define() failed: {type(exc).__name__}: {exc}") from exc
+        return Module(path, profiles, tuple(_guarded(path, "define()", timeout, lambda: list(define(settings)))))
     except DefinitionError as exc:
         exc.located(file=str(path))
         raise
 
 
-def _unique(objects: Iterable[tuple[str, str]], what: str) -> None:
+def _unique(objects: Iterable[tuple[str, str]], what: str, ignore_case: bool = False) -> None:
     """`objects` are (file, name) pairs; the second of two equal names is an error."""
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, str]] = {}
     for file, name in objects:
-        if name in seen:
-            raise DefinitionError(f"duplicate {what}, first defined in {seen[name]}", obj=f"{what} {name}", file=file)
-        seen[name] = file
+        key = name.casefold() if ignore_case else name
+        if key in seen:
+            first_file, first_name = seen[key]
+            same = "" if first_name == name else f" as {first_name} (names differ only in case)"
+            raise DefinitionError(
+                f"duplicate {what}, first defined in {first_file}{same}", obj=f"{what} {name}", file=file
+            )
+        seen[key] = (file, name)
 
 
 def _check_profile_names(modules: Iterable[Module], known: Iterable[str], settings: Settings) -> None:
@@ -193,7 +294,8 @@ def load_alerting(folder: Path, settings: Settings) -> Definitions:
         if alerts or recordings:
             groups.append(RuleGroup(path.stem, str(path), recordings, alerts))
 
-    _unique(((f, o.name) for f, o in found[Alert]), "alert")
+    # Case-insensitively: an alert's runbook anchor and its test file names ignore case.
+    _unique(((f, o.name) for f, o in found[Alert]), "alert", ignore_case=True)
     _unique(((f, o.name) for f, o in found[RecordingRule]), "recording rule")
     _unique(((f, o.name) for f, o in found[ScrapeJob]), "scrape job")
     _unique(((f, o.name) for f, o in found[BlackboxModule]), "blackbox module")

@@ -3,6 +3,7 @@ broken definition fails where it is written, naming the object and the problem."
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -26,6 +27,11 @@ _SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
 _MATCHER = re.compile(r'^[a-zA-Z_][a-zA-Z0-9_]*(=|!=|=~|!~)"[^"]*"$')
 # promtool's expanding notation: "1 2 3", "0+1x10", "1x5", "_", "stale".
 _SERIES_VALUES = re.compile(r"^(\s*(_|stale|-?[0-9.e+]+([+-][0-9.e]+)?(x[0-9]+)?|_x[0-9]+))+\s*$")
+_REPEAT = re.compile(r"x([0-9]+)$")
+# Bounds on what a scenario makes promtool do (README, "Limits"): samples per input series, and
+# how far into the test it evaluates.
+MAX_SCENARIO_SAMPLES = 10_000
+MAX_SCENARIO_SPAN = 31 * 86400
 
 
 def seconds(value: str | float, what: str) -> float:
@@ -37,9 +43,20 @@ def seconds(value: str | float, what: str) -> float:
             return parse_duration(value)
         except ValueError as exc:
             raise ValueError(f"{what}: {exc}") from exc
+    if not math.isfinite(value):
+        raise ValueError(f"{what}: {value} is not a finite number of seconds")
     if value < 0:
         raise ValueError(f"{what}: {value} is negative")
     return float(value)
+
+
+def sample_count(values: str) -> int:
+    """How many samples promtool expands a series' values notation to ("0+1x200" is 201)."""
+    count = 0
+    for item in values.split():
+        repeat = _REPEAT.search(item)
+        count += int(repeat.group(1)) + 1 if repeat else 1
+    return count
 
 
 class _Checked:
@@ -117,10 +134,16 @@ class Scenario(_Checked):
                 raise ValueError(f"input series {selector!r} is not a plain series selector")
             if not isinstance(values, str) or not _SERIES_VALUES.match(values):
                 raise ValueError(f"input series {selector!r}: {values!r} is not promtool's values notation")
+            if sample_count(values) > MAX_SCENARIO_SAMPLES:
+                raise ValueError(
+                    f"input series {selector!r}: {sample_count(values)} samples, more than {MAX_SCENARIO_SAMPLES}"
+                )
         times = self.at if isinstance(self.at, tuple | list) else (self.at,)
         if not times:
             raise ValueError("at: needs at least one evaluation time")
         self._set("at", tuple(seconds(t, "at") for t in times))
+        if max(self.at) > MAX_SCENARIO_SPAN:
+            raise ValueError(f"at: {max(self.at):g}s is later than {MAX_SCENARIO_SPAN // 86400} days")
         if self.interval is not None:
             self._set("interval", seconds(self.interval, "interval"))
         for firing in self.fires:

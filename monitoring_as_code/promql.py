@@ -2,10 +2,47 @@
 
 from __future__ import annotations
 
+import re
+
 import promql_parser
+
+# How deep an expression may nest: its deepest bracket plus its binary operators (each one a level
+# of the syntax tree). The parser and the walkers over its tree recurse once per level: 1,000
+# parentheses overflowed Python's stack and 5,000 chained `+` crashed the process. Real rules stay
+# far below (the deepest here is under 20).
+MAX_NESTING = 200
+MAX_CHARS = 64 * 1024
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
+_BINARY_OPERATOR = re.compile(r"==|!=|>=|<=|[-+*/%^<>]|\b(?:and|or|unless|atan2)\b")
+
+
+def nesting(expr: str) -> int:
+    """An upper bound of the depth of the syntax tree of a PromQL or LogQL expression, counted
+    without parsing it: string literals are skipped, every bracket and binary operator counts."""
+    text = _STRING.sub('""', expr)
+    depth = deepest = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest + len(_BINARY_OPERATOR.findall(text))
+
+
+def check_size(expr: str, language: str) -> None:
+    """Refuse, before parsing, an expression too long or too deeply nested to parse safely."""
+    if len(expr) > MAX_CHARS:
+        raise ValueError(f"{language} expression is {len(expr)} characters, more than {MAX_CHARS}")
+    depth = nesting(expr)
+    if depth > MAX_NESTING:
+        raise ValueError(
+            f"{language} expression nests {depth} levels (brackets plus operators), more than {MAX_NESTING}"
+        )
 
 
 def parse_promql(expr: str) -> promql_parser.Expr:
+    check_size(expr, "PromQL")
     try:
         return promql_parser.parse(expr)
     except Exception as exc:  # the parser raises ValueError or its own error types

@@ -36,6 +36,7 @@ class RatCompose:
     networks: Mapping[str, str]  # network key -> its name on the Docker host
     service_networks: Mapping[str, tuple[str, ...]]  # service -> network keys
     healthchecked: frozenset[str]  # services whose compose definition has an active health check
+    published: Mapping[int, str]  # host port -> the service publishing it
 
     @property
     def services(self) -> tuple[str, ...]:
@@ -57,6 +58,8 @@ DOCUMENTED = RatCompose(
         "nessie-init": ("backend",),
     },
     healthchecked=frozenset(RAT_SERVICES),
+    # Its "Services" table: ratd's API, the portal, and Postgres, MinIO and Nessie on loopback.
+    published={8080: "ratd", 3000: "portal", 5433: "postgres", 9002: "minio", 9003: "minio", 19120: "nessie"},
 )
 
 
@@ -99,6 +102,12 @@ def _resolved(config: Mapping[str, Any], source: str, file: Path) -> RatCompose:
         networks={key: (spec or {}).get("name", key) for key, spec in declared.items()},
         service_networks={name: tuple(sorted(spec.get("networks") or {})) for name, spec in services.items()},
         healthchecked=frozenset(name for name, spec in services.items() if _active_healthcheck(spec)),
+        published={
+            int(port["published"]): name
+            for name, spec in services.items()
+            for port in spec.get("ports") or ()
+            if str(port.get("published", "")).isdigit()
+        },
     )
 
 
@@ -110,7 +119,7 @@ def read_rat_compose(path: Path, shown: str) -> RatCompose:
     if not path.is_file():
         raise DefinitionError(f"{shown}: no such file", obj=WHERE)
     try:
-        data = read_yaml(path)
+        data = read_yaml(path, anchors=True)
     except DefinitionError as exc:
         raise DefinitionError(f"{shown}: {exc.message}", obj=WHERE) from exc
     if not isinstance(data, dict) or not isinstance(data.get("services"), dict):

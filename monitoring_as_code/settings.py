@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import os
+import stat
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,6 @@ import yaml
 from monitoring_as_code.deployment import Deployment, deployment_settings
 from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.serialize import from_yaml
 
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 # Hosts reserved for examples (RFC 2606): a receiver pointing there fails every send, and
@@ -71,39 +73,6 @@ class Health:
 
     def pattern_for(self, subsystem: str) -> str:
         return self.healthy_pattern.replace("{subsystem}", subsystem)
-
-
-@attrs.frozen
-class Thresholds:
-    consecutive_failures: Mapping[str, int]
-    disk_usage_percent: float
-    disk_for: float
-    pipeline_failures_per_hour: int
-    api_p99_latency_seconds: float
-    api_latency_for: float
-    runner_queue_percent: float
-    runner_queue_for: float
-    container_memory_percent: float
-    container_memory_for: float
-    scheduler_rate_change_factor: float
-    scheduler_rate_for: float
-    request_spike_factor: float
-    request_spike_min_rps: float
-    request_spike_for: float
-    backup_max_age: float
-    target_down_for: float
-    rule_failures_for: float
-    notification_failures_for: float
-    postgres_pool_saturation_ratio: float
-    postgres_pool_saturation_for: float
-    plugins_unhealthy_for: float
-    scheduler_tick_seconds: float
-    scheduler_tick_for: float
-    memory_growth_factor: float
-    memory_growth_for: float
-    sse_spike_factor: float
-    sse_spike_min_connections: int
-    sse_spike_for: float
 
 
 @attrs.frozen
@@ -167,6 +136,39 @@ class GrafanaSettings:
     datasources: GrafanaDatasources
 
 
+@functools.cache
+def _schema() -> dict[str, Any]:
+    text = resources.files("monitoring_as_code").joinpath("settings.schema.json").read_text()
+    return json.loads(text)
+
+
+def _threshold_names() -> tuple[str, ...]:
+    return tuple(_schema()["properties"]["thresholds"]["properties"])
+
+
+# Every threshold and `for` duration, one attribute per key of the schema's `thresholds`: a new
+# threshold is a key in settings.schema.json and a value in monitoring.yaml, no code here.
+Thresholds = attrs.make_class(
+    "Thresholds", {name: attrs.field() for name in _threshold_names()}, frozen=True, slots=True
+)
+Thresholds.__doc__ = "The thresholds of monitoring.yaml, typed: durations in seconds, numbers as given."
+
+
+@attrs.frozen
+class Limits:
+    """Bounds on the work a run does for untrusted input (README, "Limits")."""
+
+    definition_timeout: float  # importing a definition module, or its define(), at most this long
+    tool_timeout: float  # each run of an external tool (promtool, amtool, ...)
+
+
+DEFAULT_LIMITS = {"definition_timeout": "30s", "tool_timeout": "5m"}
+MAX_CONSECUTIVE_FAILURES = 100
+# A settings file is a page of YAML; anything this large is a mistake (or an attack on the parser).
+MAX_SETTINGS_BYTES = 1 << 20
+MAX_SETTINGS_NESTING = 32
+
+
 @attrs.frozen
 class Settings:
     source: str
@@ -182,31 +184,108 @@ class Settings:
     runbook_base_url: str
     deployment: Deployment
     grafana: GrafanaSettings
+    limits: Limits
 
 
-@functools.cache
-def _schema() -> dict[str, Any]:
-    text = resources.files("monitoring_as_code").joinpath("settings.schema.json").read_text()
-    return json.loads(text)
+class _StrictLoader(yaml.SafeLoader):
+    """YAML for files people write: no aliases or anchors (no "billion laughs", and no value
+    that silently stands for another), and no key given twice (YAML says keys are unique;
+    PyYAML would keep the last one)."""
+
+    accept_anchors = False
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        event = self.peek_event()
+        depth = getattr(self, "_depth", 0)
+        if depth >= MAX_SETTINGS_NESTING:
+            # PyYAML composes recursively: a few thousand brackets overflow Python's stack.
+            raise DefinitionError(f"line {event.start_mark.line + 1}: nested deeper than {MAX_SETTINGS_NESTING} levels")
+        if not self.accept_anchors and (isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)):
+            mark = event.start_mark
+            sign = "*" if isinstance(event, yaml.AliasEvent) else "&"
+            raise DefinitionError(
+                f"line {mark.line + 1}: YAML anchors and aliases ({sign}{event.anchor}) are not accepted; "
+                "write the value out"
+            )
+        self._depth = depth + 1
+        try:
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth = depth
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)  # merge keys (`<<: *x`) first: they are no keys of their own
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, Hashable) and key in first_line:
+                raise DefinitionError(f"line {line}: duplicate key {key!r}, first given on line {first_line[key]}")
+            if isinstance(key, Hashable):
+                first_line[key] = line
+        return super().construct_mapping(node, deep)
 
 
-def read_yaml(path: Path) -> Any:
-    """Parse a YAML file safely; every failure becomes a DefinitionError naming the file."""
+def read_regular_file(path: Path, limit: int, what: str = "a settings file") -> bytes:
+    """The bytes of `path` if it is a regular file of at most `limit` bytes: a FIFO, a device
+    (/dev/zero) or a directory would hang or exhaust the reader."""
     try:
-        raw = path.read_bytes()
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait for a writer
     except OSError as exc:
         raise DefinitionError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(descriptor)
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO, socket or device"
+        raise DefinitionError(f"is {kind}, not a regular file", file=str(path))
+    with os.fdopen(descriptor, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise DefinitionError(f"larger than {limit // 1024} KiB; not {what}", file=str(path))
+    return data
+
+
+class _AnchoredLoader(_StrictLoader):
+    """For files whose own tool resolves anchors (RAT's compose file: `x-s3-credentials: &s3-credentials`).
+    Aliases are kept as references, never expanded, so a "billion laughs" costs no memory here."""
+
+    accept_anchors = True
+
+
+def read_yaml(path: Path, *, anchors: bool = False) -> Any:
+    """Parse a YAML file people write; every failure becomes a DefinitionError naming the file.
+    `anchors`: accept anchors and aliases, for a file another tool reads (RAT's compose file)."""
+    raw = read_regular_file(path, MAX_SETTINGS_BYTES)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DefinitionError(f"not UTF-8 (byte {exc.start})", file=str(path)) from exc
     try:
-        return from_yaml(text)
+        return yaml.load(text, Loader=_AnchoredLoader if anchors else _StrictLoader)
+    except DefinitionError as exc:
+        raise exc.located(file=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise DefinitionError(f"{where}YAML syntax error: {problem}", file=str(path)) from exc
+
+
+def _not_finite(value: Any, where: str) -> str | None:
+    """The key path of the first NaN or infinite number in `value` (YAML's .nan, .inf)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where or "(top level)"
+    if isinstance(value, dict):
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _not_finite(item, f"{where}.{key}".lstrip("."))
+        if found:
+            return found
+    return None
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -215,8 +294,10 @@ def _key_path(error: jsonschema.ValidationError) -> str:
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})), key=str)
         return f"unknown key {', '.join(map(repr, extra))}"
+    if error.validator == "pattern" and error.schema.get("pattern") == _schema()["$defs"]["address"]["pattern"]:
+        return f"{error.instance!r} is not host:port with a port from 1 to 65535"
     if error.validator == "oneOf" and isinstance(error.instance, dict):
         return f"not a valid receiver of type {error.instance.get('type')!r} (see settings.schema.json)"
     return error.message
@@ -226,6 +307,11 @@ def load_settings(path: Path) -> Settings:
     data = read_yaml(path)
     if data is None:
         raise DefinitionError("file is empty", file=str(path))
+    infinite = _not_finite(data, "")
+    if infinite:
+        raise DefinitionError(
+            "must be a finite number, not NaN or infinity", obj=f"settings {infinite}", file=str(path)
+        )
     validator = jsonschema.Draft202012Validator(_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
@@ -320,6 +406,28 @@ def _alertmanager(am: dict[str, Any]) -> AlertmanagerSettings:
     return AlertmanagerSettings(**am_times, receivers=receivers, route_to=dict(am["route_to"]))
 
 
+def _thresholds(values: dict[str, Any]) -> Any:
+    missing = [name for name in _threshold_names() if name not in values]
+    if missing:
+        raise DefinitionError(f"missing key {missing[0]!r}", obj="settings thresholds")
+    for check, failures in values["consecutive_failures"].items():
+        if failures > MAX_CONSECUTIVE_FAILURES:
+            # Each failure adds a scrape interval to the alert's `for` and samples to its unit tests.
+            raise DefinitionError(
+                f"{failures} is more than {MAX_CONSECUTIVE_FAILURES}",
+                obj=f"settings thresholds.consecutive_failures.{check}",
+            )
+    return Thresholds(**values)
+
+
+def _limits(given: dict[str, Any]) -> Limits:
+    limits = {**_parse_durations(DEFAULT_LIMITS, _schema()["properties"]["limits"], "limits"), **given}
+    for key, seconds in limits.items():
+        if seconds <= 0:
+            raise DefinitionError("must be longer than 0s", obj=f"settings limits.{key}")
+    return Limits(**limits)
+
+
 def _typed(data: dict[str, Any], source: str) -> Settings:
     intervals = Intervals(**data["intervals"])
     if intervals.scrape <= 0 or intervals.evaluation <= 0:
@@ -351,10 +459,11 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
             }
         ),
         runner_max_concurrent=data["runner"]["max_concurrent"],
-        thresholds=Thresholds(**data["thresholds"]),
+        thresholds=_thresholds(data["thresholds"]),
         business_hours=_business_hours(data["business_hours"]),
         alertmanager=_alertmanager(data["alertmanager"]),
         runbook_base_url=data["runbook_base_url"],
         deployment=deployment_settings(data, Path(source).parent),
         grafana=_grafana(data["grafana"]),
+        limits=_limits(data.get("limits", {})),
     )

@@ -19,6 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -26,6 +27,9 @@ import attrs
 from monitoring_as_code.catalog import MADE_BY_PROMETHEUS, PROBE_LABELS, SOURCE_PREFIXES, TARGET_LABELS, Metric
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.promql import label_usage
+from monitoring_as_code.settings import read_regular_file
+
+MAX_EXPOSITION_BYTES = 64 << 20  # ratd's exposition is kilobytes; a cap keeps /dev/zero or a runaway target out
 
 HTTP_TIMEOUT = 10.0
 
@@ -137,11 +141,16 @@ def find_gaps(
 def read_exposition(source: str) -> str:
     """The text of an exposition: `source` is a URL (http/https) or a file path."""
     try:
-        if source.startswith(("http://", "https://")):
-            with urllib.request.urlopen(source, timeout=HTTP_TIMEOUT) as response:
-                return response.read().decode("utf-8")
-        with open(source, encoding="utf-8") as handle:
-            return handle.read()
+        if not source.startswith(("http://", "https://")):
+            # A regular file only (not a FIFO or /dev/zero), and no larger than a target's metrics.
+            return read_regular_file(Path(source), MAX_EXPOSITION_BYTES, "one target's metrics").decode("utf-8")
+        with urllib.request.urlopen(source, timeout=HTTP_TIMEOUT) as response:
+            body = response.read(MAX_EXPOSITION_BYTES + 1)
+        if len(body) > MAX_EXPOSITION_BYTES:
+            raise DefinitionError(
+                f"larger than {MAX_EXPOSITION_BYTES >> 10} KiB; not one target's metrics", file=source
+            )
+        return body.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DefinitionError(f"cannot read the exposition: {exc}", file=source) from exc
 

@@ -1,9 +1,17 @@
-"""Shared fixtures: the repository, a throw-away copy of it, and the CLI."""
+"""Shared fixtures: the repository, the fixed test profile, throw-away copies of the project,
+and the CLI.
+
+Tests hold for any valid site settings: those that check the guide's content read the test
+profile (`tests/profile.yaml`, a full settings file) and a tree generated from it, never the
+operator's `monitoring.yaml` or the committed generated/."""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import re
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,11 +34,37 @@ GUIDE_CATALOG = EXPORTER_METRICS + tuple(GUIDE_RATD_METRICS)
 
 GUIDE, RATD_0_2 = "guide", "ratd-0.2"
 PROFILES = (RATD_0_2, GUIDE)
+TEST_PROFILE = Path(__file__).with_name("profile.yaml")
+
+
+def copy_project(source: Path, root: Path) -> Path:
+    """The definitions, settings and generated/ of `source`, copied to `root`."""
+    root.mkdir(parents=True)
+    for part in PROJECT_PARTS:
+        if (source / part).is_dir():
+            shutil.copytree(source / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+        elif (source / part).exists():
+            shutil.copy2(source / part, root / part)
+    return root
+
+
+@functools.cache
+def profile_project() -> Path:
+    """A copy of the project with the test profile as its monitoring.yaml and generated/ rendered
+    from it, made once per test session (tests read it, never change it)."""
+    scratch = Path(tempfile.mkdtemp(prefix="mac-profile-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    root = copy_project(REPO, scratch / "project")
+    shutil.copy2(TEST_PROFILE, root / "monitoring.yaml")
+    result = CliRunner().invoke(main, ["--root", str(root), "generate"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return root
 
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return load_settings(REPO / "monitoring.yaml")
+    """The test profile's settings (the guide's values)."""
+    return load_settings(TEST_PROFILE)
 
 
 @pytest.fixture(scope="session")
@@ -49,16 +83,14 @@ def set_profile(root: Path, profile: str) -> None:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the definitions, settings and generated/ that a test may break."""
-    root = tmp_path / "project"
-    root.mkdir()
-    for part in PROJECT_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, root / part, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.exists():
-            shutil.copy2(source, root / part)
-    return root
+    """A copy of the project under the test profile (definitions, settings, generated/), to break."""
+    return copy_project(profile_project(), tmp_path / "project")
+
+
+@pytest.fixture
+def site_project(tmp_path: Path) -> Path:
+    """A copy of the project as the operator has it: their monitoring.yaml and committed generated/."""
+    return copy_project(REPO, tmp_path / "site")
 
 
 MacRunner = Callable[..., Result]

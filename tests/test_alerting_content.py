@@ -14,9 +14,9 @@ import yaml
 from monitoring_as_code.loader import Definitions, load_alerting
 from monitoring_as_code.promql import metric_names
 from monitoring_as_code.settings import Settings
-from tests.conftest import GUIDE, PROFILES, RATD_0_2, REPO, MacRunner, edit
+from tests.conftest import GUIDE, PROFILES, RATD_0_2, REPO, MacRunner, edit, profile_project
 
-GENERATED = REPO / "generated"
+GENERATED = profile_project() / "generated"
 
 # The guide's tables: condition -> (alert, severity, threshold as the guide states it).
 GUIDE_ROWS = {

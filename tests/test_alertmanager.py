@@ -13,9 +13,9 @@ from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.loader import load_alerting
 from monitoring_as_code.render.runbook import routing_text
 from monitoring_as_code.settings import Settings, load_settings
-from tests.conftest import GUIDE, RATD_0_2, REPO, MacRunner, edit
+from tests.conftest import GUIDE, RATD_0_2, REPO, MacRunner, edit, profile_project
 
-CONFIG = REPO / "generated/alertmanager/alertmanager.yml"
+CONFIG = profile_project() / "generated/alertmanager/alertmanager.yml"
 
 
 def route(*labels: str, config: Path = CONFIG) -> str:

@@ -3,10 +3,13 @@ stop `mac generate` with exit 2 and one line naming the file, the object and the
 leave generated/ byte for byte as it was.
 
 A case is a YAML file: `file` (relative to the project), then either `replace: [old, new]` (one
-edit of the real file) or `content` / `content_hex` (the whole file), and `error`, a substring
-the one-line message must contain. `profile` picks the RAT profile first (the definition edited
-may serve only that one); a case may consist of `profile` alone. `files` (relative path -> text)
-are written into the project first: what the edited file points at, such as RAT's compose file."""
+edit of the real file), `content` / `content_hex` (the whole file), `symlink` (the file becomes a
+symlink to this target) or `directory: true` (a folder of that name); `also`, a list of further
+edits in the same form; and `error`, a substring the one-line message must contain. Settings
+cases edit the test profile (tests/profile.yaml), which the project copy uses. `profile` picks the
+RAT profile first (the definition edited may serve only that one); a case may consist of
+`profile` alone. `files` (relative path -> text) are written into the project first: what the
+edited file points at, such as RAT's compose file."""
 
 from __future__ import annotations
 
@@ -30,7 +33,13 @@ def apply_case(root: Path, case: dict[str, Any]) -> None:
     if "file" not in case:
         return
     target = root / case["file"]
-    if "replace" in case:
+    for other in case.get("also", []):
+        apply_case(root, other)
+    if "symlink" in case:
+        target.symlink_to(case["symlink"])
+    elif case.get("directory"):
+        target.mkdir()
+    elif "replace" in case:
         old, new = case["replace"]
         text = target.read_text()
         assert old in text, f"case is stale: {old!r} not in {case['file']}"

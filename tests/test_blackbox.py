@@ -22,7 +22,7 @@ from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.render.blackbox import render_blackbox_config
 from monitoring_as_code.serialize import to_yaml
 from monitoring_as_code.validate.blackbox import check_probers
-from tests.conftest import GUIDE, PROFILES, RATD_0_2, REPO
+from tests.conftest import GUIDE, PROFILES, RATD_0_2, profile_project
 
 SUBSYSTEMS = ("postgres", "minio", "nessie", "runner", "ratq")
 READY_CHECKS = ("postgres", "s3", "runner", "query")  # /health/ready's keys (rat-monitoring-current.md)
@@ -66,7 +66,7 @@ def blackbox_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every profile's modules in one file (their names differ), rendered from the definitions."""
     modules: dict[str, object] = {}
     for profile in PROFILES:
-        project = pipeline.Project(REPO, REPO / "monitoring.yaml")
+        project = pipeline.Project(profile_project(), profile_project() / "monitoring.yaml")
         modules.update(render_blackbox_config(pipeline.load(project, profile=profile).alerting)["modules"])
     path = tmp_path_factory.mktemp("blackbox") / "blackbox.yml"
     path.write_text(to_yaml({"modules": modules}, "test"))
@@ -227,7 +227,7 @@ def test_ratd_0_2_down_fails_the_live_probe(blackbox: str) -> None:
 
 
 def test_each_profile_probes_its_own_endpoints() -> None:
-    project = pipeline.Project(REPO, REPO / "monitoring.yaml")
+    project = pipeline.Project(profile_project(), profile_project() / "monitoring.yaml")
     probes = {p: {x.check: x for x in pipeline.load(project, profile=p).alerting.probes} for p in PROFILES}
     assert set(probes[RATD_0_2]) == {"live", "ready", "nessie", *READY_CHECKS}
     assert all(probes[RATD_0_2][key].url.endswith("/health/ready") for key in READY_CHECKS)

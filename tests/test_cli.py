@@ -7,17 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO, MacRunner, edit, tree_bytes
+from tests.conftest import REPO, MacRunner, edit, profile_project, tree_bytes
 
 
-def test_generate_reproduces_the_committed_output_byte_for_byte(project: Path, mac: MacRunner) -> None:
+def test_generate_reproduces_the_committed_output_byte_for_byte(site_project: Path, mac: MacRunner) -> None:
     committed = tree_bytes(REPO / "generated")
-    result = mac(project, "generate")
+    result = mac(site_project, "generate")
     assert result.exit_code == 0, result.output
-    first = tree_bytes(project / "generated")
+    first = tree_bytes(site_project / "generated")
     assert first == committed
-    assert mac(project, "generate").exit_code == 0
-    assert tree_bytes(project / "generated") == first
+    assert mac(site_project, "generate").exit_code == 0
+    assert tree_bytes(site_project / "generated") == first
 
 
 def test_check_passes_on_the_repository(mac: MacRunner) -> None:
@@ -65,7 +65,7 @@ def test_validate_runs_the_unit_tests(project: Path, mac: MacRunner) -> None:
 
 
 def test_list_shows_the_inventory(mac: MacRunner) -> None:
-    result = mac(REPO, "list")
+    result = mac(profile_project(), "list")
     assert result.exit_code == 0
     assert "ratd                 ratd:8080/metrics" in result.output
     assert "critical  RatApiDown" in result.output

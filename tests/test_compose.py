@@ -25,7 +25,7 @@ from monitoring_as_code.rat_compose import DOCUMENTED, RAT_SERVICES, docker_comp
 from monitoring_as_code.validate import compose as compose_validator
 from monitoring_as_code.validate.compose import OVERRIDE
 from monitoring_as_code.writer import write_files
-from tests.conftest import REPO, MacRunner, tree_bytes
+from tests.conftest import REPO, TEST_PROFILE, MacRunner, tree_bytes
 
 RAT_FILE = Path(__file__).parent / "fixtures/rat/infra/docker-compose.yml"
 STACK = ("prometheus", "alertmanager", "grafana", "loki", "blackbox-exporter", "cadvisor", "node-exporter")
@@ -35,7 +35,7 @@ Settings = dict[str, Any]
 
 
 def site_settings(edit: Callable[[Settings], None] | None = None) -> Settings:
-    settings = yaml.safe_load((REPO / "monitoring.yaml").read_text())
+    settings = yaml.safe_load(TEST_PROFILE.read_text())
     if edit:
         edit(settings)
     return settings

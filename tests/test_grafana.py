@@ -27,9 +27,9 @@ from monitoring_as_code.render.grafana import render_dashboard
 from monitoring_as_code.serialize import to_json
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.validate import grafana as grafana_validator
-from tests.conftest import GUIDE, PROFILES, RATD_0_2, REPO, MacRunner, edit, set_profile
+from tests.conftest import GUIDE, PROFILES, RATD_0_2, MacRunner, edit, profile_project, set_profile
 
-GENERATED = REPO / "generated"
+GENERATED = profile_project() / "generated"
 OFFICIAL = Path(__file__).resolve().parents[1].parent / "shared" / "schemas" / "grafana-v11.6"
 
 # Each guide's "Dashboard Template": panel title -> Grafana panel type.
@@ -64,7 +64,9 @@ def _render_all() -> dict[str, dict[str, Any]]:
     """ "profile/uid" -> the dashboard's JSON, for every profile, as `mac generate` renders it."""
     out = {}
     for profile in PROFILES:
-        bundle = pipeline.load(pipeline.Project(REPO, REPO / "monitoring.yaml"), profile=profile)
+        bundle = pipeline.load(
+            pipeline.Project(profile_project(), profile_project() / "monitoring.yaml"), profile=profile
+        )
         for dashboard in bundle.dashboards:
             out[f"{profile}/{dashboard.uid}"] = json.loads(to_json(render_dashboard(dashboard, bundle.settings)))
     return out
@@ -400,7 +402,7 @@ def test_a_define_returning_no_dashboard_is_refused(project: Path, mac: MacRunne
 
 
 def test_mac_list_shows_the_dashboards(mac: MacRunner) -> None:
-    result = mac(REPO, "list")
+    result = mac(profile_project(), "list")
     assert result.exit_code == 0
     assert re.search(r"dashboards \(2\):\n\s+rat-logs\s+2 panels", result.output)
     assert re.search(r"rat-overview\s+1[01] panels", result.output)
@@ -478,7 +480,11 @@ sys.stdout.write("".join(f"{k}\\0{v}\\0" for k, v in files.items() if k.startswi
 def _render_in_process(seed: str) -> str:
     env = {**os.environ, "PYTHONHASHSEED": seed}
     result = subprocess.run(
-        [sys.executable, "-c", RENDER_GRAFANA, str(REPO)], capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-c", RENDER_GRAFANA, str(profile_project())],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     return result.stdout
 

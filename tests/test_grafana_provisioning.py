@@ -17,9 +17,9 @@ from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.render.grafana_provisioning import render_dashboard_providers, render_datasources
 from monitoring_as_code.settings import Settings, load_settings
 from monitoring_as_code.validate import grafana as grafana_validator
-from tests.conftest import REPO, edit
+from tests.conftest import edit, profile_project
 
-GENERATED = REPO / "generated"
+GENERATED = profile_project() / "generated"
 DATASOURCES_FILE = f"{grafana_validator.DATASOURCES}/rat.yml"
 PROVIDERS_FILE = f"{grafana_validator.PROVIDERS}/rat.yml"
 OVERVIEW = f"{grafana_validator.DASHBOARDS}/rat-overview.json"
@@ -167,7 +167,7 @@ def test_provisioning_check_needs_the_files(tree: Path) -> None:
         ("uid: rat-loki,", "uid: rat-prometheus,", "datasource uids must differ"),
         ("refresh: 30s ", "refresh: 1500ms ", "settings grafana.refresh: must be a whole number of seconds"),
         ("folder: RAT ", "folders: RAT ", "unknown key 'folders'"),
-        ("address: loki:3100", "address: http://loki:3100", "does not match"),
+        ("address: loki:3100", "address: http://loki:3100", "is not host:port"),
     ],
     ids=["same uid", "fractional refresh", "unknown key", "url for address"],
 )

@@ -15,7 +15,7 @@ from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.render.loki import render_loki_config
 from monitoring_as_code.settings import Settings, load_settings
 from monitoring_as_code.validate import loki
-from tests.conftest import REPO
+from tests.conftest import TEST_PROFILE
 
 # Every log-opt the Loki docker driver accepts (its validateDriverOpt), with a valid value.
 DRIVER_OPTIONS = {
@@ -49,7 +49,7 @@ DRIVER_OPTIONS = {
 
 
 def settings_with(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
-    data = yaml.safe_load((REPO / "monitoring.yaml").read_text())
+    data = yaml.safe_load(TEST_PROFILE.read_text())
     edit(data)
     path = tmp_path / "monitoring.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -88,7 +88,7 @@ def test_every_option_the_driver_accepts_loads(tmp_path: Path) -> None:
 
 
 def test_the_shipped_loki_block_has_the_guides_batch_size_and_cannot_stall(settings: Settings) -> None:
-    data = yaml.safe_load((REPO / "monitoring.yaml").read_text())["logging"]["loki"]
+    data = yaml.safe_load(TEST_PROFILE.read_text())["logging"]["loki"]
     assert data["loki-batch-size"] == "400"
     assert data["mode"] == "non-blocking"
     assert int(data["loki-retries"]) > 0

@@ -8,10 +8,10 @@ from pathlib import Path
 import yaml
 
 from monitoring_as_code.settings import Settings
-from tests.conftest import REPO
+from tests.conftest import profile_project
 
-CONFIG = yaml.safe_load((REPO / "generated/prometheus/prometheus.yml").read_text())
-BLACKBOX = yaml.safe_load((REPO / "generated/blackbox/blackbox.yml").read_text())
+CONFIG = yaml.safe_load((profile_project() / "generated/prometheus/prometheus.yml").read_text())
+BLACKBOX = yaml.safe_load((profile_project() / "generated/blackbox/blackbox.yml").read_text())
 
 
 def job(name: str) -> dict:

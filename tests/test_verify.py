@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from tests.conftest import GUIDE, RATD_0_2, REPO, MacRunner
+from tests.conftest import GUIDE, RATD_0_2, MacRunner, profile_project
 
 # Every metric of the guide's "Key Metrics" table, in the format of its sample output.
 RATD_EXPOSITION = """\
@@ -110,7 +110,9 @@ def without(text: str, metric: str) -> str:
 
 
 def verify(mac: MacRunner, tmp_path: Path, exposition: str, profile: str, *options: str) -> Result:
-    return mac(REPO, "verify", "--profile", profile, "--metrics-file", write(tmp_path, exposition), *options)
+    return mac(
+        profile_project(), "verify", "--profile", profile, "--metrics-file", write(tmp_path, exposition), *options
+    )
 
 
 @pytest.mark.parametrize(("exposition", "profile"), [(RATD_EXPOSITION, GUIDE), (RATD_0_2_EXPOSITION, RATD_0_2)])
@@ -209,7 +211,7 @@ def test_mixed_prefixes_are_not_guessed(tmp_path: Path, mac: MacRunner) -> None:
 
 
 def test_a_file_that_is_no_exposition_is_a_clear_error(tmp_path: Path, mac: MacRunner) -> None:
-    result = mac(REPO, "verify", "--metrics-file", write(tmp_path, "<html>not metrics</html>\n"))
+    result = mac(profile_project(), "verify", "--metrics-file", write(tmp_path, "<html>not metrics</html>\n"))
     assert result.exit_code == 2
     assert "not a Prometheus exposition" in result.stderr
 
@@ -230,7 +232,7 @@ def test_a_live_metrics_url(mac: MacRunner) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/metrics"
-        result = mac(REPO, "verify", "--profile", GUIDE, "--metrics-url", url)
+        result = mac(profile_project(), "verify", "--profile", GUIDE, "--metrics-url", url)
     finally:
         server.shutdown()
         server.server_close()
@@ -239,6 +241,6 @@ def test_a_live_metrics_url(mac: MacRunner) -> None:
 
 
 def test_an_unreachable_url_is_a_clear_error(mac: MacRunner) -> None:
-    result = mac(REPO, "verify", "--metrics-url", "http://127.0.0.1:9/metrics")
+    result = mac(profile_project(), "verify", "--metrics-url", "http://127.0.0.1:9/metrics")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: http://127.0.0.1:9/metrics: cannot read the exposition")

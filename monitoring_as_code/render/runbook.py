@@ -66,6 +66,14 @@ _ENV = jinja2.Environment(
 )
 
 
+def table_cell(text: str) -> str:
+    """Text as one Markdown table cell: a `|` would end the cell and a line break the row."""
+    return " ".join(text.splitlines()).replace("|", "\\|")
+
+
+_ENV.filters["cell"] = table_cell
+
+
 def _rows(defs: Definitions, settings: Settings) -> list[dict[str, Any]]:
     return [
         {

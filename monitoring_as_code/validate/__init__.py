@@ -10,7 +10,7 @@ from pathlib import Path
 
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.rat_compose import RatCompose
-from monitoring_as_code.validate import amtool, blackbox, compose, grafana, loki, promtool
+from monitoring_as_code.validate import amtool, blackbox, compose, grafana, loki, promtool, tools
 
 Validator = Callable[[Path], None]
 
@@ -52,6 +52,11 @@ def validate_tree(tree: Path, validators: tuple[Validator, ...] = VALIDATORS) ->
             return exc
         return None
 
+    tools.start_all()
     with ThreadPoolExecutor(max_workers=len(validators)) as pool:
-        results = list(pool.map(run, validators))
+        try:
+            results = list(pool.map(run, validators))
+        except BaseException:  # Ctrl-C: stop the tools, or leaving this block waits for them
+            tools.stop_all()
+            raise
     return [r for r in results if r is not None]

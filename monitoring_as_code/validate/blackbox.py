@@ -14,7 +14,7 @@ CONFIG = "blackbox/blackbox.yml"
 
 def check_config(tree: Path) -> None:
     require(tree, CONFIG)
-    result = run("prometheus-blackbox-exporter", [f"--config.file={CONFIG}", "--config.check"], tree)
+    result = run("prometheus-blackbox-exporter", [f"--config.file={CONFIG}", "--config.check"], tree, file=CONFIG)
     if result.returncode:
         raise failure(CONFIG, "prometheus-blackbox-exporter --config.check", result)
 

@@ -11,10 +11,10 @@ from typing import Any
 import yaml
 
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.rat_compose import DOCUMENTED, RatCompose, run_compose
+from monitoring_as_code.rat_compose import DOCUMENTED, RatCompose, docker_compose
 from monitoring_as_code.render.compose import GENERATED_DIR_KEY
 from monitoring_as_code.serialize import from_yaml
-from monitoring_as_code.validate.tools import failure, require
+from monitoring_as_code.validate.tools import failure, require, run_command
 
 OVERRIDE = "compose/docker-compose.monitoring.yml"
 STAND_IN_IMAGE = "busybox:1.36"  # RAT's services only need an image for the merge to be complete
@@ -48,9 +48,8 @@ def check_merge(tree: Path, rat: RatCompose = DOCUMENTED) -> None:
             base = Path(tmp) / "infra" / "docker-compose.yml"
             base.parent.mkdir()
             base.write_text(yaml.safe_dump(stand_in_base(rat)))
-        result = run_compose(
-            ["-f", str(base), "-f", str((tree / OVERRIDE).resolve()), "config", "--quiet"], cwd=base.parent
-        )
+        command = [docker_compose(), "-f", str(base), "-f", str((tree / OVERRIDE).resolve()), "config", "--quiet"]
+        result = run_command("docker-compose", command, base.parent, OVERRIDE)
     if result.returncode:
         raise failure(OVERRIDE, f"docker compose config (onto {rat.source})", result)
 

@@ -41,7 +41,7 @@ def check_rules(tree: Path) -> None:
     files = _files(tree, RULES)
     if not files:
         return
-    result = run("promtool", ["check", "rules", *files], tree)
+    result = run("promtool", ["check", "rules", *files], tree, file=RULES)
     if result.returncode:
         raise failure(RULES, "promtool check rules", result)
 
@@ -84,7 +84,7 @@ def test_rules(tree: Path) -> None:
     chunks = balanced_chunks(tree, files, TEST_PROCESSES)
 
     def run_chunk(chunk: list[str]) -> subprocess.CompletedProcess[str]:
-        return run("promtool", ["test", "rules", *chunk], tree, TEST_ENVIRONMENT)
+        return run("promtool", ["test", "rules", *chunk], tree, TEST_ENVIRONMENT, file=TESTS)
 
     with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
         results = list(pool.map(run_chunk, chunks))

@@ -1,14 +1,18 @@
-"""Running the external tools: found on PATH, or one line saying how to install them."""
+"""Running the external tools: found on PATH, or one line saying how to install them, and
+each run under a time limit (settings `limits.tool_timeout`)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from monitoring_as_code.errors import DefinitionError, ToolError
+from monitoring_as_code.errors import DefinitionError, Interrupted, ToolError
 
 # Debian package providing each tool (`make test` installs them all).
 PACKAGES = {
@@ -29,14 +33,90 @@ def output_of(result: subprocess.CompletedProcess[str]) -> str:
     return "\n".join(part.strip() for part in (result.stdout, result.stderr) if part.strip())
 
 
-def run(
-    name: str, args: list[str], cwd: Path, env: Mapping[str, str] | None = None
+DEFAULT_TIMEOUT = 300.0
+_timeout = DEFAULT_TIMEOUT
+_running: set[subprocess.Popen[str]] = set()  # tools running now, in any thread
+_running_lock = threading.Lock()
+_stopping = threading.Event()  # set on Ctrl-C: no new tool starts
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Every tool run inside gets at most `seconds` (validators run in threads, so this is the
+    one setting they share rather than an argument threaded through each of them)."""
+    global _timeout
+    previous, _timeout = _timeout, seconds
+    try:
+        yield
+    finally:
+        _timeout = previous
+
+
+def run_command(
+    name: str, command: list[str], cwd: Path | str, file: str, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run a tool in `cwd`; `env` adds to (or overrides) this process' environment."""
+    """Run `command` (the tool `name`, checking `file`) in `cwd`; `env` adds to this process'
+    environment. A run past the time limit is killed with everything it started, and is one
+    line naming the tool and the file."""
     environment = {**os.environ, **env} if env else None
-    return subprocess.run(
-        [tool_path(name), *args], cwd=cwd, env=environment, capture_output=True, text=True, check=False
-    )
+    # A session of its own, so that a timeout or Ctrl-C kills the tool's children too.
+    with _running_lock:
+        if _stopping.is_set():
+            raise Interrupted()
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        _running.add(process)
+    try:
+        stdout, stderr = process.communicate(timeout=_timeout)
+    except subprocess.TimeoutExpired:
+        _kill(process)
+        raise DefinitionError(
+            f"{name} timed out after {_timeout:g}s (limits.tool_timeout in monitoring.yaml)", file=file
+        ) from None
+    except BaseException:
+        _kill(process)
+        raise
+    finally:
+        with _running_lock:
+            _running.discard(process)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def _kill(process: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
+
+
+def start_all() -> None:
+    """Allow tools to start again (a new validation)."""
+    _stopping.clear()
+
+
+def stop_all() -> None:
+    """Kill every tool running now, with its children (on Ctrl-C: the tools run in sessions of
+    their own, so the terminal's SIGINT does not reach them, and the threads waiting on them
+    would otherwise hold the run until they finish)."""
+    with _running_lock:
+        _stopping.set()
+        processes = list(_running)
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def run(
+    name: str, args: list[str], cwd: Path, env: Mapping[str, str] | None = None, file: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run a tool found on PATH in `cwd` on `file` (default: the first argument)."""
+    return run_command(name, [tool_path(name), *args], cwd, file or (args[-1] if args else ""), env)
 
 
 def failure(file: str, check: str, result: subprocess.CompletedProcess[str]) -> DefinitionError:

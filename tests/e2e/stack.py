@@ -24,7 +24,7 @@ import yaml
 from monitoring_as_code import pipeline
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.writer import write_files
-from tests.conftest import REPO
+from tests.conftest import REPO, TEST_PROFILE
 from tests.sim.rat import SimulatedRat
 
 PROFILE = Path(__file__).with_name("profile.yaml")
@@ -195,7 +195,7 @@ def running_stack(workdir: Path, rat_profile: str) -> Iterator[Stack]:
     with ExitStack() as cleanup:
         textfiles = workdir / "textfile"
         textfiles.mkdir()
-        production = yaml.safe_load((REPO / "monitoring.yaml").read_text())
+        production = yaml.safe_load(TEST_PROFILE.read_text())
         profile = yaml.safe_load(PROFILE.read_text())
         sim = SimulatedRat(textfiles, max_concurrent=production["runner"]["max_concurrent"], profile=rat_profile)
         cleanup.callback(sim.stop)

@@ -137,9 +137,9 @@ def test_unknown_stream_label(settings: Settings, context: LintContext) -> None:
 
 def test_the_rat_dashboards_are_lint_clean(settings: Settings) -> None:
     from monitoring_as_code import pipeline
-    from tests.conftest import REPO
+    from tests.conftest import REPO, TEST_PROFILE
 
-    bundle = pipeline.load(pipeline.Project(REPO, REPO / "monitoring.yaml"))
+    bundle = pipeline.load(pipeline.Project(REPO, TEST_PROFILE))
     assert [str(p) for p in pipeline.lint(bundle)] == []
 
 

@@ -1,0 +1,95 @@
+"""The engine and the definitions hold for any valid settings, not only the shipped ones:
+regenerate under a perturbed copy of the test profile (every threshold changed within its range,
+other intervals and windows, another timezone and business hours) and run the alert scenarios
+(promtool test rules), lint and every validator on it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from monitoring_as_code.duration import format_duration, parse_duration
+from monitoring_as_code.settings import _schema, load_settings
+from tests.conftest import TEST_PROFILE, MacRunner
+
+
+def _resolved(schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = _schema()["$defs"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def perturbed(value: Any, schema: dict[str, Any], up: bool) -> Any:
+    """Another valid value, up or down: durations doubled or halved, integers one more or one
+    less, other numbers 10% more or less (the other way where that leaves the schema's range),
+    mappings item by item."""
+    schema = _resolved(schema)
+    if isinstance(value, dict):
+        return {key: perturbed(item, schema.get("properties", {}).get(key, {}), up) for key, item in value.items()}
+    if isinstance(value, str):
+        return format_duration(parse_duration(value) * (2 if up else 0.5))
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    step: Callable[[float, bool], float] = (
+        (lambda v, more: v + 1 if more else v - 1)
+        if isinstance(value, int)
+        else (lambda v, more: v * (1.1 if more else 0.9))
+    )
+    candidate = step(value, up)
+    return candidate if _in_range(candidate, schema) else step(value, not up)
+
+
+def _in_range(value: float, schema: dict[str, Any]) -> bool:
+    return (
+        value <= schema.get("maximum", math.inf)
+        and value >= schema.get("minimum", -math.inf)
+        and value > schema.get("exclusiveMinimum", -math.inf)
+    )
+
+
+def perturbed_settings(up: bool = True) -> dict[str, Any]:
+    data = yaml.safe_load(TEST_PROFILE.read_text())
+    schema = _schema()["properties"]
+    data["thresholds"] = perturbed(data["thresholds"], schema["thresholds"], up)
+    data["windows"] = perturbed(data["windows"], schema["windows"], up)
+    data["intervals"] = {"scrape": "30s", "evaluation": "15s"} if up else {"scrape": "10s", "evaluation": "5s"}
+    data["runner"]["max_concurrent"] = 7 if up else 25
+    timezone = "America/New_York" if up else "Asia/Kolkata"
+    data["business_hours"].update(timezone=timezone, start="08:30", end="18:15")
+    return data
+
+
+@pytest.mark.parametrize("up", [True, False], ids=["up", "down"])
+def test_every_threshold_is_perturbed(up: bool) -> None:
+    before = yaml.safe_load(TEST_PROFILE.read_text())["thresholds"]
+    after = perturbed_settings(up)["thresholds"]
+    for key, value in before.items():
+        if isinstance(value, dict):
+            assert all(after[key][k] != v for k, v in value.items()), key
+        else:
+            assert after[key] != value, key
+
+
+@pytest.mark.parametrize("up", [True, False], ids=["up", "down"])
+def test_generate_lint_and_validate_hold_under_perturbed_settings(project: Path, mac: MacRunner, up: bool) -> None:
+    settings_file = project / "monitoring.yaml"
+    settings_file.write_text(yaml.safe_dump(perturbed_settings(up), sort_keys=False))
+    settings = load_settings(settings_file)  # valid, or the perturbation is wrong
+
+    result = mac(project, "generate")  # lint, render, promtool test rules and every validator
+    assert result.exit_code == 0, result.output
+    assert mac(project, "lint").exit_code == 0
+    assert mac(project, "check").exit_code == 0
+
+    generated = project / "generated"
+    host = (generated / "prometheus/rules/host.yml").read_text()
+    assert f"> {settings.thresholds.disk_usage_percent:g}" in host
+    assert f"scrape_interval: {'30s' if up else '10s'}" in (generated / "prometheus/prometheus.yml").read_text()
+    assert settings.business_hours.timezone in (generated / "alertmanager/alertmanager.yml").read_text()
+    tests = sorted((generated / "prometheus/tests").glob("*.yml"))
+    assert len(tests) > 10
