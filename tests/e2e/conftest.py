@@ -17,7 +17,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         profile = callspec.params.get("profile") if callspec else None
         return PROFILES.index(profile) if profile in PROFILES else -1
 
-    items.sort(key=profile_rank)  # stable: file order within a profile, other tests first
+    # Stable: file order within a profile. The end-to-end groups first, so that the two workers
+    # start one stack each and share the other tests while those wait on their alerts.
+    items.sort(key=lambda item: profile_rank(item) if profile_rank(item) >= 0 else len(PROFILES))
     for item in items:
         rank = profile_rank(item)
         if rank >= 0:
