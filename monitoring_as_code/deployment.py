@@ -24,6 +24,8 @@ LOKI_LABELS_SET_BY_OVERRIDE = ("container_name", "service")
 # Stream labels the driver adds by itself, and the one Loki 3 derives from `service`.
 LOKI_DRIVER_LABELS = ("compose_service", "compose_project", "host", "filename", "service_name")
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
+LOKI_HTTP_PORT = 3100  # Loki's default; `loki -health` (the container's health check) asks localhost:3100/ready
+LOKI_DATA_DIR = "/loki"  # the image's data folder, owned by its non-root user; the named volume mounts here
 # The oldest image version of a service that still sees what the monitoring reads, and why.
 MINIMUM_VERSIONS = {
     "cadvisor": (

@@ -3,7 +3,9 @@
 A definition module is a Python file that exposes `define(settings)`, returning model objects.
 Files starting with `_` are shared helpers, imported by the others but not loaded as definitions.
 A module that fits only some RAT profiles names them in `PROFILES = ("name", ...)`; its
-`define` runs only under those (monitoring_as_code/profile.py).
+`define` runs only under those (monitoring_as_code/profile.py). A module that fits only some
+outputs' platforms (a rule written for one compose host, or for replicas on a cluster) names
+them in `PLATFORMS = ("compose", ...)`; its `define` runs only when that output loads it.
 """
 
 from __future__ import annotations
@@ -17,58 +19,23 @@ from typing import Any
 
 import attrs
 
-from monitoring_as_code.catalog import EXPORTER_METRICS, Metric
 from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import (
     BUSINESS_HOURS,
     Alert,
     BlackboxModule,
+    Definitions,
     Inhibition,
     Probe,
     RecordingRule,
     Route,
+    RuleGroup,
     ScrapeJob,
 )
 from monitoring_as_code.profile import Profile
 from monitoring_as_code.settings import Settings, check_deliverable
 from monitoring_as_code.stack import MonitoringService, RatService, Stack, check_stack
-
-
-@attrs.frozen
-class RuleGroup:
-    """The rules one module defines: one Prometheus rule group and one rule file."""
-
-    name: str
-    file: str
-    recording_rules: tuple[RecordingRule, ...]
-    alerts: tuple[Alert, ...]
-
-
-@attrs.frozen
-class Definitions:
-    groups: tuple[RuleGroup, ...]
-    scrape_jobs: tuple[ScrapeJob, ...]
-    blackbox_modules: tuple[BlackboxModule, ...]
-    probes: tuple[Probe, ...]
-    routes: tuple[Route, ...]
-    inhibitions: tuple[Inhibition, ...]
-    profiles: tuple[Profile, ...]  # every profile the definitions know
-    profile: Profile  # the one monitoring.yaml picks
-
-    @property
-    def catalog(self) -> tuple[Metric, ...]:
-        """Every metric the definitions may read: the exporters' and this profile's ratd."""
-        return EXPORTER_METRICS + self.profile.metrics
-
-    @property
-    def alerts(self) -> tuple[Alert, ...]:
-        return tuple(a for g in self.groups for a in g.alerts)
-
-    @property
-    def recording_rules(self) -> tuple[RecordingRule, ...]:
-        return tuple(r for g in self.groups for r in g.recording_rules)
-
 
 _KINDS = (Alert, RecordingRule, ScrapeJob, BlackboxModule, Probe, Route, Inhibition, Profile)
 
@@ -114,11 +81,15 @@ def _import(path: Path) -> Any:
         raise DefinitionError(f"import failed: {type(exc).__name__}: {exc}") from exc
 
 
+def _names(module: Any, marker: str) -> tuple[str, ...]:
+    names = getattr(module, marker, ())
+    if isinstance(names, str) or not all(isinstance(p, str) for p in names):
+        raise DefinitionError(f"{marker} must be a tuple of names, not {names!r}")
+    return tuple(names)
+
+
 def _profiles(module: Any) -> tuple[str, ...]:
-    profiles = getattr(module, "PROFILES", ())
-    if isinstance(profiles, str) or not all(isinstance(p, str) for p in profiles):
-        raise DefinitionError(f"PROFILES must be a tuple of profile names, not {profiles!r}")
-    return tuple(profiles)
+    return _names(module, "PROFILES")
 
 
 def load_module(path: Path, settings: Settings) -> Module:
@@ -137,7 +108,8 @@ def load_module(path: Path, settings: Settings) -> Module:
         if not callable(define):
             raise DefinitionError("defines no define(settings) function")
         profiles = _profiles(module)
-        if profiles and settings.profile not in profiles:
+        platforms = _names(module, "PLATFORMS")
+        if (profiles and settings.profile not in profiles) or (platforms and settings.platform not in platforms):
             return Module(path, profiles, ())
         try:
             return Module(path, profiles, tuple(define(settings)))

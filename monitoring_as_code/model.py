@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import promql_parser
 
 from monitoring_as_code import templates
+from monitoring_as_code.catalog import EXPORTER_METRICS, Metric
 from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.promql import parse_promql
+
+if TYPE_CHECKING:
+    from monitoring_as_code.profile import Profile  # profile.py builds on this module
 
 BUSINESS_HOURS = "business-hours"  # the one Alertmanager time interval, built from settings
 SEVERITIES = ("critical", "warning", "info")
@@ -307,3 +311,38 @@ class Inhibition(_Checked):
     def _check(self) -> None:
         _check_matchers(self.source, "source")
         _check_matchers(self.target, "target")
+
+
+@attrs.frozen
+class RuleGroup:
+    """The rules one module defines: one Prometheus rule group and one rule file."""
+
+    name: str
+    file: str
+    recording_rules: tuple[RecordingRule, ...]
+    alerts: tuple[Alert, ...]
+
+
+@attrs.frozen
+class Definitions:
+    groups: tuple[RuleGroup, ...]
+    scrape_jobs: tuple[ScrapeJob, ...]
+    blackbox_modules: tuple[BlackboxModule, ...]
+    probes: tuple[Probe, ...]
+    routes: tuple[Route, ...]
+    inhibitions: tuple[Inhibition, ...]
+    profiles: tuple[Profile, ...]  # every profile the definitions know
+    profile: Profile  # the one monitoring.yaml picks
+
+    @property
+    def catalog(self) -> tuple[Metric, ...]:
+        """Every metric the definitions may read: the exporters' and this profile's ratd."""
+        return EXPORTER_METRICS + self.profile.metrics
+
+    @property
+    def alerts(self) -> tuple[Alert, ...]:
+        return tuple(a for g in self.groups for a in g.alerts)
+
+    @property
+    def recording_rules(self) -> tuple[RecordingRule, ...]:
+        return tuple(r for g in self.groups for r in g.recording_rules)

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from monitoring_as_code.errors import DefinitionError, ToolError
+from monitoring_as_code.serialize import read_yaml
 
 # RAT's long-running containers, as its compose service names: the override touches these.
 RAT_SERVICES = ("ratd", "ratq", "runner", "portal", "postgres", "minio", "nessie")
@@ -105,8 +106,6 @@ def _resolved(config: Mapping[str, Any], source: str, file: Path) -> RatCompose:
 def read_rat_compose(path: Path, shown: str) -> RatCompose:
     """RAT's compose project from its file, as Compose resolves it. `shown` is the path as the
     settings give it, for messages."""
-    from monitoring_as_code.settings import read_yaml  # settings imports this module
-
     if not path.is_file():
         raise DefinitionError(f"{shown}: no such file", obj=WHERE)
     try:

@@ -17,12 +17,11 @@ from urllib.parse import urlsplit
 
 import attrs
 import jsonschema
-import yaml
 
 from monitoring_as_code.deployment import Deployment, deployment_settings
 from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.serialize import from_yaml
+from monitoring_as_code.serialize import read_yaml
 
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 # Hosts reserved for examples (RFC 2606): a receiver pointing there fails every send, and
@@ -104,6 +103,19 @@ class Thresholds:
     sse_spike_factor: float
     sse_spike_min_connections: int
     sse_spike_for: float
+    # Thresholds monitoring.yaml adds beyond those above: a new one is one line there, read as
+    # settings.thresholds.<name> like the others.
+    added: Mapping[str, float] = attrs.field(factory=dict)
+
+    def __getattr__(self, name: str) -> float:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self.added[name]
+        except KeyError:
+            raise AttributeError(
+                f"no threshold {name!r}: add `{name}: <number or duration>` under thresholds in monitoring.yaml"
+            ) from None
 
 
 @attrs.frozen
@@ -182,31 +194,16 @@ class Settings:
     runbook_base_url: str
     deployment: Deployment
     grafana: GrafanaSettings
+    outputs: tuple[str, ...] = ("compose",)  # which outputs `generate` renders (monitoring_as_code/outputs/)
+    # The output whose variant of the definitions is being loaded: a definition module limited by
+    # `PLATFORMS = (...)` runs only under those (set by the output's loader, never by monitoring.yaml).
+    platform: str = "compose"
 
 
 @functools.cache
 def _schema() -> dict[str, Any]:
     text = resources.files("monitoring_as_code").joinpath("settings.schema.json").read_text()
     return json.loads(text)
-
-
-def read_yaml(path: Path) -> Any:
-    """Parse a YAML file safely; every failure becomes a DefinitionError naming the file."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DefinitionError(f"cannot read: {exc.strerror}", file=str(path)) from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DefinitionError(f"not UTF-8 (byte {exc.start})", file=str(path)) from exc
-    try:
-        return from_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise DefinitionError(f"{where}YAML syntax error: {problem}", file=str(path)) from exc
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -240,7 +237,8 @@ def load_settings(path: Path) -> Settings:
 
 def _parse_durations(value: Any, schema: Mapping[str, Any], where: str) -> Any:
     """The same data with every value the schema declares a duration parsed to seconds."""
-    if schema.get("$ref") == "#/$defs/duration":
+    durations = (schema, *schema.get("anyOf", ()))
+    if any(s.get("$ref") == "#/$defs/duration" for s in durations) and isinstance(value, str):
         try:
             return parse_duration(value)
         except ValueError as exc:
@@ -248,8 +246,9 @@ def _parse_durations(value: Any, schema: Mapping[str, Any], where: str) -> Any:
     if "$ref" in schema:
         return _parse_durations(value, _schema()["$defs"][schema["$ref"].rsplit("/", 1)[1]], where)
     if isinstance(value, dict) and "properties" in schema:
-        props = schema["properties"]
-        return {k: _parse_durations(v, props.get(k, {}), f"{where}.{k}".lstrip(".")) for k, v in value.items()}
+        props, added = schema["properties"], schema.get("additionalProperties")
+        added = added if isinstance(added, dict) else {}
+        return {k: _parse_durations(v, props.get(k, added), f"{where}.{k}".lstrip(".")) for k, v in value.items()}
     return value
 
 
@@ -320,6 +319,15 @@ def _alertmanager(am: dict[str, Any]) -> AlertmanagerSettings:
     return AlertmanagerSettings(**am_times, receivers=receivers, route_to=dict(am["route_to"]))
 
 
+def _thresholds(data: Mapping[str, Any]) -> Thresholds:
+    """The typed thresholds, and those monitoring.yaml adds (the schema checked their types)."""
+    declared = {field.name for field in attrs.fields(Thresholds)} - {"added"}
+    return Thresholds(
+        **{k: v for k, v in data.items() if k in declared},
+        added={k: v for k, v in data.items() if k not in declared},
+    )
+
+
 def _typed(data: dict[str, Any], source: str) -> Settings:
     intervals = Intervals(**data["intervals"])
     if intervals.scrape <= 0 or intervals.evaluation <= 0:
@@ -351,10 +359,11 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
             }
         ),
         runner_max_concurrent=data["runner"]["max_concurrent"],
-        thresholds=Thresholds(**data["thresholds"]),
+        thresholds=_thresholds(data["thresholds"]),
         business_hours=_business_hours(data["business_hours"]),
         alertmanager=_alertmanager(data["alertmanager"]),
         runbook_base_url=data["runbook_base_url"],
         deployment=deployment_settings(data, Path(source).parent),
         grafana=_grafana(data["grafana"]),
+        outputs=tuple(data.get("outputs", ("compose",))),
     )

@@ -11,9 +11,6 @@ from pathlib import Path
 from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.validate.tools import failure, require, run
 
-CONFIG = "prometheus/prometheus.yml"
-RULES = "prometheus/rules"
-TESTS = "prometheus/tests"
 TEST_PROCESSES = os.cpu_count() or 2  # promtool tests are CPU-bound; one single-threaded process per core
 # promtool opens an on-disk TSDB in TMPDIR for every test group: on a tmpfs the 4,000 tests of a
 # large project run twice as fast. One Go thread per process, as the processes already fill the cores.
@@ -26,24 +23,24 @@ _RULE_FILE = re.compile(r"^  - '?([^\s']+\.ya?ml)'?$", re.MULTILINE)  # the item
 _RULE = re.compile(r"^ *- (?:alert|record):", re.MULTILINE)
 
 
-def check_config(tree: Path) -> None:
-    require(tree, CONFIG)
-    result = run("promtool", ["check", "config", CONFIG], tree)
+def check_config(tree: Path, config: str) -> None:
+    require(tree, config)
+    result = run("promtool", ["check", "config", config], tree)
     if result.returncode:
-        raise failure(CONFIG, "promtool check config", result)
+        raise failure(config, "promtool check config", result)
 
 
 def _files(tree: Path, folder: str) -> list[str]:
     return sorted(str(p.relative_to(tree)) for p in (tree / folder).glob("*.yml"))
 
 
-def check_rules(tree: Path) -> None:
-    files = _files(tree, RULES)
+def check_rules(tree: Path, folder: str) -> None:
+    files = _files(tree, folder)
     if not files:
         return
     result = run("promtool", ["check", "rules", *files], tree)
     if result.returncode:
-        raise failure(RULES, "promtool check rules", result)
+        raise failure(folder, "promtool check rules", result)
 
 
 def _seconds(duration: str, default: float) -> float:
@@ -76,9 +73,9 @@ def balanced_chunks(tree: Path, files: list[str], count: int) -> list[list[str]]
     return [chunk for chunk in chunks if chunk]
 
 
-def test_rules(tree: Path) -> None:
-    """All unit tests, in TEST_PROCESSES promtool processes at once (one call per chunk)."""
-    files = _files(tree, TESTS)
+def test_rules(tree: Path, folder: str) -> None:
+    """All unit tests of `folder`, in TEST_PROCESSES promtool processes at once (one call per chunk)."""
+    files = _files(tree, folder)
     if not files:
         return
     chunks = balanced_chunks(tree, files, TEST_PROCESSES)
@@ -90,4 +87,4 @@ def test_rules(tree: Path) -> None:
         results = list(pool.map(run_chunk, chunks))
     for result in results:
         if result.returncode:
-            raise failure(TESTS, "promtool test rules", result)
+            raise failure(folder, "promtool test rules", result)

@@ -1,0 +1,47 @@
+"""Outputs: each is one unit that declares what it needs loaded, the files it writes (under its
+own paths) and the validators that judge them. `outputs:` in monitoring.yaml picks the enabled
+ones; the pipeline iterates over them and knows none by name.
+
+A new output is a module here defining an `Output` and one line in `OUTPUTS`; no validator of
+another output changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from monitoring_as_code.model import Definitions
+from monitoring_as_code.project import Bundle, Project
+from monitoring_as_code.settings import Settings
+from monitoring_as_code.validate import Validators
+
+
+def _nothing(project: Project, settings: Settings) -> None:
+    return None
+
+
+def _no_definitions(loaded: Any) -> tuple[Definitions, ...]:
+    return ()
+
+
+@attrs.frozen
+class Output:
+    name: str
+    # Relative path -> text of every file it writes: rendered from the bundle (and from what it loaded).
+    render: Callable[[Bundle], dict[str, str]]
+    # Its validators, with its paths bound (some need the settings, e.g. RAT's compose file).
+    validators: Callable[[Settings], Validators]
+    # What it needs loaded beyond alerts/ and dashboards/ (bundle.loaded[name]).
+    load: Callable[[Project, Settings], Any] = _nothing
+    # Definitions it loaded that lint must see too (e.g. a variant of alerts/).
+    definitions: Callable[[Any], tuple[Definitions, ...]] = _no_definitions
+
+
+def registry() -> Mapping[str, Output]:
+    """Every output there is, by the name `outputs:` uses."""
+    from monitoring_as_code.outputs import compose
+
+    return {unit.name: unit for unit in (compose.OUTPUT,)}
