@@ -4,7 +4,7 @@ ours rather than the site's; site-specific values live in monitoring.yaml)."""
 from __future__ import annotations
 
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.model import Firing, Scenario
+from monitoring_as_code.model import KUBERNETES, Firing, Scenario
 from monitoring_as_code.settings import Settings
 
 RATD_JOB = "ratd"
@@ -37,12 +37,18 @@ def window(seconds: float) -> str:
     return format_duration(seconds)
 
 
+def by_job(settings: Settings) -> str:
+    """The labels an aggregation over ratd keeps: its job, and on a cluster its namespace too (a
+    cluster Prometheus scrapes every namespace; two RATs must not be summed into one)."""
+    return "namespace, job" if settings.platform == KUBERNETES else "job"
+
+
 def baseline_is_complete(selector: str, baseline: float, settings: Settings) -> str:
     """An `and` clause that holds only once `selector` has data a whole baseline ago. Until then
     (a new Prometheus, a new ratd) a rate over the baseline divides a short history by the full
     window and underestimates it, so every comparison with it would cry wolf."""
     return (
-        f"and on (job) count by (job) "
+        f"and on ({by_job(settings)}) count by ({by_job(settings)}) "
         f"(present_over_time({selector}[{window(settings.windows.rate)}] offset {window(baseline)}))"
     )
 

@@ -5,8 +5,11 @@ follow level:metric:operations; the windows come from settings."""
 from __future__ import annotations
 
 from alerts._shared import CADVISOR_JOB, COMPOSE_SERVICE_LABEL, RAT_SERVICES, window
-from monitoring_as_code.model import RecordingRule
+from monitoring_as_code.model import COMPOSE, RecordingRule
 from monitoring_as_code.settings import Settings
+
+# cAdvisor's Docker labels exist only on a compose host.
+PLATFORMS = (COMPOSE,)
 
 CONTAINER_MEMORY = "service:container_memory_working_set_bytes:sum"
 CONTAINER_MEMORY_LIMIT = "service:container_spec_memory_limit_bytes:sum"

@@ -165,6 +165,9 @@ def load_alerting(folder: Path, settings: Settings) -> Definitions:
         if alerts or recordings:
             groups.append(RuleGroup(path.stem, str(path), recordings, alerts))
 
+    # A rule group is named after its module; Prometheus, a case-insensitive checkout and a
+    # Kubernetes object name (lower case, `-` for `_`) must all tell two groups apart.
+    _unique(((g.file, g.name.lower().replace("_", "-")) for g in groups), "rule group name")
     _unique(((f, o.name) for f, o in found[Alert]), "alert")
     _unique(((f, o.name) for f, o in found[RecordingRule]), "recording rule")
     _unique(((f, o.name) for f, o in found[ScrapeJob]), "scrape job")
@@ -211,6 +214,7 @@ def load_alerting(folder: Path, settings: Settings) -> Definitions:
         inhibitions=objects_of(Inhibition),
         profiles=tuple(sorted(profiles.values(), key=lambda p: p.name)),
         profile=profiles[settings.profile],
+        platform=settings.platform,
     )
 
 

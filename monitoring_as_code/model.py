@@ -11,13 +11,15 @@ import attrs
 import promql_parser
 
 from monitoring_as_code import templates
-from monitoring_as_code.catalog import EXPORTER_METRICS, Metric
+from monitoring_as_code.catalog import EXPORTER_METRICS, Metric, on_kubernetes
 from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.promql import parse_promql
 
 if TYPE_CHECKING:
     from monitoring_as_code.profile import Profile  # profile.py builds on this module
+
+COMPOSE, KUBERNETES = "compose", "kubernetes"  # the platforms definitions may be limited to (PLATFORMS)
 
 BUSINESS_HOURS = "business-hours"  # the one Alertmanager time interval, built from settings
 SEVERITIES = ("critical", "warning", "info")
@@ -333,11 +335,14 @@ class Definitions:
     inhibitions: tuple[Inhibition, ...]
     profiles: tuple[Profile, ...]  # every profile the definitions know
     profile: Profile  # the one monitoring.yaml picks
+    platform: str = "compose"  # whose variant of the definitions this is (loader.py, PLATFORMS)
 
     @property
     def catalog(self) -> tuple[Metric, ...]:
-        """Every metric the definitions may read: the exporters' and this profile's ratd."""
-        return EXPORTER_METRICS + self.profile.metrics
+        """Every metric the definitions may read: the exporters' and this profile's ratd, as the
+        platform's Prometheus scrapes them."""
+        catalog = EXPORTER_METRICS + self.profile.metrics
+        return on_kubernetes(catalog) if self.platform == KUBERNETES else catalog
 
     @property
     def alerts(self) -> tuple[Alert, ...]:

@@ -106,6 +106,8 @@ def is_condition(node: promql_parser.Expr) -> bool:
         if op == "or":
             return is_condition(node.lhs) and is_condition(node.rhs)
         return False
+    if isinstance(node, promql_parser.AggregateExpr):  # no series meets it: no group at all
+        return is_condition(node.expr)
     if isinstance(node, promql_parser.Call):
         if node.func.name in CONDITION_FUNCTIONS:
             return True

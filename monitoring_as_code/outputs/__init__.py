@@ -14,7 +14,9 @@ from typing import Any
 import attrs
 
 from monitoring_as_code.model import Definitions
-from monitoring_as_code.project import Bundle, Project
+from monitoring_as_code.project import HEADER, Bundle, Project
+from monitoring_as_code.render.rule_tests import isolated_rule_file, render_test_file
+from monitoring_as_code.serialize import to_yaml
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.validate import Validators
 
@@ -40,8 +42,21 @@ class Output:
     definitions: Callable[[Any], tuple[Definitions, ...]] = _no_definitions
 
 
+def rule_test_files(defs: Definitions, settings: Settings, folder: str) -> dict[str, str]:
+    """Each alert's promtool tests, under `folder`, with a rule file holding only what it reads."""
+    files: dict[str, str] = {}
+    for alert in defs.alerts:
+        if not alert.scenarios:
+            continue
+        isolated = f"rules/{alert.name}.yml"
+        header = HEADER.format(source=f"the scenarios of alert {alert.name}")
+        files[f"{folder}/{isolated}"] = to_yaml(isolated_rule_file(alert, defs.recording_rules, settings), header)
+        files[f"{folder}/{alert.name}.yml"] = to_yaml(render_test_file(alert, isolated, settings), header)
+    return files
+
+
 def registry() -> Mapping[str, Output]:
     """Every output there is, by the name `outputs:` uses."""
-    from monitoring_as_code.outputs import compose
+    from monitoring_as_code.outputs import compose, kubernetes
 
-    return {unit.name: unit for unit in (compose.OUTPUT,)}
+    return {unit.name: unit for unit in (compose.OUTPUT, kubernetes.OUTPUT)}

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
 
 import attrs
 
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.loader import load_stack
-from monitoring_as_code.outputs import Output
+from monitoring_as_code.outputs import Output, rule_test_files
 from monitoring_as_code.project import HEADER, Bundle, Project
 from monitoring_as_code.render.alertmanager import render_alertmanager_config
 from monitoring_as_code.render.blackbox import render_blackbox_config
@@ -21,7 +20,6 @@ from monitoring_as_code.render.grafana import render_dashboard
 from monitoring_as_code.render.grafana_provisioning import render_dashboard_providers, render_datasources
 from monitoring_as_code.render.loki import render_loki_config
 from monitoring_as_code.render.prometheus import render_prometheus_config
-from monitoring_as_code.render.rule_tests import isolated_rule_file, render_test_file
 from monitoring_as_code.render.rules import render_rule_file
 from monitoring_as_code.render.runbook import render_runbook
 from monitoring_as_code.secrets import secret_problems
@@ -87,19 +85,6 @@ def _prometheus_files(bundle: Bundle) -> dict[str, str]:
     files.update(rule_test_files(defs, settings, PATHS.tests))
     source = HEADER.format(source="alerts/ and monitoring.yaml")
     files[PATHS.prometheus_config] = to_yaml(render_prometheus_config(defs, rule_files, settings), source)
-    return files
-
-
-def rule_test_files(defs: Any, settings: Settings, folder: str) -> dict[str, str]:
-    """Each alert's promtool tests, under `folder`, with a rule file holding only what it reads."""
-    files: dict[str, str] = {}
-    for alert in defs.alerts:
-        if not alert.scenarios:
-            continue
-        isolated = f"rules/{alert.name}.yml"
-        header = HEADER.format(source=f"the scenarios of alert {alert.name}")
-        files[f"{folder}/{isolated}"] = to_yaml(isolated_rule_file(alert, defs.recording_rules, settings), header)
-        files[f"{folder}/{alert.name}.yml"] = to_yaml(render_test_file(alert, isolated, settings), header)
     return files
 
 
