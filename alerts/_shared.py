@@ -61,6 +61,13 @@ def consecutive_failures_for(failures: int, settings: Settings) -> float:
     return (failures - 1) * settings.intervals.scrape
 
 
+def scenario_instance(host: str, path: str) -> str:
+    """The `instance` a probe scenario's series carry. No expression selects on it, so any value
+    tests the same rule; RAT's compose address on every platform lets each output's variant of
+    a probe alert be tested once (validate/promtool.py runs a test shared by two outputs once)."""
+    return f"http://{host}{path}"
+
+
 def failures_text(failures: int) -> str:
     return "any failure" if failures == 1 else f"{failures}+ consecutive failures"
 

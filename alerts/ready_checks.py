@@ -17,6 +17,7 @@ from alerts._shared import (
     consecutive_failures_for,
     failures_text,
     probe_failure_scenarios,
+    scenario_instance,
     service_steps,
 )
 from alerts.profile_ratd_0_2 import RATD_0_2, READY_CHECKS
@@ -103,7 +104,9 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
                         *service_steps(service),
                     ],
                 ),
-                scenarios=probe_failure_scenarios(d.check, ready_url, failures, settings),
+                scenarios=probe_failure_scenarios(
+                    d.check, scenario_instance("ratd:8080", health.ready_path), failures, settings
+                ),
             ),
         ]
     nessie_url = f"http://{targets.nessie}{NESSIE_PATH}"
@@ -126,7 +129,9 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
                 "the runner fail. ratd 0.2 does not check Nessie itself, so this probe asks Nessie directly.",
                 [f"`curl -s http://localhost:19120{NESSIE_PATH}` on the host.", *service_steps("nessie")],
             ),
-            scenarios=probe_failure_scenarios(NESSIE_CHECK, nessie_url, failures, settings),
+            scenarios=probe_failure_scenarios(
+                NESSIE_CHECK, scenario_instance("nessie:19120", NESSIE_PATH), failures, settings
+            ),
         ),
     ]
     return objects

@@ -12,6 +12,7 @@ from alerts._shared import (
     consecutive_failures_for,
     failures_text,
     probe_failure_scenarios,
+    scenario_instance,
     service_steps,
 )
 from alerts.profile_guide import GUIDE
@@ -90,7 +91,9 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
                         *service_steps(s.name),
                     ],
                 ),
-                scenarios=probe_failure_scenarios(s.name, url, failures, settings),
+                scenarios=probe_failure_scenarios(
+                    s.name, scenario_instance("ratd:8080", health.path), failures, settings
+                ),
             )
         )
     return objects

@@ -24,11 +24,10 @@ from monitoring_as_code.outputs.kubernetes import PATHS, Variant
 from monitoring_as_code.promql import parse_promql
 from monitoring_as_code.settings import load_settings
 from monitoring_as_code.validate import kubernetes as checks
-from tests.conftest import PROFILES, PROJECT_PARTS, RATD_0_2, REPO, MacRunner, set_profile, tree_bytes
+from tests.conftest import PROFILES, PROJECT_PARTS, RATD_0_2, REPO, MacRunner, set_outputs, set_profile, tree_bytes
 
 SCHEMAS = REPO.parent / "shared" / "schemas" / "prometheus-operator-v0.93.0"
 MANIFESTS = PATHS.manifests
-BOTH = "\noutputs: [compose, kubernetes]\n"
 
 
 def copy_project(root: Path, profile: str, extra: str = "") -> Path:
@@ -40,8 +39,9 @@ def copy_project(root: Path, profile: str, extra: str = "") -> Path:
         elif source.exists() and part != "generated":
             shutil.copy2(source, root / part)
     set_profile(root, profile)
+    set_outputs(root, "compose", "kubernetes")
     with (root / "monitoring.yaml").open("a") as handle:
-        handle.write(BOTH + extra)
+        handle.write(extra)
     return root
 
 

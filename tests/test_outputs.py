@@ -15,7 +15,7 @@ from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.outputs import registry
 from monitoring_as_code.outputs.compose import PATHS
 from monitoring_as_code.settings import load_settings
-from tests.conftest import REPO, MacRunner, edit, tree_bytes
+from tests.conftest import REPO, MacRunner, edit, set_outputs, tree_bytes
 
 ENGINE = REPO / "monitoring_as_code"
 
@@ -73,8 +73,7 @@ def test_outputs_default_to_compose(project: Path) -> None:
 
 def test_an_unknown_output_is_one_line_and_exit_2(project: Path, mac: MacRunner) -> None:
     before = tree_bytes(project / "generated")
-    with (project / "monitoring.yaml").open("a") as handle:
-        handle.write("\noutputs: [compose, nomad]\n")
+    set_outputs(project, "compose", "nomad")
     result = mac(project, "generate")
     assert result.exit_code == 2
     assert "unknown output 'nomad' (known: " in result.output

@@ -11,6 +11,7 @@ from pathlib import Path
 import attrs
 
 from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.validate import promtool
 
 Validator = Callable[[Path], None]
 
@@ -43,6 +44,7 @@ def validate_tree(tree: Path, validators: tuple[Validator, ...]) -> list[Definit
 
     if not validators:
         return []
+    promtool.forget_tests()  # a test is shared between outputs within one validation only
     with ThreadPoolExecutor(max_workers=len(validators)) as pool:
         results = list(pool.map(run, validators))
     return [r for r in results if r is not None]

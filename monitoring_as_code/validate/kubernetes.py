@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -34,11 +35,25 @@ def _manifests(tree: Path, folder: str) -> list[Path]:
     return sorted(p for p in (tree / folder).glob("*.yaml") if p.name != KUSTOMIZATION)
 
 
+@functools.lru_cache(maxsize=4)
+def _parsed(tree: Path, folder: str, signature: tuple[tuple[str, int, int], ...]) -> tuple[tuple[str, Any], ...]:
+    out = []
+    for name, _, _ in signature:
+        relative = f"{folder}/{name}"
+        out.append((relative, from_yaml((tree / relative).read_text(encoding="utf-8"))))
+    return tuple(out)
+
+
+_PARSING = threading.Lock()
+
+
 def objects(tree: Path, folder: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(relative file, object) for every manifest of `folder`: one object per file."""
-    for path in _manifests(tree, folder):
-        relative = str(path.relative_to(tree))
-        data = from_yaml(path.read_text(encoding="utf-8"))
+    """(relative file, object) for every manifest of `folder`: one object per file. Parsed once
+    for all the validators that read the same files (they run side by side)."""
+    signature = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in _manifests(tree, folder))
+    with _PARSING:
+        parsed = _parsed(tree, folder, signature)
+    for relative, data in parsed:
         if not isinstance(data, dict) or "kind" not in data:
             raise DefinitionError("is not a Kubernetes object", file=relative)
         yield relative, data
