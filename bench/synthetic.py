@@ -214,6 +214,9 @@ def copy_project_parts(repo: Path, root: Path) -> None:
             shutil.copy2(source, root / part)
     (root / "dashboards").mkdir()
     (root / "dashboards" / "__init__.py").write_text("")
+    # The synthetic alerts and panels read the guide's ratd metrics.
+    settings = root / "monitoring.yaml"
+    settings.write_text(re.sub(r"(?m)^(  profile: ).*$", r"\g<1>guide", settings.read_text(), count=1))
 
 
 def write_alerts(root: Path, count: int) -> None:

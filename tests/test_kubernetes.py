@@ -357,3 +357,25 @@ def test_the_kubernetes_scenarios_ran_with_promtool(generated: Path) -> None:
 
     promtool.test_rules(generated, PATHS.tests)
     assert tree_bytes(generated) == before
+
+
+def test_platforms_pick_each_side(variants: dict[str, Variant]) -> None:
+    bundle = pipeline.load(pipeline.Project(REPO, REPO / "monitoring.yaml"))
+    compose = {a.name for a in bundle.alerting.alerts}
+    cluster = {a.name for a in variants[bundle.settings.profile].alerting.alerts}
+    assert {"RatHostDiskFull", "Watchdog", "RatHealthProbesBlind"} <= compose - cluster  # host, meta: compose only
+    assert {"RatApiReplicaDown"} <= cluster - compose  # replicas.py: kubernetes only
+    assert "RatApiDown" in compose & cluster  # each side's own definition
+    assert {j.name for j in variants[bundle.settings.profile].alerting.scrape_jobs} == {"ratd"}
+
+
+def test_lint_judges_the_kubernetes_variant_too(tmp_path: Path, mac: MacRunner) -> None:
+    root = copy_project(tmp_path / "project", RATD_0_2)
+    pipeline.generate(pipeline.Project(root, root / "monitoring.yaml"))
+    before = tree_bytes(root / "generated")
+    path = root / "alerts" / "replicas.py"
+    path.write_text(path.read_text().replace('expr=f"{up} == 0",', 'expr=f"ratd_upp{{{ratd}}} == 0",', 1))
+    result = mac(root, "generate")
+    assert result.exit_code == 2, result.output
+    assert "alerts/replicas.py: alert RatApiReplicaDown: metric 'ratd_upp' is not in the catalog" in result.output
+    assert tree_bytes(root / "generated") == before

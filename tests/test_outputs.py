@@ -12,9 +12,10 @@ import pytest
 
 from monitoring_as_code import pipeline
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.outputs import registry
+from monitoring_as_code.outputs import Output, registry
 from monitoring_as_code.outputs.compose import PATHS
 from monitoring_as_code.settings import load_settings
+from monitoring_as_code.validate import Validators
 from tests.conftest import REPO, MacRunner, edit, set_outputs, tree_bytes
 
 ENGINE = REPO / "monitoring_as_code"
@@ -117,3 +118,25 @@ def test_a_threshold_of_the_wrong_type_is_refused(tmp_path: Path) -> None:
     (tmp_path / "monitoring.yaml").write_text(text)
     with pytest.raises(DefinitionError, match=r"thresholds\.idle_for"):
         load_settings(tmp_path / "monitoring.yaml")
+
+
+def test_a_third_output_is_one_unit(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unit that declares its file and its validator is rendered and judged beside compose,
+    with no change to the pipeline or to compose's validators."""
+    judged: list[Path] = []
+
+    def judge(tree: Path) -> None:
+        judged.append(tree)
+        assert (tree / "nomad" / "rat.hcl").read_text() == 'job "rat" {}\n'
+
+    nomad = Output(
+        name="nomad",
+        render=lambda bundle: {"nomad/rat.hcl": 'job "rat" {}\n'},
+        validators=lambda settings: Validators(static=(judge,)),
+    )
+    known = dict(registry())
+    monkeypatch.setattr(pipeline, "registry", lambda: {**known, "nomad": nomad})
+    set_outputs(project, "compose", "nomad")
+    files = pipeline.generate(pipeline.Project(project, project / "monitoring.yaml"))
+    assert "nomad/rat.hcl" in files and PATHS.override in files
+    assert judged and (project / "generated" / "nomad" / "rat.hcl").is_file()
