@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
+import promql_parser
 import pytest
 import yaml
 
@@ -24,6 +26,7 @@ from monitoring_as_code.outputs.kubernetes import PATHS, Variant
 from monitoring_as_code.promql import parse_promql
 from monitoring_as_code.settings import load_settings
 from monitoring_as_code.validate import kubernetes as checks
+from monitoring_as_code.validate import promtool
 from tests.conftest import PROFILES, PROJECT_PARTS, RATD_0_2, REPO, MacRunner, set_outputs, set_profile, tree_bytes
 
 SCHEMAS = REPO.parent / "shared" / "schemas" / "prometheus-operator-v0.93.0"
@@ -126,10 +129,17 @@ def edited(generated: Path, tmp_path: Path, name: str, change: Callable[[dict[st
 
 
 def test_core_kinds_are_checked_strictly(generated: Path, tmp_path: Path) -> None:
+    """Our cached validators over kubernetes-validate's schemas agree with its own validate()."""
     checks.check_core_kinds(generated, MANIFESTS)
+    for _, obj in checks.objects(generated, MANIFESTS):
+        if not obj["apiVersion"].startswith(checks.CUSTOM_GROUP):
+            kubernetes_validate.validate(obj, checks.KUBERNETES_VERSION, strict=True)
     tree = edited(generated, tmp_path, "service-ratd-probe.yaml", lambda o: o["spec"].update(publishNotReady=True))
     with pytest.raises(DefinitionError, match="publishNotReady"):
         checks.check_core_kinds(tree, MANIFESTS)
+    broken = yaml.safe_load((tree / MANIFESTS / "service-ratd-probe.yaml").read_text())
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, checks.KUBERNETES_VERSION, strict=True)
 
 
 def test_every_probe_module_is_shipped(generated: Path, tmp_path: Path) -> None:
@@ -281,7 +291,6 @@ def test_selectors_labels_and_rbac_follow_the_settings(tmp_path: Path) -> None:
 
 
 def _selectors(expr: str) -> list[Any]:
-    import promql_parser
 
     found: list[Any] = []
     promql_parser.walk(
@@ -353,7 +362,6 @@ def test_the_kubernetes_scenarios_ran_with_promtool(generated: Path) -> None:
     tests = sorted((generated / PATHS.tests).glob("*.yml"))
     assert {"RatApiDown.yml", "RatApiReplicaDown.yml"} <= {t.name for t in tests}
     before = tree_bytes(generated)
-    from monitoring_as_code.validate import promtool
 
     promtool.test_rules(generated, PATHS.tests)
     assert tree_bytes(generated) == before

@@ -57,6 +57,7 @@ def rule_test_files(defs: Definitions, settings: Settings, folder: str) -> dict[
 
 def registry() -> Mapping[str, Output]:
     """Every output there is, by the name `outputs:` uses."""
+    # Imported here: each unit imports this module for Output.
     from monitoring_as_code.outputs import compose, kubernetes
 
     return {unit.name: unit for unit in (compose.OUTPUT, kubernetes.OUTPUT)}

@@ -7,7 +7,9 @@ every Probe's module in the shipped blackbox ConfigMap."""
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
+import re
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
@@ -15,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from referencing import Registry, Resource
 
-from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.errors import DefinitionError, ToolError
 from monitoring_as_code.serialize import from_yaml, to_yaml
 from monitoring_as_code.validate import amtool, promtool
 
@@ -92,20 +95,48 @@ def check_sizes(tree: Path, folder: str) -> None:
                 raise DefinitionError(f"data is {data} bytes, over a ConfigMap's 1 MiB", obj=_where(obj), file=relative)
 
 
-def check_core_kinds(tree: Path, folder: str) -> None:
-    """Every object of a built-in kind against the Kubernetes API schema (strict: unknown fields fail)."""
-    import kubernetes_validate
+@functools.cache
+def _kubernetes_schemas() -> Path:
+    """kubernetes-validate's bundled strict schemas of KUBERNETES_VERSION (found without importing
+    the package, whose import costs more than our whole check)."""
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise ToolError("kubernetes-validate is not installed: pip install -e . (make venv)")
+    folder = Path(spec.submodule_search_locations[0]) / "kubernetes-json-schema" / f"v{KUBERNETES_VERSION}-local-strict"
+    if not folder.is_dir():
+        raise ToolError(f"kubernetes-validate has no schemas of Kubernetes {KUBERNETES_VERSION} ({folder})")
+    return folder
 
+
+@functools.cache
+def _core_validator(kind: str, api_version: str) -> jsonschema.Draft202012Validator | None:
+    """The strict schema of a built-in kind, its references resolved once per run (None: unknown kind)."""
+    folder = _kubernetes_schemas()
+    group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)  # rbac.authorization.k8s.io/v1 -> rbac-v1
+    path = folder / f"{kind.lower()}-{group}.json"
+    if not path.is_file():
+        return None
+    schema = json.loads(path.read_text())
+    definitions = json.loads((folder / "_definitions.json").read_text())
+    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def check_core_kinds(tree: Path, folder: str) -> None:
+    """Every object of a built-in kind against the Kubernetes API schema kubernetes-validate ships
+    (strict: unknown fields fail)."""
     for relative, obj in objects(tree, folder):
-        if obj.get("apiVersion", "").startswith(CUSTOM_GROUP):
+        api_version = obj.get("apiVersion", "")
+        if api_version.startswith(CUSTOM_GROUP):
             continue
-        try:
-            kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
-        except kubernetes_validate.ValidationError as exc:
-            where = ".".join(str(p) for p in exc.path) or "(top level)"
-            raise DefinitionError(f"{exc.message} (at {where})", obj=_where(obj), file=relative) from None
-        except kubernetes_validate.SchemaNotFoundError as exc:
-            raise DefinitionError(f"no Kubernetes {KUBERNETES_VERSION} schema: {exc}", obj=_where(obj)) from None
+        with _PARSING:  # one thread builds a kind's validator, the others wait for it
+            validator = _core_validator(obj["kind"], api_version)
+        if validator is None:
+            raise DefinitionError(f"Kubernetes {KUBERNETES_VERSION} has no {api_version} {obj['kind']}", file=relative)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(obj))
+        if error is not None:
+            where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+            raise DefinitionError(f"{error.message} (at {where})", obj=_where(obj), file=relative)
 
 
 @functools.cache
