@@ -81,8 +81,9 @@ def test_both_outputs_render_validate_and_stay_in_sync(generated: Path, mac: Mac
     assert (generated / "compose" / "docker-compose.monitoring.yml").is_file()
     kinds = {obj["kind"] for obj in objects(generated).values()}
     assert {"ServiceMonitor", "Probe", "PrometheusRule", "Secret", "ConfigMap", "Service"} <= kinds
-    result = mac(generated.parent, "check")
-    assert result.exit_code == 0, result.output
+    for command in ("check", "validate"):
+        result = mac(generated.parent, command)
+        assert result.exit_code == 0, result.output
 
 
 def test_generated_has_kubernetes_files_exactly_when_the_settings_enable_it() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import PurePosixPath
+from typing import Any
 
 import attrs
 
@@ -102,7 +103,7 @@ def render(bundle: Bundle) -> dict[str, str]:
     settings, defs = variant.settings, variant.alerting
     k8s = settings.deployment.kubernetes
     header = HEADER.format(source="alerts/, dashboards/ and monitoring.yaml")
-    objects: dict[str, dict] = {}
+    objects: dict[str, dict[str, Any]] = {}
     for job in defs.scrape_jobs:
         objects[f"servicemonitor-{job.name}.yaml"] = k8s_render.render_service_monitor(job, settings)
     if defs.probes:

@@ -12,7 +12,7 @@ import json
 import re
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +210,9 @@ def check_unique_keys(tree: Path, folder: str) -> None:
             groups[group["name"]] = relative
 
 
-def _extracted(tree: Path, folder: str, kind: str, pick: Any, suffix: str) -> Iterator[tuple[str, str]]:
+def _extracted(
+    tree: Path, folder: str, kind: str, pick: Callable[[dict[str, Any]], str | None], suffix: str
+) -> Iterator[tuple[str, str]]:
     for relative, obj in objects(tree, folder):
         if obj["kind"] == kind:
             text = pick(obj)
