@@ -155,6 +155,7 @@ class KubernetesSettings:
     receiver_secret: str = "alertmanager-rat-receivers"
     kube_prometheus_stack_values: bool = True
     rbac_for: str | None = None  # "namespace/serviceaccount" of a kube-prometheus Prometheus
+    runbook_base_url: str | None = None  # unset: derived from runbook_base_url (outputs/kubernetes.py)
 
     def labels_of(self, kind: str) -> dict[str, str]:
         return {

@@ -81,6 +81,12 @@ def test_both_outputs_render_validate_and_stay_in_sync(generated: Path, mac: Mac
     assert (generated / "compose" / "docker-compose.monitoring.yml").is_file()
     kinds = {obj["kind"] for obj in objects(generated).values()}
     assert {"ServiceMonitor", "Probe", "PrometheusRule", "Secret", "ConfigMap", "Service"} <= kinds
+    runbook = (generated / PATHS.runbook).read_text()
+    for rule in (o for o in objects(generated).values() if o["kind"] == "PrometheusRule"):
+        for alert in (r for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r):
+            base, anchor = alert["annotations"]["runbook_url"].split("#")
+            assert base.endswith(f"/{PATHS.runbook}")
+            assert anchor == alert["alert"].lower() and f"## {alert['alert']}" in runbook
     for command in ("check", "validate"):
         result = mac(generated.parent, command)
         assert result.exit_code == 0, result.output

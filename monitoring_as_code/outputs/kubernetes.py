@@ -82,8 +82,11 @@ def variant_settings(settings: Settings) -> Settings:
         )
         for r in settings.alertmanager.receivers
     )
+    # The variant's alerts have their own runbook (PATHS.runbook), beside the compose one.
+    runbook = k8s.runbook_base_url or settings.runbook_base_url.replace("/docs/alerts.md", f"/{PATHS.runbook}")
     return attrs.evolve(
         settings,
+        runbook_base_url=runbook,
         platform=KUBERNETES,
         targets=targets,
         grafana=grafana,
