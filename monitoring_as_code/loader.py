@@ -23,6 +23,7 @@ from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import (
     BUSINESS_HOURS,
+    KNOWN_PLATFORMS,
     Alert,
     BlackboxModule,
     Definitions,
@@ -109,6 +110,9 @@ def load_module(path: Path, settings: Settings) -> Module:
             raise DefinitionError("defines no define(settings) function")
         profiles = _profiles(module)
         platforms = _names(module, "PLATFORMS")
+        unknown = sorted(set(platforms) - set(KNOWN_PLATFORMS))
+        if unknown:
+            raise DefinitionError(f"PLATFORMS names {unknown[0]!r} (known: {', '.join(KNOWN_PLATFORMS)})")
         if (profiles and settings.profile not in profiles) or (platforms and settings.platform not in platforms):
             return Module(path, profiles, ())
         try:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from monitoring_as_code.profile import Profile  # profile.py builds on this module
 
 COMPOSE, KUBERNETES = "compose", "kubernetes"  # the platforms definitions may be limited to (PLATFORMS)
+KNOWN_PLATFORMS = (COMPOSE, KUBERNETES)  # an output with a variant of its own adds its platform here
 
 BUSINESS_HOURS = "business-hours"  # the one Alertmanager time interval, built from settings
 SEVERITIES = ("critical", "warning", "info")
