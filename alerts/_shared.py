@@ -14,6 +14,10 @@ NODE_JOB = "node-exporter"
 PROMETHEUS_JOB = "prometheus"
 ALERTMANAGER_JOB = "alertmanager"
 
+# On a cluster: kubelet's cAdvisor endpoint and kube-state-metrics as kube-prometheus scrapes them.
+KUBELET_CADVISOR = 'job="kubelet",metrics_path="/metrics/cadvisor"'
+KUBE_STATE_METRICS = 'job="kube-state-metrics"'
+
 # The seven containers of RAT, as their compose service names.
 RAT_SERVICES = ("ratd", "ratq", "runner", "portal", "postgres", "minio", "nessie")
 # cAdvisor exports Docker labels; this one carries the compose service name.

@@ -7,14 +7,11 @@ Every expression filters RAT's namespace: a cluster Prometheus scrapes every nam
 
 from __future__ import annotations
 
-from alerts._shared import DEPENDS_ON_RATD, RATD_JOB, VALUE, num, window
+from alerts._shared import DEPENDS_ON_RATD, KUBE_STATE_METRICS, KUBELET_CADVISOR, RATD_JOB, VALUE, num, window
 from monitoring_as_code.model import KUBERNETES, Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
 PLATFORMS = (KUBERNETES,)
-# kubelet's cAdvisor endpoint as kube-prometheus scrapes it (its ServiceMonitor `kubelet`).
-KUBELET_CADVISOR = 'job="kubelet",metrics_path="/metrics/cadvisor"'
-KUBE_STATE_METRICS = 'job="kube-state-metrics"'
 
 
 def rat_namespace(settings: Settings) -> str:

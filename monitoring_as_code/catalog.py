@@ -134,15 +134,16 @@ def series_catalog(catalog: Iterable[Metric]) -> dict[str, tuple[Metric, frozens
 KUBERNETES_TARGET_LABELS = frozenset({"namespace", "pod", "service", "endpoint", "container"})
 KUBELET_CADVISOR = "kubelet (cAdvisor)"
 KUBE_STATE_METRICS = "kube-state-metrics"
+# kubelet's cAdvisor series: its own labels and those of the kubelet ServiceMonitor's targets.
+_KUBELET_CONTAINER = (
+    *("namespace", "pod", "container", "id", "image", "name"),
+    *("metrics_path", "node", "service", "endpoint"),
+)
 KUBERNETES_METRICS = tuple(
     metrics(
         KUBELET_CADVISOR,
-        (
-            "container_memory_working_set_bytes",
-            GAUGE,
-            ("namespace", "pod", "container", "id", "image", "name", "metrics_path", "node", "service", "endpoint"),
-            "Working set, per container (kubelet's /metrics/cadvisor)",
-        ),
+        ("container_memory_working_set_bytes", GAUGE, _KUBELET_CONTAINER, "Working set, per container"),
+        ("container_cpu_usage_seconds_total", COUNTER, (*_KUBELET_CONTAINER, "cpu"), "CPU time, per container"),
     )
     + metrics(
         KUBE_STATE_METRICS,

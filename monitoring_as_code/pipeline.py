@@ -61,8 +61,9 @@ def load(project: Project, profile: str | None = None) -> Bundle:
 def lint(bundle: Bundle) -> list[Problem]:
     problems = lint_definitions(bundle.alerting, bundle.sourced_dashboards, bundle.settings)
     for output in enabled_outputs(bundle.settings):
-        for variant in output.definitions(bundle.loaded[output.name]):
-            problems += [p for p in lint_definitions(variant, (), bundle.settings) if p not in problems]
+        for variant in output.variants(bundle.loaded[output.name]):
+            found = lint_definitions(variant.alerting, variant.sourced_dashboards, variant.settings)
+            problems += [p for p in found if p not in problems]
     return problems
 
 

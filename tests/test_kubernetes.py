@@ -21,8 +21,9 @@ import yaml
 from monitoring_as_code import pipeline
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.lint.context import build_context
+from monitoring_as_code.outputs import Variant
 from monitoring_as_code.outputs import kubernetes as kubernetes_output
-from monitoring_as_code.outputs.kubernetes import PATHS, Variant
+from monitoring_as_code.outputs.kubernetes import PATHS
 from monitoring_as_code.promql import parse_promql
 from monitoring_as_code.settings import load_settings
 from monitoring_as_code.validate import kubernetes as checks
@@ -341,11 +342,15 @@ def test_api_down_means_every_replica_and_alone_mutes_what_depends_on_ratd(
 @pytest.mark.parametrize("profile", PROFILES)
 def test_container_series_are_kubelets_cadvisor_per_pod(variants: dict[str, Variant], profile: str) -> None:
     defs = variants[profile].alerting
-    reading = [r for r in (*defs.alerts, *defs.recording_rules) if "container_memory" in r.expr]
+    reading = [r for r in (*defs.alerts, *defs.recording_rules) if "container_memory_working_set_bytes" in r.expr]
     assert reading
     for rule in reading:
         assert 'job="kubelet",metrics_path="/metrics/cadvisor"' in rule.expr
-        assert "by (namespace, pod, container)" in rule.expr and "kube_pod_container_resource_limits" in rule.expr
+    (pressure,) = (a for a in defs.alerts if a.name == "RatContainerMemoryPressure")
+    assert "by (namespace, pod, container)" in pressure.expr and "kube_pod_container_resource_limits" in pressure.expr
+    # The dashboards' container panels read the same recording rules as on compose, per namespace.
+    recorded = {r.name: r.expr for r in defs.recording_rules}
+    assert all("sum by (namespace, service)" in recorded[name] for name in recorded if name.startswith("service:"))
 
 
 def test_scheduler_leader_alerts_serve_ratd_0_2_only(variants: dict[str, Variant]) -> None:

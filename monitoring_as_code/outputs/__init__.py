@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.model import Definitions
 from monitoring_as_code.project import HEADER, Bundle, Project
 from monitoring_as_code.render.rule_tests import isolated_rule_file, render_test_file
@@ -25,7 +26,21 @@ def _nothing(project: Project, settings: Settings) -> None:
     return None
 
 
-def _no_definitions(loaded: Any) -> tuple[Definitions, ...]:
+@attrs.frozen
+class Variant:
+    """Definitions an output loads for itself, under the settings as its platform sees them:
+    lint judges them as it judges the bundle's."""
+
+    settings: Settings
+    alerting: Definitions
+    sourced_dashboards: tuple[tuple[str, Dashboard], ...]  # (definition file, dashboard)
+
+    @property
+    def dashboards(self) -> tuple[Dashboard, ...]:
+        return tuple(d for _, d in self.sourced_dashboards)
+
+
+def _no_variants(loaded: Any) -> tuple[Variant, ...]:
     return ()
 
 
@@ -38,8 +53,8 @@ class Output:
     validators: Callable[[Settings], Validators]
     # What it needs loaded beyond alerts/ and dashboards/ (bundle.loaded[name]).
     load: Callable[[Project, Settings], Any] = _nothing
-    # Definitions it loaded that lint must see too (e.g. a variant of alerts/).
-    definitions: Callable[[Any], tuple[Definitions, ...]] = _no_definitions
+    # Variants of the definitions it loaded, which lint must judge too.
+    variants: Callable[[Any], tuple[Variant, ...]] = _no_variants
 
 
 def rule_test_files(defs: Definitions, settings: Settings, folder: str) -> dict[str, str]:

@@ -14,10 +14,9 @@ from typing import Any
 
 import attrs
 
-from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.loader import load_alerting, load_dashboards
-from monitoring_as_code.model import KUBERNETES, Definitions
-from monitoring_as_code.outputs import Output, rule_test_files
+from monitoring_as_code.model import KUBERNETES
+from monitoring_as_code.outputs import Output, Variant, rule_test_files
 from monitoring_as_code.project import HEADER, Bundle, Project
 from monitoring_as_code.render import kubernetes as k8s_render
 from monitoring_as_code.render.alertmanager import render_alertmanager_config
@@ -42,15 +41,6 @@ class KubernetesPaths:
 
 
 PATHS = KubernetesPaths()
-
-
-@attrs.frozen
-class Variant:
-    """What this output loads: the settings as the cluster sees them, and the definitions under them."""
-
-    settings: Settings
-    alerting: Definitions
-    dashboards: tuple[Dashboard, ...]
 
 
 def variant_settings(settings: Settings) -> Settings:
@@ -98,7 +88,7 @@ def load(project: Project, settings: Settings) -> Variant:
     cluster = variant_settings(settings)
     alerting = load_alerting(project.alerts, cluster)
     dashboards = load_dashboards(project.dashboards, cluster, (p.name for p in alerting.profiles))
-    return Variant(cluster, alerting, tuple(d for _, d in dashboards))
+    return Variant(cluster, alerting, dashboards)
 
 
 def render(bundle: Bundle) -> dict[str, str]:
@@ -166,8 +156,4 @@ def validators(settings: Settings) -> Validators:
     )
 
 
-def definitions(variant: Variant) -> tuple[Definitions, ...]:
-    return (variant.alerting,)
-
-
-OUTPUT = Output(name=NAME, render=render, validators=validators, load=load, definitions=definitions)
+OUTPUT = Output(name=NAME, render=render, validators=validators, load=load, variants=lambda variant: (variant,))
