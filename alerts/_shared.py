@@ -107,8 +107,16 @@ def probe_failure_scenarios(check: str, instance: str, failures: int, settings: 
     return out
 
 
-def service_steps(service: str) -> list[str]:
-    """A runbook's first steps for a RAT compose service that is down or unhealthy."""
+def service_steps(service: str, settings: Settings) -> list[str]:
+    """A runbook's first steps for a RAT service that is down or unhealthy, with the platform's tools."""
+    if settings.platform == KUBERNETES:
+        kubectl = f"kubectl -n {settings.deployment.kubernetes.rat_namespace}"
+        return [
+            f"`{kubectl} get pods -l app={service} -o wide`: running, ready, restarting?",
+            f"`{kubectl} logs -l app={service} --tail 100 --prefix` for the cause.",
+            f"`{kubectl} describe pods -l app={service}` for failing probes and events.",
+            '"connection refused" right after a restart: wait until the pods are ready.',
+        ]
     return [
         f"`docker compose -f infra/docker-compose.yml ps {service}`: running and healthy?",
         f"`docker compose -f infra/docker-compose.yml logs --tail 100 {service}` for the cause.",

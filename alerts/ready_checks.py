@@ -101,7 +101,7 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
                     d.meaning,
                     [
                         f"`curl -s http://localhost:8080{health.ready_path} | jq .checks.{d.check}` for ratd's error.",
-                        *service_steps(service),
+                        *service_steps(service, settings),
                     ],
                 ),
                 scenarios=probe_failure_scenarios(
@@ -127,7 +127,7 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
             runbook=Runbook(
                 "Nessie, the Iceberg catalog, does not answer: catalog reads and commits of ratd, ratq and "
                 "the runner fail. ratd 0.2 does not check Nessie itself, so this probe asks Nessie directly.",
-                [f"`curl -s http://localhost:19120{NESSIE_PATH}` on the host.", *service_steps("nessie")],
+                [f"`curl -s http://localhost:19120{NESSIE_PATH}` on the host.", *service_steps("nessie", settings)],
             ),
             scenarios=probe_failure_scenarios(
                 NESSIE_CHECK, scenario_instance("nessie:19120", NESSIE_PATH), failures, settings

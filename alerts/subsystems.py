@@ -88,7 +88,7 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
                     s.meaning,
                     [
                         f"`curl -s http://localhost:8080{settings.health.path} | jq .` to see what ratd reports.",
-                        *service_steps(s.name),
+                        *service_steps(s.name, settings),
                     ],
                 ),
                 scenarios=probe_failure_scenarios(
