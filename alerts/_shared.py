@@ -6,7 +6,7 @@ from __future__ import annotations
 import attrs
 
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.model import Firing, Scenario
+from monitoring_as_code.model import KUBERNETES, Firing, Scenario
 from monitoring_as_code.settings import Settings
 
 RATD_JOB = "ratd"
@@ -15,6 +15,10 @@ CADVISOR_JOB = "cadvisor"
 NODE_JOB = "node-exporter"
 PROMETHEUS_JOB = "prometheus"
 ALERTMANAGER_JOB = "alertmanager"
+
+# On a cluster: kubelet's cAdvisor endpoint and kube-state-metrics as kube-prometheus scrapes them.
+KUBELET_CADVISOR = 'job="kubelet",metrics_path="/metrics/cadvisor"'
+KUBE_STATE_METRICS = 'job="kube-state-metrics"'
 
 # The seven containers of RAT, as their compose service names.
 RAT_SERVICES = ("ratd", "ratq", "runner", "portal", "postgres", "minio", "nessie")
@@ -50,12 +54,18 @@ def window(seconds: float) -> str:
     return format_duration(seconds)
 
 
+def by_job(settings: Settings) -> str:
+    """The labels an aggregation over ratd keeps: its job, and on a cluster its namespace too (a
+    cluster Prometheus scrapes every namespace; two RATs must not be summed into one)."""
+    return "namespace, job" if settings.platform == KUBERNETES else "job"
+
+
 def baseline_is_complete(selector: str, baseline: float, settings: Settings) -> str:
     """An `and` clause that holds only once `selector` has data a whole baseline ago. Until then
     (a new Prometheus, a new ratd) a rate over the baseline divides a short history by the full
     window and underestimates it, so every comparison with it would cry wolf."""
     return (
-        f"and on (job) count by (job) "
+        f"and on ({by_job(settings)}) count by ({by_job(settings)}) "
         f"(present_over_time({selector}[{window(settings.windows.rate)}] offset {window(baseline)}))"
     )
 
@@ -66,6 +76,13 @@ def consecutive_failures_for(failures: int, settings: Settings) -> float:
     An instant selector plus `for` means the same in Prometheus 2 and 3 (no range selector,
     whose left edge Prometheus 3 made open)."""
     return (failures - 1) * settings.intervals.scrape
+
+
+def scenario_instance(host: str, path: str) -> str:
+    """The `instance` a probe scenario's series carry. No expression selects on it, so any value
+    tests the same rule; RAT's compose address on every platform lets each output's variant of
+    a probe alert be tested once (validate/promtool.py runs a test shared by two outputs once)."""
+    return f"http://{host}{path}"
 
 
 def failures_text(failures: int) -> str:
@@ -103,8 +120,16 @@ def probe_failure_scenarios(check: str, instance: str, failures: int, settings: 
     return out
 
 
-def service_steps(service: str) -> list[str]:
-    """A runbook's first steps for a RAT compose service that is down or unhealthy."""
+def service_steps(service: str, settings: Settings) -> list[str]:
+    """A runbook's first steps for a RAT service that is down or unhealthy, with the platform's tools."""
+    if settings.platform == KUBERNETES:
+        kubectl = f"kubectl -n {settings.deployment.kubernetes.rat_namespace}"
+        return [
+            f"`{kubectl} get pods -l app={service} -o wide`: running, ready, restarting?",
+            f"`{kubectl} logs -l app={service} --tail 100 --prefix` for the cause.",
+            f"`{kubectl} describe pods -l app={service}` for failing probes and events.",
+            '"connection refused" right after a restart: wait until the pods are ready.',
+        ]
     return [
         f"`docker compose -f infra/docker-compose.yml ps {service}`: running and healthy?",
         f"`docker compose -f infra/docker-compose.yml logs --tail 100 {service}` for the cause.",

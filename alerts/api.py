@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from alerts._shared import PROBE_JOB, VALUE, consecutive_failures_for, failures_text
-from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
+from monitoring_as_code.model import COMPOSE, Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
+
+# On a cluster, alerts/replicas.py says when ratd is down: every replica, not one probe.
+PLATFORMS = (COMPOSE,)
 
 LIVE = f'probe_success{{job="{PROBE_JOB}",check="live",instance="http://ratd:8080/health/live"}}'
 

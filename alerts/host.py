@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from alerts._shared import FILESYSTEMS, NODE_JOB, VALUE, num, window
 from alerts.recording import CONTAINER_MEMORY, CONTAINER_MEMORY_LIMIT
-from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
+from monitoring_as_code.model import COMPOSE, Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
+
+# The host, cAdvisor and the backup textfile of one compose host; kube-prometheus brings its
+# own node and container alerts (and alerts/replicas.py RAT's per-pod memory).
+PLATFORMS = (COMPOSE,)
 
 BACKUP_METRIC = "rat_backup_last_success_timestamp_seconds"
 # Backup scenarios span a day: sampled (and so evaluated by promtool) every 5 minutes, not 15s.

@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 
 from alerts._shared import ALERTMANAGER_JOB, PROBE_JOB, PROMETHEUS_JOB, RATD_JOB, VALUE, window
-from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
+from monitoring_as_code.model import COMPOSE, Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
+
+# The compose stack's own Prometheus and Alertmanager; kube-prometheus alerts on its own.
+PLATFORMS = (COMPOSE,)
 
 
 def _counter_scenarios(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from alerts._shared import DEPENDS_ON_RATD, RATD_JOB, VALUE, baseline_is_complete, num, window
+from alerts._shared import DEPENDS_ON_RATD, RATD_JOB, VALUE, baseline_is_complete, by_job, num, window
 from alerts.profile_guide import GUIDE
 from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
 from monitoring_as_code.settings import Settings
@@ -19,6 +19,7 @@ def trigger_rate(settings: Settings, *, baseline: bool = False) -> str:
 
 
 def define(settings: Settings) -> list[Alert | RecordingRule]:
+    by = by_job(settings)
     t, w = settings.thresholds, settings.windows
     failures_window = window(w.pipeline_failures)
     queue_limit = settings.runner_max_concurrent * t.runner_queue_percent / 100
@@ -27,12 +28,12 @@ def define(settings: Settings) -> list[Alert | RecordingRule]:
     return [
         RecordingRule(
             trigger_rate(settings),
-            "sum by (job) (rate(ratd_scheduler_runs_triggered_total"
+            f"sum by ({by}) (rate(ratd_scheduler_runs_triggered_total"
             f"{{{RATD}}}[{window(settings.windows.scheduler_rate)}]))",
         ),
         RecordingRule(
             trigger_rate(settings, baseline=True),
-            "sum by (job) (rate(ratd_scheduler_runs_triggered_total"
+            f"sum by ({by}) (rate(ratd_scheduler_runs_triggered_total"
             f"{{{RATD}}}[{window(settings.windows.scheduler_baseline)}]))",
         ),
         Alert(
@@ -40,7 +41,7 @@ def define(settings: Settings) -> list[Alert | RecordingRule]:
             # round(): increase() extrapolates to the window's edges, and Prometheus 3's left-open
             # windows hold one sample fewer; rounding keeps "> N failed runs" a count in both.
             expr=(
-                f"round(sum by (job) (increase(ratd_pipeline_runs_total"
+                f"round(sum by ({by}) (increase(ratd_pipeline_runs_total"
                 f'{{job="{RATD_JOB}",status="failed"}}[{failures_window}]))) > {t.pipeline_failures_per_hour}'
             ),
             severity="warning",
@@ -64,7 +65,7 @@ def define(settings: Settings) -> list[Alert | RecordingRule]:
         ),
         Alert(
             name="RatRunnerQueueFull",
-            expr=f'max by (job) (ratd_active_runs{{job="{RATD_JOB}"}}) >= {num(queue_limit)}',
+            expr=f'max by ({by}) (ratd_active_runs{{job="{RATD_JOB}"}}) >= {num(queue_limit)}',
             for_=t.runner_queue_for,
             severity="warning",
             service="runner",

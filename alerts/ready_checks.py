@@ -16,6 +16,7 @@ from alerts._shared import (
     consecutive_failures_for,
     failures_text,
     probe_failure_scenarios,
+    scenario_instance,
     service_steps,
 )
 from alerts.profile_ratd_0_2 import RATD_0_2, READY_CHECKS
@@ -90,10 +91,12 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
                     d.meaning,
                     [
                         f"`curl -s http://localhost:8080{health.ready_path} | jq .checks.{d.check}` for ratd's error.",
-                        *service_steps(service),
+                        *service_steps(service, settings),
                     ],
                 ),
-                scenarios=probe_failure_scenarios(d.check, ready_url, failures, settings),
+                scenarios=probe_failure_scenarios(
+                    d.check, scenario_instance("ratd:8080", health.ready_path), failures, settings
+                ),
             ),
         ]
     nessie_url = f"http://{targets.nessie}{NESSIE_PATH}"
@@ -114,9 +117,11 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
             runbook=Runbook(
                 "Nessie, the Iceberg catalog, does not answer: catalog reads and commits of ratd, ratq and "
                 "the runner fail. ratd 0.2 does not check Nessie itself, so this probe asks Nessie directly.",
-                [f"`curl -s http://localhost:19120{NESSIE_PATH}` on the host.", *service_steps("nessie")],
+                [f"`curl -s http://localhost:19120{NESSIE_PATH}` on the host.", *service_steps("nessie", settings)],
             ),
-            scenarios=probe_failure_scenarios(NESSIE_CHECK, nessie_url, failures, settings),
+            scenarios=probe_failure_scenarios(
+                NESSIE_CHECK, scenario_instance("nessie:19120", NESSIE_PATH), failures, settings
+            ),
         ),
     ]
     return objects

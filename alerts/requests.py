@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from alerts._shared import RATD_JOB, VALUE, baseline_is_complete, num, window
+from alerts._shared import RATD_JOB, VALUE, baseline_is_complete, by_job, num, window
 from alerts.profile_guide import GUIDE
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
@@ -33,33 +33,34 @@ def latency_p99(settings: Settings, *, by_path: bool = False) -> str:
 
 
 def define(settings: Settings) -> list[Alert | RecordingRule]:
+    by = by_job(settings)
     t = settings.thresholds
     rate, baseline_window = window(settings.windows.rate), window(settings.windows.request_baseline)
     p99, spike = latency_p99(settings), request_rate(settings)
     baseline = request_rate(settings, baseline=True)
     return [
-        RecordingRule(request_rate(settings), f"sum by (job) (rate(ratd_http_requests_total{{{RATD}}}[{rate}]))"),
+        RecordingRule(request_rate(settings), f"sum by ({by}) (rate(ratd_http_requests_total{{{RATD}}}[{rate}]))"),
         RecordingRule(
             request_rate(settings, baseline=True),
-            f"sum by (job) (rate(ratd_http_requests_total{{{RATD}}}[{baseline_window}]))",
+            f"sum by ({by}) (rate(ratd_http_requests_total{{{RATD}}}[{baseline_window}]))",
         ),
         RecordingRule(
             request_rate_by_path_status(settings),
-            f"sum by (job, path, status) (rate(ratd_http_requests_total{{{RATD}}}[{rate}]))",
+            f"sum by ({by}, path, status) (rate(ratd_http_requests_total{{{RATD}}}[{rate}]))",
         ),
         RecordingRule(
             error_ratio(settings),
-            f'sum by (job) (rate(ratd_http_requests_total{{{RATD},status=~"5.."}}[{rate}]))\n'
-            f"/\nsum by (job) (rate(ratd_http_requests_total{{{RATD}}}[{rate}]))",
+            f'sum by ({by}) (rate(ratd_http_requests_total{{{RATD},status=~"5.."}}[{rate}]))\n'
+            f"/\nsum by ({by}) (rate(ratd_http_requests_total{{{RATD}}}[{rate}]))",
         ),
         RecordingRule(
             latency_p99(settings),
-            "histogram_quantile(0.99, sum by (job, le) "
+            f"histogram_quantile(0.99, sum by ({by}, le) "
             f"(rate(ratd_http_request_duration_seconds_bucket{{{RATD}}}[{rate}])))",
         ),
         RecordingRule(
             latency_p99(settings, by_path=True),
-            "histogram_quantile(0.99, sum by (job, path, le) "
+            f"histogram_quantile(0.99, sum by ({by}, path, le) "
             f"(rate(ratd_http_request_duration_seconds_bucket{{{RATD}}}[{rate}])))",
         ),
         Alert(

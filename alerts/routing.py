@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from monitoring_as_code.model import BUSINESS_HOURS, Inhibition, Route
+from monitoring_as_code.model import BUSINESS_HOURS, KUBERNETES, Inhibition, Route
 from monitoring_as_code.settings import Settings
 
 
 def define(settings: Settings) -> list[object]:
     am = settings.alertmanager
+    # On a cluster an inhibition holds within one namespace: one RAT's outage mutes nothing of another's.
+    same_rat = ["namespace"] if settings.platform == KUBERNETES else []
     return [
         # First match wins: the Watchdog (severity info) must not fall into the silent info route.
         Route(
@@ -23,6 +25,6 @@ def define(settings: Settings) -> list[object]:
         Route("warning", ['severity="warning"'], am.route_to["warning"], active_time_intervals=[BUSINESS_HOURS]),
         Route("info", ['severity="info"'], None),
         # With ratd down, /health cannot report its subsystems: only RatApiDown should speak.
-        Inhibition("api-down", ['alertname="RatApiDown"'], ['depends_on="ratd"']),
-        Inhibition("critical-over-warning", ['severity="critical"'], ['severity="warning"'], ["service"]),
+        Inhibition("api-down", ['alertname="RatApiDown"'], ['depends_on="ratd"'], same_rat),
+        Inhibition("critical-over-warning", ['severity="critical"'], ['severity="warning"'], [*same_rat, "service"]),
     ]

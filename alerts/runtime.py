@@ -8,9 +8,9 @@ series yields no sample, so these alerts stay silent rather than alarm about an 
 
 from __future__ import annotations
 
-from alerts._shared import DEPENDS_ON_RATD, PERCENT, RATD_JOB, VALUE, baseline_is_complete, num, window
+from alerts._shared import DEPENDS_ON_RATD, PERCENT, RATD_JOB, VALUE, baseline_is_complete, by_job, num, window
 from alerts.profile_ratd_0_2 import RATD_0_2
-from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
+from monitoring_as_code.model import KUBERNETES, Alert, Firing, RecordingRule, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
 PROFILES = (RATD_0_2,)
@@ -25,6 +25,17 @@ GROWING = ("ratd_memory_alloc_bytes", "ratd_goroutines")
 def dispatch_average(settings: Settings, *, baseline: bool = False) -> str:
     w = settings.windows.scheduler_baseline if baseline else settings.windows.scheduler_rate
     return f"job:ratd_scheduler_last_tick_dispatched:avg_over_time{window(w)}"
+
+
+def dispatched_per_tick(over: float, settings: Settings) -> str:
+    """What the scheduler dispatched per tick, on average over `over`. On a cluster only the leader
+    emits it: samples are summed and counted across every replica, so a failover (another pod's
+    series) is no change of rate, and a window spanning two leaders still averages their ticks."""
+    selector = f"{DISPATCHED}{{{RATD}}}[{window(over)}]"
+    if settings.platform == KUBERNETES:
+        by = by_job(settings)
+        return f"sum by ({by}) (sum_over_time({selector}))\n/ sum by ({by}) (count_over_time({selector}))"
+    return f"avg by (job) (avg_over_time({selector}))"
 
 
 def floor_growth(metric: str, settings: Settings) -> str:
@@ -42,10 +53,8 @@ def define(settings: Settings) -> list[Alert | RecordingRule]:
     ratio = f"{dispatched} / {dispatched_base}"
     sse = f"ratd_sse_connections_active{{{RATD}}}"
     return [
-        RecordingRule(dispatched, f"avg by (job) (avg_over_time({DISPATCHED}{{{RATD}}}[{window(w.scheduler_rate)}]))"),
-        RecordingRule(
-            dispatched_base, f"avg by (job) (avg_over_time({DISPATCHED}{{{RATD}}}[{window(w.scheduler_baseline)}]))"
-        ),
+        RecordingRule(dispatched, dispatched_per_tick(w.scheduler_rate, settings)),
+        RecordingRule(dispatched_base, dispatched_per_tick(w.scheduler_baseline, settings)),
         Alert(
             name="RatPostgresPoolSaturated",
             expr=(

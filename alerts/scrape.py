@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from alerts._shared import ALERTMANAGER_JOB, CADVISOR_JOB, NODE_JOB, PROBE_JOB, PROMETHEUS_JOB, RATD_JOB
 from monitoring_as_code.catalog import BACKUP_SOURCE, RATD
-from monitoring_as_code.model import BlackboxModule, Probe, ScrapeJob
+from monitoring_as_code.model import KUBERNETES, BlackboxModule, Probe, ScrapeJob
 from monitoring_as_code.settings import Settings
 
 HTTP_2XX = "http_2xx"
@@ -17,8 +17,18 @@ IPV4 = {"preferred_ip_protocol": "ip4"}
 def define(settings: Settings) -> list[object]:
     t, health = settings.targets, settings.health
     ratd_url = f"http://{t.ratd}"
+    ratd = ScrapeJob(RATD_JOB, [t.ratd], "/metrics", "ratd's Prometheus metrics, as the guide configures them", (RATD,))
+    probes = [
+        BlackboxModule(HTTP_2XX, "http", health.timeout, IPV4),
+        Probe("live", HTTP_2XX, ratd_url + health.live_path, PROBE_JOB),
+        Probe("ready", HTTP_2XX, ratd_url + health.ready_path, PROBE_JOB),
+    ]
+    if settings.platform == KUBERNETES:
+        # On a cluster the stack scrapes kubelet, the nodes and itself; ratd is a ServiceMonitor's
+        # job and the probes go through the probe Service (settings.targets.ratd there).
+        return [ratd, *probes]
     return [
-        ScrapeJob(RATD_JOB, [t.ratd], "/metrics", "ratd's Prometheus metrics, as the guide configures them", (RATD,)),
+        ratd,
         # cAdvisor stamps its samples itself, and Prometheus keeps an explicitly stamped series for
         # 5 minutes after its container is gone. `track_timestamps_staleness: true` (Prometheus 2.48+)
         # fixes that, but promtool 2.42, which checks this file, refuses the key: scrape-time
@@ -39,7 +49,5 @@ def define(settings: Settings) -> list[object]:
         ),
         ScrapeJob(PROMETHEUS_JOB, [t.prometheus], description="Prometheus itself", sources=("prometheus",)),
         ScrapeJob(ALERTMANAGER_JOB, [t.alertmanager], description="Alertmanager", sources=("alertmanager",)),
-        BlackboxModule(HTTP_2XX, "http", health.timeout, IPV4),
-        Probe("live", HTTP_2XX, ratd_url + health.live_path, PROBE_JOB),
-        Probe("ready", HTTP_2XX, ratd_url + health.ready_path, PROBE_JOB),
+        *probes,
     ]

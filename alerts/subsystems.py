@@ -11,6 +11,7 @@ from alerts._shared import (
     consecutive_failures_for,
     failures_text,
     probe_failure_scenarios,
+    scenario_instance,
     service_steps,
 )
 from alerts.profile_guide import GUIDE
@@ -78,10 +79,12 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
                     s.meaning,
                     [
                         f"`curl -s http://localhost:8080{settings.health.path} | jq .` to see what ratd reports.",
-                        *service_steps(s.check),
+                        *service_steps(s.check, settings),
                     ],
                 ),
-                scenarios=probe_failure_scenarios(s.check, url, failures, settings),
+                scenarios=probe_failure_scenarios(
+                    s.check, scenario_instance("ratd:8080", health.path), failures, settings
+                ),
             )
         )
     return objects

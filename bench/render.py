@@ -19,7 +19,7 @@ from pathlib import Path
 START = time.perf_counter()
 
 from monitoring_as_code import pipeline  # noqa: E402 - imported after START: the import is a phase
-from monitoring_as_code.validate import STATIC_VALIDATORS, validate_tree  # noqa: E402
+from monitoring_as_code.validate import Validators, validate_tree  # noqa: E402
 from monitoring_as_code.writer import write_files  # noqa: E402
 
 
@@ -49,7 +49,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="mac-bench-") as tmp:
             write_files(files, Path(tmp), durable=False)
             now = phase("write", now)
-            errors = validate_tree(Path(tmp), STATIC_VALIDATORS)
+            outputs = pipeline.enabled_outputs(bundle.settings)
+            static = sum((o.validators(bundle.settings) for o in outputs), Validators()).static
+            errors = validate_tree(Path(tmp), static)
             if errors:
                 raise SystemExit(f"validation: {errors[0]}")
             phase("static validation", now)

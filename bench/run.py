@@ -119,7 +119,12 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
 
     print("RAT bundle", flush=True)
     rat_render = add("RAT: render only (load, lint, render)", [*RENDER, str(REPO)])
-    rat_check = add("RAT: mac check (every validator)", [MAC, "check"])
+    compose = synthetic.with_outputs(REPO, work / "rat-compose", ("compose",))
+    both = synthetic.with_outputs(REPO, work / "rat-compose-kubernetes", ("compose", "kubernetes"))
+    for root in (compose, both):
+        run_once([MAC, "--root", str(root), "generate"], REPO)
+    rat_check = add("RAT: mac check, outputs [compose]", [MAC, "--root", str(compose), "check"])
+    rat_both = add("RAT: mac check, outputs [compose, kubernetes]", [MAC, "--root", str(both), "check"])
 
     generate: dict[str, Result] = {}
     static: dict[str, Result] = {}
@@ -147,6 +152,7 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
     checks = [
         Check("RAT render only", rat_render.seconds, 0.4, "s"),
         Check("RAT mac check", rat_check.seconds, 1.0, "s"),
+        Check("RAT mac check: [compose, kubernetes] / [compose]", rat_both.seconds / rat_check.seconds, 1.3, "x"),
         Check("large: generate + validate", large.seconds, 30.0, "s"),
         Check("large: render + static validation", static["large"].seconds, 5.0, "s"),
         Check("10x input: generate time ratio", large.seconds / small.seconds, 11.0, "x"),

@@ -4,6 +4,7 @@ metrics, so every lint rule and check applies to them as to the RAT bundle."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -213,6 +214,9 @@ def copy_project_parts(repo: Path, root: Path) -> None:
             shutil.copy2(source, root / part)
     (root / "dashboards").mkdir()
     (root / "dashboards" / "__init__.py").write_text("")
+    # The synthetic alerts and panels read the guide's ratd metrics.
+    settings = root / "monitoring.yaml"
+    settings.write_text(re.sub(r"(?m)^(  profile: ).*$", r"\g<1>guide", settings.read_text(), count=1))
 
 
 def write_alerts(root: Path, count: int) -> None:
@@ -239,9 +243,26 @@ def dashboards_only_project(repo: Path, root: Path, dashboards: int) -> Path:
     probes and routing only (what the Prometheus and Alertmanager files need)."""
     copy_project_parts(repo, root)
     for module in (root / "alerts").glob("*.py"):
-        if module.name not in ("__init__.py", "_shared.py", "scrape.py", "routing.py"):
+        if module.name not in ("__init__.py", "_shared.py", "scrape.py", "routing.py") and not module.name.startswith(
+            "profile_"
+        ):
             module.unlink()
     write_dashboards(root, dashboards)
+    return root
+
+
+def with_outputs(repo: Path, root: Path, outputs: tuple[str, ...]) -> Path:
+    """The RAT bundle as the repository has it (dashboards included), with `outputs:` set."""
+    root.mkdir(parents=True)
+    for part in (*PROJECT_PARTS, "dashboards"):
+        source = repo / part
+        if source.is_dir():
+            shutil.copytree(source, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, root / part)
+    settings = root / "monitoring.yaml"
+    text = re.sub(r"(?m)^outputs:.*\n", "", settings.read_text())
+    settings.write_text(f"{text}\noutputs: [{', '.join(outputs)}]\n")
     return root
 
 

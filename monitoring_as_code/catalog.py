@@ -127,3 +127,43 @@ def series_catalog(catalog: Iterable[Metric]) -> dict[str, tuple[Metric, frozens
         for name, labels in metric.series().items():
             out[name] = (metric, labels | extra)
     return out
+
+
+# On a cluster: what a prometheus-operator ServiceMonitor adds to every series it scrapes (and
+# the Probes' static `namespace` label), and the exporters kube-prometheus runs in place of ours.
+KUBERNETES_TARGET_LABELS = frozenset({"namespace", "pod", "service", "endpoint", "container"})
+KUBELET_CADVISOR = "kubelet (cAdvisor)"
+KUBE_STATE_METRICS = "kube-state-metrics"
+# kubelet's cAdvisor series: its own labels and those of the kubelet ServiceMonitor's targets.
+_KUBELET_CONTAINER = (
+    *("namespace", "pod", "container", "id", "image", "name"),
+    *("metrics_path", "node", "service", "endpoint"),
+)
+KUBERNETES_METRICS = tuple(
+    metrics(
+        KUBELET_CADVISOR,
+        ("container_memory_working_set_bytes", GAUGE, _KUBELET_CONTAINER, "Working set, per container"),
+        ("container_cpu_usage_seconds_total", COUNTER, (*_KUBELET_CONTAINER, "cpu"), "CPU time, per container"),
+    )
+    + metrics(
+        KUBE_STATE_METRICS,
+        (
+            "kube_pod_container_resource_limits",
+            GAUGE,
+            ("namespace", "pod", "container", "node", "resource", "unit", "uid"),
+            "A container's resource limit (resource=memory: bytes)",
+        ),
+    )
+)
+
+
+def on_kubernetes(catalog: Iterable[Metric]) -> tuple[Metric, ...]:
+    """The catalog as a cluster Prometheus sees it: scraped series carry the Kubernetes target
+    labels, and kubelet's cAdvisor and kube-state-metrics replace our cAdvisor."""
+    replaced = {m.name for m in KUBERNETES_METRICS}
+    kept = tuple(
+        m if m.name in _SYNTHETIC else attrs.evolve(m, labels=m.labels | KUBERNETES_TARGET_LABELS)
+        for m in catalog
+        if m.name not in replaced
+    )
+    return kept + KUBERNETES_METRICS

@@ -199,14 +199,14 @@ def verify(
         raise click.UsageError("give --metrics-url, --metrics-file or --prometheus-url")
     bundle = pipeline.load(project, profile=profile)
     catalog = bundle.alerting.catalog
-    readers = verifying.readers_by_series(*pipeline.consumers(bundle))
+    readers = verifying.readers_by_series(*verifying.consumers(bundle.alerting, bundle.dashboards, bundle.settings))
     gaps: list[verifying.Gap] = []
     for where in (*urls, *files):
         exposed = verifying.exposed_series(verifying.read_exposition(where), where)
         origin = verifying.exposition_source(exposed, source, where)
         gaps += _report(f"{where} ({origin})", verifying.find_gaps(exposed, (origin,), readers, catalog))
     if prometheus_url:
-        for scrape in verifying.scrapes(prometheus_url, pipeline.scrape_sources(bundle), catalog):
+        for scrape in verifying.scrapes(prometheus_url, verifying.scrape_sources(bundle.alerting), catalog):
             found = verifying.find_gaps(scrape.series, scrape.sources, readers, catalog)
             gaps += _report(f"{prometheus_url} job {scrape.job}", found)
     blind = verifying.blinded(gaps)

@@ -10,16 +10,20 @@ translate is refused here when a definition sets it, so nothing a definition say
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attr
 import attrs
 from grafanalib import core
 
+from monitoring_as_code.duration import format_duration
 from monitoring_as_code.logql import parse_logql
 from monitoring_as_code.model import _Checked, check_lint_disable
-from monitoring_as_code.promql import parse_promql
+from monitoring_as_code.promql import MIN_RATE_SCRAPES, parse_promql
+
+if TYPE_CHECKING:
+    from monitoring_as_code.settings import Settings
 
 GRID_COLUMNS = 24
 # A dashboard Grafana still opens quickly, and a bound on the queries lint expands (README, "Limits").
@@ -120,9 +124,45 @@ def unit_of(panel: Any) -> str:
     return str(panel.unit)
 
 
+def _variable_name(match: re.Match[str]) -> str:
+    return next(g for g in match.groups() if g)
+
+
 def variable_references(text: str) -> set[str]:
     """Names of the dashboard variables a query or datasource uid refers to ($name, ${name}, [[name]])."""
-    return {next(g for g in match.groups() if g) for match in _VARIABLE_REFERENCE.finditer(text)}
+    return {_variable_name(match) for match in _VARIABLE_REFERENCE.finditer(text)}
+
+
+def expand_variables(text: str, values: Mapping[str, str]) -> str:
+    """`text` with Grafana's variables replaced by `values`, so that a query parses; an unknown
+    variable is left in place (and then fails to parse, as it should)."""
+    return _VARIABLE_REFERENCE.sub(lambda match: values.get(_variable_name(match), match.group(0)), text)
+
+
+def queries(dashboard: Dashboard, plugin: str) -> Iterator[tuple[Any, str]]:
+    """(panel, query) for every target of the panels querying that datasource plugin."""
+    for panel in dashboard.panels:
+        if panel.dataSource["type"] == plugin:
+            for target in panel.targets:
+                yield panel, target.expr
+
+
+def expanded_promql(
+    dashboard: Dashboard, settings: Settings, builtins: Mapping[str, str] | None = None
+) -> Iterator[tuple[Any, str]]:
+    """(panel, query) for every Prometheus query, with Grafana's built-in variables as Grafana
+    resolves them for these settings (or as `builtins` gives them) and each dashboard variable at "All"."""
+    scrape = settings.intervals.scrape
+    values = {
+        "__rate_interval": format_duration(MIN_RATE_SCRAPES * scrape),  # the datasource's timeInterval x 4
+        "__interval": format_duration(scrape),
+        "__range": format_duration(settings.grafana.time_range),
+        **(builtins or {}),
+    }
+    for variable in dashboard.variables:
+        values.setdefault(variable.name, variable.allValue or ".*")  # "All", as the dashboards open
+    for panel, expr in queries(dashboard, PROMETHEUS):
+        yield panel, expand_variables(expr, values)
 
 
 def is_builtin(name: str) -> bool:

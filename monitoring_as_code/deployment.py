@@ -25,6 +25,8 @@ LOKI_LABELS_SET_BY_OVERRIDE = ("container_name", "service")
 # Stream labels the driver adds by itself, and the one Loki 3 derives from `service`.
 LOKI_DRIVER_LABELS = ("compose_service", "compose_project", "host", "filename", "service_name")
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
+LOKI_HTTP_PORT = 3100  # Loki's default; `loki -health` (the container's health check) asks localhost:3100/ready
+LOKI_DATA_DIR = "/loki"  # the image's data folder, owned by its non-root user; the named volume mounts here
 # The oldest image version of a service that still sees what the monitoring reads, and why.
 MINIMUM_VERSIONS = {
     "cadvisor": (
@@ -131,10 +133,62 @@ class Retention:
 
 
 @attrs.frozen
+class KubernetesGrafana:
+    prometheus_uid: str = "prometheus"  # kube-prometheus-stack's Grafana provisions its Prometheus with this uid
+    alertmanager_uid: str = "alertmanager"
+    loki_url: str = "http://loki.monitoring.svc:3100"  # the stack has no Loki: ours is provisioned
+    folder: str = "RAT"
+
+
+@attrs.frozen
+class KubernetesSettings:
+    """The `kubernetes` section: where the prometheus-operator resources go and what they select.
+    The defaults are RAT's documented shapes (rat-kubernetes.md) and kube-prometheus-stack's."""
+
+    namespace: str = "monitoring"
+    rat_namespace: str = "rat"
+    ratd_selector: Mapping[str, str] = attrs.field(factory=lambda: {"app": "ratd"})
+    ratd_port: str = "http"
+    ratd_pod_selector: Mapping[str, str] = attrs.field(factory=lambda: {"app": "ratd"})
+    probe_service: str = "ratd-probe"
+    prober: str = "blackbox-exporter.monitoring.svc:19115"  # kube-prometheus' blackbox_exporter, probe port
+    labels: Mapping[str, Mapping[str, str]] = attrs.field(
+        factory=lambda: (
+            {"PrometheusRule": {"release": "kube-prometheus-stack"}}
+            | {kind: {"release": "kube-prometheus-stack"} for kind in ("ServiceMonitor", "Probe")}
+        )
+    )
+    grafana: KubernetesGrafana = KubernetesGrafana()
+    alertmanager_secret: str = "alertmanager-rat"
+    receiver_secret: str = "alertmanager-rat-receivers"
+    kube_prometheus_stack_values: bool = True
+    rbac_for: str | None = None  # "namespace/serviceaccount" of a kube-prometheus Prometheus
+    runbook_base_url: str | None = None  # unset: derived from runbook_base_url (outputs/kubernetes.py)
+
+    def labels_of(self, kind: str) -> dict[str, str]:
+        return {
+            "app.kubernetes.io/part-of": "rat-monitoring",
+            **self.labels.get("all", {}),
+            **self.labels.get(kind, {}),
+        }
+
+
+@attrs.frozen
 class Deployment:
     logging: LoggingPolicy
     retention: Retention
     compose: ComposeSettings
+    kubernetes: KubernetesSettings = KubernetesSettings()
+
+
+def kubernetes_settings(data: Mapping[str, Any]) -> KubernetesSettings:
+    """The typed `kubernetes` section (schema-checked); a key left out keeps its default."""
+    values = dict(data)
+    if "grafana" in values:
+        values["grafana"] = KubernetesGrafana(**values["grafana"])
+    if "labels" in values:
+        values["labels"] = {**KubernetesSettings().labels, **values["labels"]}
+    return KubernetesSettings(**values)
 
 
 def _timing(data: Mapping[str, Any], where: str, kind: type[Timing]) -> Timing:
@@ -273,4 +327,5 @@ def deployment_settings(data: Mapping[str, Any], settings_dir: Path) -> Deployme
             stack_healthcheck=_timing(compose["stack_healthcheck"], "compose.stack_healthcheck", HealthTiming),
             services=services,
         ),
+        kubernetes=kubernetes_settings(data.get("kubernetes", {})),
     )

@@ -3,7 +3,9 @@
 A definition module is a Python file that exposes `define(settings)`, returning model objects.
 Files starting with `_` are shared helpers, imported by the others but not loaded as definitions.
 A module that fits only some RAT profiles names them in `PROFILES = ("name", ...)`; its
-`define` runs only under those (monitoring_as_code/profile.py).
+`define` runs only under those (monitoring_as_code/profile.py). A module that fits only some
+outputs' platforms (a rule written for one compose host, or for replicas on a cluster) names
+them in `PLATFORMS = ("compose", ...)`; its `define` runs only when that output loads it.
 """
 
 from __future__ import annotations
@@ -24,58 +26,24 @@ from typing import Any
 
 import attrs
 
-from monitoring_as_code.catalog import EXPORTER_METRICS, Metric
 from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.errors import DefinitionError, Interrupted
 from monitoring_as_code.model import (
     BUSINESS_HOURS,
+    KNOWN_PLATFORMS,
     Alert,
     BlackboxModule,
+    Definitions,
     Inhibition,
     Probe,
     RecordingRule,
     Route,
+    RuleGroup,
     ScrapeJob,
 )
 from monitoring_as_code.profile import Profile
 from monitoring_as_code.settings import Settings, check_deliverable
 from monitoring_as_code.stack import MonitoringService, RatService, Stack, check_stack
-
-
-@attrs.frozen
-class RuleGroup:
-    """The rules one module defines: one Prometheus rule group and one rule file."""
-
-    name: str
-    file: str
-    recording_rules: tuple[RecordingRule, ...]
-    alerts: tuple[Alert, ...]
-
-
-@attrs.frozen
-class Definitions:
-    groups: tuple[RuleGroup, ...]
-    scrape_jobs: tuple[ScrapeJob, ...]
-    blackbox_modules: tuple[BlackboxModule, ...]
-    probes: tuple[Probe, ...]
-    routes: tuple[Route, ...]
-    inhibitions: tuple[Inhibition, ...]
-    profiles: tuple[Profile, ...]  # every profile the definitions know
-    profile: Profile  # the one monitoring.yaml picks
-
-    @property
-    def catalog(self) -> tuple[Metric, ...]:
-        """Every metric the definitions may read: the exporters' and this profile's ratd."""
-        return EXPORTER_METRICS + self.profile.metrics
-
-    @property
-    def alerts(self) -> tuple[Alert, ...]:
-        return tuple(a for g in self.groups for a in g.alerts)
-
-    @property
-    def recording_rules(self) -> tuple[RecordingRule, ...]:
-        return tuple(r for g in self.groups for r in g.recording_rules)
-
 
 _KINDS = (Alert, RecordingRule, ScrapeJob, BlackboxModule, Probe, Route, Inhibition, Profile)
 
@@ -214,11 +182,11 @@ def _guarded(path: Path, phase: str, timeout: float, run: Callable[[], Any]) -> 
         os.chdir(cwd)
 
 
-def _profiles(module: Any) -> tuple[str, ...]:
-    profiles = getattr(module, "PROFILES", ())
-    if isinstance(profiles, str) or not all(isinstance(p, str) for p in profiles):
-        raise DefinitionError(f"PROFILES must be a tuple of profile names, not {profiles!r}")
-    return tuple(profiles)
+def _names(module: Any, marker: str) -> tuple[str, ...]:
+    names = getattr(module, marker, ())
+    if isinstance(names, str) or not all(isinstance(p, str) for p in names):
+        raise DefinitionError(f"{marker} must be a tuple of names, not {names!r}")
+    return tuple(names)
 
 
 def load_module(path: Path, settings: Settings) -> Module:
@@ -237,8 +205,12 @@ def load_module(path: Path, settings: Settings) -> Module:
         define = getattr(module, "define", None)
         if not callable(define):
             raise DefinitionError("defines no define(settings) function")
-        profiles = _profiles(module)
-        if profiles and settings.profile not in profiles:
+        profiles = _names(module, "PROFILES")
+        platforms = _names(module, "PLATFORMS")
+        unknown = sorted(set(platforms) - set(KNOWN_PLATFORMS))
+        if unknown:
+            raise DefinitionError(f"PLATFORMS names {unknown[0]!r} (known: {', '.join(KNOWN_PLATFORMS)})")
+        if (profiles and settings.profile not in profiles) or (platforms and settings.platform not in platforms):
             return Module(path, profiles, ())
         return Module(path, profiles, tuple(_guarded(path, "define()", timeout, lambda: list(define(settings)))))
     except DefinitionError as exc:
@@ -294,6 +266,9 @@ def load_alerting(folder: Path, settings: Settings) -> Definitions:
         if alerts or recordings:
             groups.append(RuleGroup(path.stem, str(path), recordings, alerts))
 
+    # A rule group is named after its module; Prometheus, a case-insensitive checkout and a
+    # Kubernetes object name (lower case, `-` for `_`) must all tell two groups apart.
+    _unique(((g.file, g.name.lower().replace("_", "-")) for g in groups), "rule group name")
     # Case-insensitively: an alert's runbook anchor and its test file names ignore case.
     _unique(((f, o.name) for f, o in found[Alert]), "alert", ignore_case=True)
     _unique(((f, o.name) for f, o in found[RecordingRule]), "recording rule")
@@ -341,6 +316,7 @@ def load_alerting(folder: Path, settings: Settings) -> Definitions:
         inhibitions=objects_of(Inhibition),
         profiles=tuple(sorted(profiles.values(), key=lambda p: p.name)),
         profile=profiles[settings.profile],
+        platform=settings.platform,
     )
 
 

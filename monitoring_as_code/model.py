@@ -6,15 +6,22 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import promql_parser
 
 from monitoring_as_code import templates
+from monitoring_as_code.catalog import EXPORTER_METRICS, Metric, on_kubernetes
 from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.promql import parse_promql
+
+if TYPE_CHECKING:
+    from monitoring_as_code.profile import Profile  # profile.py builds on this module
+
+COMPOSE, KUBERNETES = "compose", "kubernetes"  # the platforms definitions may be limited to (PLATFORMS)
+KNOWN_PLATFORMS = (COMPOSE, KUBERNETES)  # an output with a variant of its own adds its platform here
 
 BUSINESS_HOURS = "business-hours"  # the one Alertmanager time interval, built from settings
 SEVERITIES = ("critical", "warning", "info")
@@ -330,3 +337,41 @@ class Inhibition(_Checked):
     def _check(self) -> None:
         _check_matchers(self.source, "source")
         _check_matchers(self.target, "target")
+
+
+@attrs.frozen
+class RuleGroup:
+    """The rules one module defines: one Prometheus rule group and one rule file."""
+
+    name: str
+    file: str
+    recording_rules: tuple[RecordingRule, ...]
+    alerts: tuple[Alert, ...]
+
+
+@attrs.frozen
+class Definitions:
+    groups: tuple[RuleGroup, ...]
+    scrape_jobs: tuple[ScrapeJob, ...]
+    blackbox_modules: tuple[BlackboxModule, ...]
+    probes: tuple[Probe, ...]
+    routes: tuple[Route, ...]
+    inhibitions: tuple[Inhibition, ...]
+    profiles: tuple[Profile, ...]  # every profile the definitions know
+    profile: Profile  # the one monitoring.yaml picks
+    platform: str = "compose"  # whose variant of the definitions this is (loader.py, PLATFORMS)
+
+    @property
+    def catalog(self) -> tuple[Metric, ...]:
+        """Every metric the definitions may read: the exporters' and this profile's ratd, as the
+        platform's Prometheus scrapes them."""
+        catalog = EXPORTER_METRICS + self.profile.metrics
+        return on_kubernetes(catalog) if self.platform == KUBERNETES else catalog
+
+    @property
+    def alerts(self) -> tuple[Alert, ...]:
+        return tuple(a for g in self.groups for a in g.alerts)
+
+    @property
+    def recording_rules(self) -> tuple[RecordingRule, ...]:
+        return tuple(r for g in self.groups for r in g.recording_rules)

@@ -41,6 +41,9 @@ def check_size(expr: str, language: str) -> None:
         )
 
 
+MIN_RATE_SCRAPES = 4  # two samples survive one missed scrape only from four intervals up
+
+
 def parse_promql(expr: str) -> promql_parser.Expr:
     check_size(expr, "PromQL")
     try:
@@ -98,3 +101,53 @@ def label_usage(expr: str) -> dict[str, set[str]]:
 
     visit(parse_promql(expr), frozenset())
     return usage
+
+
+RATE_FUNCTIONS = frozenset({"rate", "irate", "increase"})
+COMPARISONS = frozenset({"==", "!=", ">", "<", ">=", "<="})
+CONDITION_FUNCTIONS = frozenset({"absent", "absent_over_time"})
+LABEL_FUNCTIONS = frozenset({"label_replace", "label_join"})
+
+
+def _unwrap(node: promql_parser.Expr) -> promql_parser.Expr:
+    while isinstance(node, promql_parser.ParenExpr):
+        node = node.expr
+    return node
+
+
+def rate_windows(expr: str) -> list[tuple[str, float]]:
+    """(function, window in seconds) for every rate(), irate() and increase() of an expression."""
+    windows: list[tuple[str, float]] = []
+
+    def visit(node: object) -> None:
+        if isinstance(node, promql_parser.Call) and node.func.name in RATE_FUNCTIONS and node.args:
+            arg = _unwrap(node.args[0])
+            if isinstance(arg, promql_parser.MatrixSelector | promql_parser.SubqueryExpr):
+                windows.append((node.func.name, arg.range.total_seconds()))
+
+    promql_parser.walk(parse_promql(expr), visit)
+    return windows
+
+
+def is_condition(node: promql_parser.Expr) -> bool:
+    """Whether an expression returns only the series that meet a condition: a comparison without
+    `bool`, absent(), or a set operation that keeps only such series."""
+    node = _unwrap(node)
+    if isinstance(node, promql_parser.BinaryExpr):
+        op = str(node.op)
+        if op in COMPARISONS:
+            return not (node.modifier is not None and node.modifier.return_bool)
+        if op == "and":  # either side filters
+            return is_condition(node.lhs) or is_condition(node.rhs)
+        if op == "unless":
+            return is_condition(node.lhs)
+        if op == "or":
+            return is_condition(node.lhs) and is_condition(node.rhs)
+        return False
+    if isinstance(node, promql_parser.AggregateExpr):  # no series meets it: no group at all
+        return is_condition(node.expr)
+    if isinstance(node, promql_parser.Call):
+        if node.func.name in CONDITION_FUNCTIONS:
+            return True
+        return node.func.name in LABEL_FUNCTIONS and is_condition(node.args[0])
+    return False

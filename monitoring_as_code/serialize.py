@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.emitter import ScalarAnalysis
+
+from monitoring_as_code.errors import DefinitionError
 
 _BREAKS = frozenset("\n\x85\u2028\u2029")  # what PyYAML takes for line breaks
 # libyaml's parser where PyYAML has it: the same data, five times faster than the Python one.
@@ -69,3 +72,22 @@ def from_yaml(text: str) -> Any:
 
 def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file safely; every failure becomes a DefinitionError naming the file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DefinitionError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(f"not UTF-8 (byte {exc.start})", file=str(path)) from exc
+    try:
+        return from_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DefinitionError(f"{where}YAML syntax error: {problem}", file=str(path)) from exc

@@ -76,6 +76,52 @@ class Health:
 
 
 @attrs.frozen
+class Thresholds:
+    consecutive_failures: Mapping[str, int]
+    disk_usage_percent: float
+    disk_for: float
+    pipeline_failures_per_hour: int
+    api_p99_latency_seconds: float
+    api_latency_for: float
+    runner_queue_percent: float
+    runner_queue_for: float
+    container_memory_percent: float
+    container_memory_for: float
+    scheduler_rate_change_factor: float
+    scheduler_rate_for: float
+    request_spike_factor: float
+    request_spike_min_rps: float
+    request_spike_for: float
+    backup_max_age: float
+    target_down_for: float
+    rule_failures_for: float
+    notification_failures_for: float
+    postgres_pool_saturation_ratio: float
+    postgres_pool_saturation_for: float
+    plugins_unhealthy_for: float
+    scheduler_tick_seconds: float
+    scheduler_tick_for: float
+    memory_growth_factor: float
+    memory_growth_for: float
+    sse_spike_factor: float
+    sse_spike_min_connections: int
+    sse_spike_for: float
+    # Thresholds monitoring.yaml adds beyond those above: a new one is one line there, read as
+    # settings.thresholds.<name> like the others.
+    added: Mapping[str, float] = attrs.field(factory=dict)
+
+    def __getattr__(self, name: str) -> float:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self.added[name]
+        except KeyError:
+            raise AttributeError(
+                f"no threshold {name!r}: add `{name}: <number or duration>` under thresholds in monitoring.yaml"
+            ) from None
+
+
+@attrs.frozen
 class BusinessHours:
     timezone: str
     weekdays: tuple[str, ...]
@@ -142,18 +188,6 @@ def _schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-def _threshold_names() -> tuple[str, ...]:
-    return tuple(_schema()["properties"]["thresholds"]["properties"])
-
-
-# Every threshold and `for` duration, one attribute per key of the schema's `thresholds`: a new
-# threshold is a key in settings.schema.json and a value in monitoring.yaml, no code here.
-Thresholds = attrs.make_class(
-    "Thresholds", {name: attrs.field() for name in _threshold_names()}, frozen=True, slots=True
-)
-Thresholds.__doc__ = "The thresholds of monitoring.yaml, typed: durations in seconds, numbers as given."
-
-
 @attrs.frozen
 class Limits:
     """Bounds on the work a run does for untrusted input (README, "Limits")."""
@@ -185,6 +219,10 @@ class Settings:
     deployment: Deployment
     grafana: GrafanaSettings
     limits: Limits
+    outputs: tuple[str, ...] = ("compose",)  # which outputs `generate` renders (monitoring_as_code/outputs/)
+    # The output whose variant of the definitions is being loaded: a definition module limited by
+    # `PLATFORMS = (...)` runs only under those (set by the output's loader, never by monitoring.yaml).
+    platform: str = "compose"
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -326,7 +364,8 @@ def load_settings(path: Path) -> Settings:
 
 def _parse_durations(value: Any, schema: Mapping[str, Any], where: str) -> Any:
     """The same data with every value the schema declares a duration parsed to seconds."""
-    if schema.get("$ref") == "#/$defs/duration":
+    durations = (schema, *schema.get("anyOf", ()))
+    if any(s.get("$ref") == "#/$defs/duration" for s in durations) and isinstance(value, str):
         try:
             return parse_duration(value)
         except ValueError as exc:
@@ -334,8 +373,9 @@ def _parse_durations(value: Any, schema: Mapping[str, Any], where: str) -> Any:
     if "$ref" in schema:
         return _parse_durations(value, _schema()["$defs"][schema["$ref"].rsplit("/", 1)[1]], where)
     if isinstance(value, dict) and "properties" in schema:
-        props = schema["properties"]
-        return {k: _parse_durations(v, props.get(k, {}), f"{where}.{k}".lstrip(".")) for k, v in value.items()}
+        props, added = schema["properties"], schema.get("additionalProperties")
+        added = added if isinstance(added, dict) else {}
+        return {k: _parse_durations(v, props.get(k, added), f"{where}.{k}".lstrip(".")) for k, v in value.items()}
     return value
 
 
@@ -406,26 +446,28 @@ def _alertmanager(am: dict[str, Any]) -> AlertmanagerSettings:
     return AlertmanagerSettings(**am_times, receivers=receivers, route_to=dict(am["route_to"]))
 
 
-def _thresholds(values: dict[str, Any]) -> Any:
-    missing = [name for name in _threshold_names() if name not in values]
-    if missing:
-        raise DefinitionError(f"missing key {missing[0]!r}", obj="settings thresholds")
-    for check, failures in values["consecutive_failures"].items():
-        if failures > MAX_CONSECUTIVE_FAILURES:
-            # Each failure adds a scrape interval to the alert's `for` and samples to its unit tests.
-            raise DefinitionError(
-                f"{failures} is more than {MAX_CONSECUTIVE_FAILURES}",
-                obj=f"settings thresholds.consecutive_failures.{check}",
-            )
-    return Thresholds(**values)
-
-
 def _limits(given: dict[str, Any]) -> Limits:
     limits = {**_parse_durations(DEFAULT_LIMITS, _schema()["properties"]["limits"], "limits"), **given}
     for key, seconds in limits.items():
         if seconds <= 0:
             raise DefinitionError("must be longer than 0s", obj=f"settings limits.{key}")
     return Limits(**limits)
+
+
+def _thresholds(data: Mapping[str, Any]) -> Thresholds:
+    """The typed thresholds, and those monitoring.yaml adds (the schema checked their types)."""
+    for check, failures in data["consecutive_failures"].items():
+        if failures > MAX_CONSECUTIVE_FAILURES:
+            # Each failure adds a scrape interval to the alert's `for` and samples to its unit tests.
+            raise DefinitionError(
+                f"{failures} is more than {MAX_CONSECUTIVE_FAILURES}",
+                obj=f"settings thresholds.consecutive_failures.{check}",
+            )
+    declared = {field.name for field in attrs.fields(Thresholds)} - {"added"}
+    return Thresholds(
+        **{k: v for k, v in data.items() if k in declared},
+        added={k: v for k, v in data.items() if k not in declared},
+    )
 
 
 def _typed(data: dict[str, Any], source: str) -> Settings:
@@ -466,4 +508,5 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
         deployment=deployment_settings(data, Path(source).parent),
         grafana=_grafana(data["grafana"]),
         limits=_limits(data.get("limits", {})),
+        outputs=tuple(data.get("outputs", ("compose",))),
     )

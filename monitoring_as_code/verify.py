@@ -24,10 +24,19 @@ from typing import Any
 
 import attrs
 
-from monitoring_as_code.catalog import MADE_BY_PROMETHEUS, PROBE_LABELS, SOURCE_PREFIXES, TARGET_LABELS, Metric
+from monitoring_as_code.catalog import (
+    BLACKBOX,
+    MADE_BY_PROMETHEUS,
+    PROBE_LABELS,
+    SOURCE_PREFIXES,
+    TARGET_LABELS,
+    Metric,
+)
+from monitoring_as_code.dashboard import Dashboard, expanded_promql
 from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.model import Definitions
 from monitoring_as_code.promql import label_usage
-from monitoring_as_code.settings import read_regular_file
+from monitoring_as_code.settings import Settings, read_regular_file
 
 MAX_EXPOSITION_BYTES = 64 << 20  # ratd's exposition is kilobytes; a cap keeps /dev/zero or a runaway target out
 
@@ -48,6 +57,27 @@ class Consumer:
     kind: str
     name: str
     expressions: tuple[str, ...]
+
+
+def consumers(
+    defs: Definitions, dashboards: Iterable[Dashboard], settings: Settings
+) -> tuple[list[Consumer], dict[str, tuple[str, ...]]]:
+    """What reads series (alerts, recording rules, panels), and each recording rule's expression."""
+    readers = [Consumer("alert", a.name, (a.expr,)) for a in defs.alerts]
+    readers += [Consumer("recording rule", r.name, (r.expr,)) for r in defs.recording_rules]
+    for dashboard in dashboards:
+        by_panel: dict[str, list[str]] = {}
+        for panel, expr in expanded_promql(dashboard, settings):
+            by_panel.setdefault(f"{dashboard.uid}/{panel.title}", []).append(expr)
+        readers += [Consumer("panel", name, tuple(exprs)) for name, exprs in by_panel.items()]
+    return readers, {r.name: (r.expr,) for r in defs.recording_rules}
+
+
+def scrape_sources(defs: Definitions) -> dict[str, tuple[str, ...]]:
+    """Each scrape job Prometheus runs -> the catalog sources its targets serve."""
+    jobs = {job.name: job.sources for job in defs.scrape_jobs}
+    jobs.update({probe.job: (BLACKBOX,) for probe in defs.probes})
+    return jobs
 
 
 @attrs.frozen

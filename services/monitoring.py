@@ -9,16 +9,14 @@ distroless (no shell, no wget) and ships `loki -health`, which asks localhost:31
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import Any
 
 from monitoring_as_code.catalog import COMPOSE_LABELS
-from monitoring_as_code.deployment import ComposeSettings
+from monitoring_as_code.deployment import LOKI_DATA_DIR, LOKI_HTTP_PORT, ComposeSettings
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.render import loki as loki_config
+from monitoring_as_code.outputs.compose import PATHS
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.stack import ALERTMANAGER_SECRETS, BindMount, HealthCheck, MonitoringService, VolumeMount
-from monitoring_as_code.validate import amtool, blackbox, grafana, loki, promtool
 
 GRAFANA_PORT = 3000  # Grafana's default listen port
 # The Docker labels cAdvisor exports (as container_label_<name with _ for .>): the Compose ones the
@@ -78,7 +76,7 @@ def define(settings: Settings) -> list[MonitoringService]:
             ),
             # The whole folder: prometheus.yml names its rule files relative to itself.
             mounts=(
-                _generated(compose, str(PurePosixPath(promtool.CONFIG).parent), "/etc/prometheus"),
+                _generated(compose, PATHS.prometheus_dir, "/etc/prometheus"),
                 VolumeMount("prometheus-data", "/prometheus"),
             ),
         ),
@@ -92,7 +90,7 @@ def define(settings: Settings) -> list[MonitoringService]:
                 f"--web.listen-address=:{alertmanager_port}",
             ),
             mounts=(
-                _generated(compose, amtool.CONFIG, "/etc/alertmanager/alertmanager.yml"),
+                _generated(compose, PATHS.alertmanager_config, "/etc/alertmanager/alertmanager.yml"),
                 BindMount(compose.alertmanager_secrets_dir, ALERTMANAGER_SECRETS),
                 VolumeMount("alertmanager-data", "/alertmanager"),
             ),
@@ -103,7 +101,7 @@ def define(settings: Settings) -> list[MonitoringService]:
             http_ok(blackbox_port, "/-/healthy"),
             scrapes_rat=True,  # probes ratd's health endpoints
             command=("--config.file=/etc/blackbox_exporter/config.yml", f"--web.listen-address=:{blackbox_port}"),
-            mounts=(_generated(compose, blackbox.CONFIG, "/etc/blackbox_exporter/config.yml"),),
+            mounts=(_generated(compose, PATHS.blackbox_config, "/etc/blackbox_exporter/config.yml"),),
         ),
         service(
             "cadvisor",
@@ -146,12 +144,12 @@ def define(settings: Settings) -> list[MonitoringService]:
         ),
         service(
             "loki",
-            loki_config.HTTP_PORT,
+            LOKI_HTTP_PORT,
             check("/usr/bin/loki", "-health"),
             # The image's own default config path: no command needed.
             mounts=(
-                _generated(compose, loki.CONFIG, "/etc/loki/local-config.yaml"),
-                VolumeMount("loki-data", loki_config.DATA_DIR),
+                _generated(compose, PATHS.loki_config, "/etc/loki/local-config.yaml"),
+                VolumeMount("loki-data", LOKI_DATA_DIR),
             ),
         ),
         service(
@@ -167,8 +165,8 @@ def define(settings: Settings) -> list[MonitoringService]:
             mounts=(
                 VolumeMount("grafana-data", "/var/lib/grafana"),
                 # Both provisioning folders (datasources, dashboard providers) in one mount.
-                _generated(compose, str(PurePosixPath(grafana.PROVIDERS).parent), "/etc/grafana/provisioning"),
-                _generated(compose, grafana.DASHBOARDS, "/var/lib/grafana/dashboards"),
+                _generated(compose, PATHS.provisioning_dir, "/etc/grafana/provisioning"),
+                _generated(compose, PATHS.dashboards, "/var/lib/grafana/dashboards"),
             ),
         ),
     ]

@@ -81,6 +81,14 @@ def set_profile(root: Path, profile: str) -> None:
     path.write_text(text)
 
 
+def set_outputs(root: Path, *outputs: str) -> None:
+    """Enable `outputs` in the monitoring.yaml of a project copy."""
+    path = root / "monitoring.yaml"
+    text, count = re.subn(r"(?m)^outputs:.*$", f"outputs: [{', '.join(outputs)}]", path.read_text())
+    assert count == 1, f"no outputs: in {path}"
+    path.write_text(text)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the project under the test profile (definitions, settings, generated/), to break."""

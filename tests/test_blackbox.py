@@ -19,6 +19,7 @@ import pytest
 
 from monitoring_as_code import pipeline
 from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.outputs.compose import PATHS
 from monitoring_as_code.render.blackbox import render_blackbox_config
 from monitoring_as_code.serialize import to_yaml
 from monitoring_as_code.validate.blackbox import check_probers
@@ -142,7 +143,7 @@ def test_unknown_prober_passes_the_exporters_check_but_not_ours(tmp_path: Path) 
     )
     assert exporter.returncode == 0  # why our own check exists
     with pytest.raises(DefinitionError, match="prober 'tcpx' is not one of"):
-        check_probers(tmp_path)
+        check_probers(tmp_path, PATHS.blackbox_config)
 
 
 class FakeRatd02(BaseHTTPRequestHandler):

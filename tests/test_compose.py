@@ -21,9 +21,9 @@ from alerts._shared import COMPOSE_SERVICE_LABEL
 from monitoring_as_code import pipeline
 from monitoring_as_code.catalog import COMPOSE_LABELS
 from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.outputs.compose import PATHS
 from monitoring_as_code.rat_compose import DOCUMENTED, RAT_SERVICES, docker_compose, read_rat_compose
 from monitoring_as_code.validate import compose as compose_validator
-from monitoring_as_code.validate.compose import OVERRIDE
 from monitoring_as_code.writer import write_files
 from tests.conftest import REPO, TEST_PROFILE, MacRunner, tree_bytes
 
@@ -80,7 +80,7 @@ def compose_config(host: Path, *files: str) -> subprocess.CompletedProcess[str]:
 
 
 def merged(host: Path) -> subprocess.CompletedProcess[str]:
-    return compose_config(host, "infra/docker-compose.yml", f"generated/{OVERRIDE}")
+    return compose_config(host, "infra/docker-compose.yml", f"generated/{PATHS.override}")
 
 
 def merge(host: Path) -> dict[str, Any]:
@@ -149,7 +149,7 @@ def test_no_health_check_rat_has_is_changed(
 def test_the_guides_checks_only_where_rat_has_none(tmp_path: Path) -> None:
     settings = site_settings(reading_rat_file)
     host = deploy(tmp_path, settings, without_healthchecks("nessie", "postgres"))
-    override = yaml.safe_load((host / "generated" / OVERRIDE).read_text())
+    override = yaml.safe_load((host / "generated" / PATHS.override).read_text())
     written = {name for name in RAT_SERVICES if "healthcheck" in override["services"][name]}
     assert written == {"nessie", "postgres"}
     checks = merge(host)["services"]
@@ -200,7 +200,7 @@ def test_the_documented_defaults_are_what_the_documented_file_declares() -> None
 def test_reading_the_file_gives_the_override_of_the_documented_defaults(tmp_path: Path) -> None:
     unset = deploy(tmp_path / "unset", site_settings())
     read = deploy(tmp_path / "read", site_settings(reading_rat_file))
-    overrides = [(h / "generated" / OVERRIDE).read_text().replace(str(h), "HOST") for h in (unset, read)]
+    overrides = [(h / "generated" / PATHS.override).read_text().replace(str(h), "HOST") for h in (unset, read)]
     assert overrides[0] == overrides[1]
 
 
@@ -380,24 +380,24 @@ def test_the_validator_merges_onto_rat_and_refuses_what_rat_lacks(
     host: Path, tmp_path: Path, onto_the_file: bool
 ) -> None:
     rat = read_rat_compose(host / "infra/docker-compose.yml", "RAT's") if onto_the_file else DOCUMENTED
-    compose_validator.check_merge(host / "generated", rat)
+    compose_validator.check_merge(host / "generated", PATHS.override, rat)
     tree = tmp_path / "tree"
     (tree / "compose").mkdir(parents=True)
-    override = yaml.safe_load((host / "generated" / OVERRIDE).read_text())
+    override = yaml.safe_load((host / "generated" / PATHS.override).read_text())
     override["services"]["prometheus"]["networks"].append("rat")  # a network RAT does not declare
-    (tree / OVERRIDE).write_text(yaml.safe_dump(override))
+    (tree / PATHS.override).write_text(yaml.safe_dump(override))
     with pytest.raises(DefinitionError, match=r"docker compose config \(onto .*\) failed") as failed:
-        compose_validator.check_merge(tree, rat)
+        compose_validator.check_merge(tree, PATHS.override, rat)
     assert "rat" in failed.value.details
 
 
 def test_the_validator_refuses_a_mount_of_a_file_generated_does_not_have(host: Path, tmp_path: Path) -> None:
-    compose_validator.check_generated_mounts(host / "generated")
+    compose_validator.check_generated_mounts(host / "generated", PATHS.override)
     tree = tmp_path / "tree"
     (tree / "compose").mkdir(parents=True)
-    (tree / OVERRIDE).write_text((host / "generated" / OVERRIDE).read_text())
+    (tree / PATHS.override).write_text((host / "generated" / PATHS.override).read_text())
     with pytest.raises(DefinitionError, match=r"service prometheus: mounts \.\./generated/prometheus"):
-        compose_validator.check_generated_mounts(tree)
+        compose_validator.check_generated_mounts(tree, PATHS.override)
 
 
 def test_cadvisor_exports_only_the_compose_labels_the_catalog_lists(config: dict[str, Any]) -> None:

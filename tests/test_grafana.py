@@ -23,6 +23,7 @@ from grafanalib._gen import DashboardEncoder
 from monitoring_as_code import pipeline
 from monitoring_as_code.dashboard import Dashboard, Heatmap, datasource_variable, grid, ref
 from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.outputs.compose import PATHS
 from monitoring_as_code.render.grafana import render_dashboard
 from monitoring_as_code.serialize import to_json
 from monitoring_as_code.settings import Settings
@@ -105,7 +106,7 @@ def _errors(schema: dict[str, Any], instance: Any, definition: str | None = None
 
 def test_two_dashboards_per_profile_and_the_generated_ones_are_the_settings_profile(settings: Settings) -> None:
     assert sorted(DASHBOARDS) == sorted(f"{p}/{uid}" for p in PROFILES for uid in ("rat-logs", "rat-overview"))
-    generated = sorted((GENERATED / grafana_validator.DASHBOARDS).glob("*.json"))
+    generated = sorted((GENERATED / PATHS.dashboards).glob("*.json"))
     assert {p.stem: _load(p) for p in generated} == {
         name.split("/")[1]: d for name, d in DASHBOARDS.items() if name.startswith(f"{settings.profile}/")
     }
@@ -419,7 +420,7 @@ def tree(tmp_path: Path) -> Path:
 
 
 def _break(tree: Path, change: Callable[[dict[str, Any]], None]) -> None:
-    path = tree / grafana_validator.DASHBOARDS / "rat-overview.json"
+    path = tree / PATHS.dashboards / "rat-overview.json"
     dashboard = _load(path)
     change(dashboard)
     path.write_text(json.dumps(dashboard))
@@ -450,19 +451,19 @@ BREAKAGES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
 @pytest.mark.parametrize("breakage", BREAKAGES, ids=list(BREAKAGES))
 def test_structural_validator_refuses_a_broken_dashboard(tree: Path, breakage: str) -> None:
     change, message = BREAKAGES[breakage]
-    grafana_validator.check_dashboards(tree)  # the untouched copy passes
+    grafana_validator.check_dashboards(tree, PATHS.dashboards)  # the untouched copy passes
     _break(tree, change)
     with pytest.raises(DefinitionError, match=re.escape(message)) as caught:
-        grafana_validator.check_dashboards(tree)
+        grafana_validator.check_dashboards(tree, PATHS.dashboards)
     assert caught.value.file == "grafana/dashboards/rat-overview.json"
 
 
 def test_structural_validator_refuses_grafanalibs_own_output(tree: Path) -> None:
     legacy = core.Dashboard(title="Legacy", uid="legacy-dashboard", panels=[core.Stat(title="x", id=1)])
     text = json.dumps(legacy.to_json_data(), cls=DashboardEncoder)
-    (tree / grafana_validator.DASHBOARDS / "legacy-dashboard.json").write_text(text)
+    (tree / PATHS.dashboards / "legacy-dashboard.json").write_text(text)
     with pytest.raises(DefinitionError, match="'hideControls', 'id', 'rows'"):
-        grafana_validator.check_dashboards(tree)
+        grafana_validator.check_dashboards(tree, PATHS.dashboards)
 
 
 # --- byte-identical output ------------------------------------------------------------------------------

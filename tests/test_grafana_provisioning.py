@@ -14,15 +14,16 @@ import pytest
 import yaml
 
 from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.outputs.compose import PATHS
 from monitoring_as_code.render.grafana_provisioning import render_dashboard_providers, render_datasources
 from monitoring_as_code.settings import Settings, load_settings
 from monitoring_as_code.validate import grafana as grafana_validator
 from tests.conftest import edit, profile_project
 
 GENERATED = profile_project() / "generated"
-DATASOURCES_FILE = f"{grafana_validator.DATASOURCES}/rat.yml"
-PROVIDERS_FILE = f"{grafana_validator.PROVIDERS}/rat.yml"
-OVERVIEW = f"{grafana_validator.DASHBOARDS}/rat-overview.json"
+DATASOURCES_FILE = f"{PATHS.datasources}/rat.yml"
+PROVIDERS_FILE = f"{PATHS.providers}/rat.yml"
+OVERVIEW = f"{PATHS.dashboards}/rat-overview.json"
 
 
 @pytest.fixture
@@ -72,13 +73,13 @@ def test_dashboard_provider_is_a_read_only_file_provider(settings: Settings) -> 
 
 
 def test_generated_provisioning_passes_the_checks() -> None:
-    grafana_validator.check_provisioning(GENERATED)
-    grafana_validator.check_datasource_uids(GENERATED)
+    grafana_validator.check_provisioning(GENERATED, PATHS.providers, PATHS.datasources)
+    grafana_validator.check_datasource_uids(GENERATED, PATHS.dashboards, PATHS.datasources)
 
 
 def test_every_dashboard_datasource_is_provisioned() -> None:
     provisioned = {s["uid"] for s in yaml.safe_load((GENERATED / DATASOURCES_FILE).read_text())["datasources"]}
-    for path in sorted((GENERATED / grafana_validator.DASHBOARDS).glob("*.json")):
+    for path in sorted((GENERATED / PATHS.dashboards).glob("*.json")):
         for variable in json.loads(path.read_text())["templating"]["list"]:
             if variable["type"] == "datasource":
                 assert variable["current"]["value"] in provisioned, f"{path.name}: {variable['name']}"
@@ -103,23 +104,23 @@ def test_every_dashboard_datasource_is_provisioned() -> None:
 def test_uid_check_fails_on_a_dashboard_using_an_unprovisioned_uid(
     tree: Path, change: Callable[[dict[str, Any]], None], message: str
 ) -> None:
-    grafana_validator.check_datasource_uids(tree)  # the untouched copy passes
+    grafana_validator.check_datasource_uids(tree, PATHS.dashboards, PATHS.datasources)  # the untouched copy passes
     _change_overview(tree, change)
     with pytest.raises(DefinitionError, match=re.escape(message)) as caught:
-        grafana_validator.check_datasource_uids(tree)
+        grafana_validator.check_datasource_uids(tree, PATHS.dashboards, PATHS.datasources)
     assert caught.value.file == OVERVIEW
 
 
 def test_uid_check_fails_when_the_datasource_is_not_provisioned(tree: Path) -> None:
     _change_yaml(tree, DATASOURCES_FILE, lambda d: d["datasources"].pop(1))  # Loki
     with pytest.raises(DefinitionError, match="uid 'rat-loki' is not provisioned"):
-        grafana_validator.check_datasource_uids(tree)
+        grafana_validator.check_datasource_uids(tree, PATHS.dashboards, PATHS.datasources)
 
 
 def test_uid_check_follows_the_alertmanager_of_prometheus(tree: Path) -> None:
     _change_yaml(tree, DATASOURCES_FILE, lambda d: d["datasources"][0]["jsonData"].update(alertmanagerUid="rat-loki"))
     with pytest.raises(DefinitionError, match="alertmanagerUid 'rat-loki' is not a provisioned alertmanager"):
-        grafana_validator.check_datasource_uids(tree)
+        grafana_validator.check_datasource_uids(tree, PATHS.dashboards, PATHS.datasources)
 
 
 @pytest.mark.parametrize(
@@ -148,17 +149,17 @@ def test_uid_check_follows_the_alertmanager_of_prometheus(tree: Path) -> None:
 def test_provisioning_check_allows_only_documented_fields(
     tree: Path, relative: str, change: Callable[[dict[str, Any]], None], message: str
 ) -> None:
-    grafana_validator.check_provisioning(tree)  # the untouched copy passes
+    grafana_validator.check_provisioning(tree, PATHS.providers, PATHS.datasources)  # the untouched copy passes
     _change_yaml(tree, relative, change)
     with pytest.raises(DefinitionError, match=re.escape(message)) as caught:
-        grafana_validator.check_provisioning(tree)
+        grafana_validator.check_provisioning(tree, PATHS.providers, PATHS.datasources)
     assert caught.value.file == relative
 
 
 def test_provisioning_check_needs_the_files(tree: Path) -> None:
-    shutil.rmtree(tree / grafana_validator.PROVIDERS)
+    shutil.rmtree(tree / PATHS.providers)
     with pytest.raises(DefinitionError, match="missing"):
-        grafana_validator.check_provisioning(tree)
+        grafana_validator.check_provisioning(tree, PATHS.providers, PATHS.datasources)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.outputs.compose import PATHS
 from monitoring_as_code.render.loki import render_loki_config
 from monitoring_as_code.settings import Settings, load_settings
 from monitoring_as_code.validate import loki
@@ -174,8 +175,8 @@ def tree(tmp_path: Path, settings: Settings) -> Callable[[Callable[[dict[str, An
     def write(edit: Callable[[dict[str, Any]], None]) -> Path:
         config = render_loki_config(settings.deployment)
         edit(config)
-        (tmp_path / loki.CONFIG).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / loki.CONFIG).write_text(yaml.safe_dump(config))
+        (tmp_path / PATHS.loki_config).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / PATHS.loki_config).write_text(yaml.safe_dump(config))
         return tmp_path
 
     return write
@@ -183,8 +184,8 @@ def tree(tmp_path: Path, settings: Settings) -> Callable[[Callable[[dict[str, An
 
 def test_the_rendered_config_passes_both_checks(tree: Callable[..., Path]) -> None:
     path = tree(lambda config: None)
-    loki.check_schema(path)
-    loki.check_start_up_rules(path)
+    loki.check_schema(path, PATHS.loki_config)
+    loki.check_start_up_rules(path, PATHS.loki_config)
 
 
 @pytest.mark.parametrize(
@@ -201,8 +202,8 @@ def test_the_schema_refuses_what_loki_3_does_not_know(
     tree: Callable[..., Path], edit: Callable[[dict[str, Any]], None], problem: str
 ) -> None:
     with pytest.raises(DefinitionError, match=problem) as caught:
-        loki.check_schema(tree(edit))
-    assert str(caught.value).startswith(loki.CONFIG)
+        loki.check_schema(tree(edit), PATHS.loki_config)
+    assert str(caught.value).startswith(PATHS.loki_config)
 
 
 @pytest.mark.parametrize(
@@ -216,9 +217,9 @@ def test_the_schema_refuses_what_loki_3_does_not_know(
 )
 def test_start_up_rules(tree: Callable[..., Path], edit: Callable[[dict[str, Any]], None], problem: str) -> None:
     path = tree(edit)
-    loki.check_schema(path)
+    loki.check_schema(path, PATHS.loki_config)
     with pytest.raises(DefinitionError, match=problem):
-        loki.check_start_up_rules(path)
+        loki.check_start_up_rules(path, PATHS.loki_config)
 
 
 def test_structured_metadata_switched_off_allows_an_older_schema(tree: Callable[..., Path]) -> None:
@@ -226,4 +227,4 @@ def test_structured_metadata_switched_off_allows_an_older_schema(tree: Callable[
         config["schema_config"]["configs"][0]["schema"] = "v12"
         config["limits_config"]["allow_structured_metadata"] = False
 
-    loki.check_start_up_rules(tree(older))
+    loki.check_start_up_rules(tree(older), PATHS.loki_config)

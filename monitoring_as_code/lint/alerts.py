@@ -10,12 +10,12 @@ from monitoring_as_code.duration import format_duration
 from monitoring_as_code.lint import rule
 from monitoring_as_code.lint.context import LintContext
 from monitoring_as_code.model import SEVERITIES, Alert, RecordingRule
+from monitoring_as_code.promql import is_condition, parse_promql
 
 MAX_ALERT_NAME = 40
 _CAMEL_CASE = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)*$")
 _RECORDING_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_]+:[a-zA-Z0-9_]+$")
 _LABEL_REFERENCE = re.compile(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)")
-_COMPARISON = re.compile(r"(==|!=|>=|<=|>|<)|\babsent(_over_time)?\s*\(")
 
 
 @rule("alert-name", "Alert names are CamelCase and at most 40 characters.", Alert)
@@ -59,7 +59,7 @@ def alert_for_interval(alert: Alert, context: LintContext) -> Iterator[str]:
 
 @rule("alert-comparison", "The expression compares (or uses absent()): without a condition it always fires.", Alert)
 def alert_comparison(alert: Alert, _: LintContext) -> Iterator[str]:
-    if not _COMPARISON.search(alert.expr):
+    if not is_condition(parse_promql(alert.expr)):
         yield "expression has no comparison, so the alert fires for every series it returns"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from grafanalib import core
 
@@ -13,47 +12,26 @@ from monitoring_as_code.dashboard import (
     LOKI,
     PROMETHEUS,
     Dashboard,
+    expanded_promql,
     grid_problem,
     panel_name,
+    queries,
     unit_of,
     variable_references,
 )
 from monitoring_as_code.deployment import loki_stream_labels
-from monitoring_as_code.duration import format_duration
+from monitoring_as_code.duration import format_duration, parse_duration
 from monitoring_as_code.lint import rule
 from monitoring_as_code.lint.context import LintContext
-from monitoring_as_code.lint.promql import MIN_RATE_SCRAPES, expand_grafana_variables
-from monitoring_as_code.settings import Settings
+from monitoring_as_code.promql import rate_windows
 
 _STREAM_MATCHER = re.compile(r'([A-Za-z_]\w*)\s*(?:=~|!~|!=|=)\s*"')
-_RATE_WINDOW = re.compile(r"\b(?:rate|irate|increase)\s*\([^\[]*\[([^\]]+)\]")
+# Stand-ins for the built-in variables a rate window may use: no one writes these windows by hand.
+_FOLLOWING_WINDOWS = {"__rate_interval": "7777771s", "__range": "7777772s"}
 
 
 def _datasource_variables(dashboard: Dashboard) -> dict[str, core.Template]:
     return {v.name: v for v in dashboard.variables if v.type == "datasource"}
-
-
-def queries(dashboard: Dashboard, plugin: str) -> Iterator[tuple[Any, str]]:
-    """(panel, query) for every target of the panels querying that datasource plugin."""
-    for panel in dashboard.panels:
-        if panel.dataSource["type"] == plugin:
-            for target in panel.targets:
-                yield panel, target.expr
-
-
-def expanded_promql(dashboard: Dashboard, settings: Settings) -> Iterator[tuple[Any, str]]:
-    """(panel, query) for every Prometheus query, with Grafana's built-in variables as Grafana
-    resolves them for these settings and each dashboard variable at "All"."""
-    scrape = settings.intervals.scrape
-    values = {
-        "__rate_interval": format_duration(MIN_RATE_SCRAPES * scrape),  # the datasource's timeInterval x 4
-        "__interval": format_duration(scrape),
-        "__range": format_duration(settings.grafana.time_range),
-    }
-    for variable in dashboard.variables:
-        values.setdefault(variable.name, variable.allValue or ".*")  # "All", as the dashboards open
-    for panel, expr in queries(dashboard, PROMETHEUS):
-        yield panel, expand_grafana_variables(expr, values)
 
 
 @rule("dashboard-title", "A dashboard has a title and a description.", Dashboard)
@@ -116,11 +94,12 @@ def panel_targets(dashboard: Dashboard, _: LintContext) -> Iterator[str]:
 
 
 @rule("panel-rate-interval", "Rate queries use $__rate_interval, which follows the scrape interval.", Dashboard)
-def panel_rate_interval(dashboard: Dashboard, _: LintContext) -> Iterator[str]:
-    for panel, expr in queries(dashboard, PROMETHEUS):
-        for window in _RATE_WINDOW.findall(expr):
-            if window.strip() not in ("$__rate_interval", "${__rate_interval}", "$__range", "${__range}"):
-                yield f"{panel_name(panel)}: rate window [{window}] is fixed; use [$__rate_interval]"
+def panel_rate_interval(dashboard: Dashboard, context: LintContext) -> Iterator[str]:
+    following = {parse_duration(value) for value in _FOLLOWING_WINDOWS.values()}
+    for panel, expr in expanded_promql(dashboard, context.settings, _FOLLOWING_WINDOWS):
+        for _, window in rate_windows(expr):
+            if window not in following:
+                yield f"{panel_name(panel)}: rate window [{format_duration(window)}] is fixed; use [$__rate_interval]"
 
 
 @rule("panel-loki-labels", "Log queries select streams by labels the logging policy sets.", Dashboard)

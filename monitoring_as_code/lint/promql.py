@@ -8,7 +8,6 @@ missed scrape. Each finding names the lint rule that produced it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import attrs
@@ -16,7 +15,7 @@ import promql_parser as pp
 
 from monitoring_as_code.catalog import COUNTER, HISTOGRAM, SUMMARY, Metric
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.promql import parse_promql
+from monitoring_as_code.promql import MIN_RATE_SCRAPES, parse_promql
 
 # Functions whose range argument is a counter's increase: a counter belongs inside them.
 RATE_FUNCTIONS = frozenset({"rate", "irate", "increase"})
@@ -29,7 +28,6 @@ LABEL_ADDING_FUNCTIONS = frozenset({"label_replace", "label_join"})
 SCALAR_FUNCTIONS = frozenset({"scalar", "time", "pi"})
 # minute(), hour() ... return the labels of their argument (none without one): the general case.
 NO_LABEL_FUNCTIONS = SCALAR_FUNCTIONS | {"vector"}
-MIN_RATE_SCRAPES = 4  # two samples survive one missed scrape only from four intervals up
 
 Labels = frozenset[str] | None  # None: not known statically; checks against it pass
 
@@ -235,17 +233,3 @@ def analyse(
     walk = _Walk(series, scrape_interval)
     labels = walk.infer(parse_promql(expr))
     return labels, walk.findings
-
-
-_GRAFANA_VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)")
-
-
-def expand_grafana_variables(expr: str, values: Mapping[str, str]) -> str:
-    """A dashboard query with Grafana's variables replaced by representative values, so that it
-    parses; an unknown variable is left in place (and then fails to parse, as it should)."""
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(2) or match.group(3)
-        return values.get(name, match.group(0))
-
-    return _GRAFANA_VARIABLE.sub(replace, expr)

@@ -11,7 +11,7 @@ from monitoring_as_code.lint import alerts as _alerts  # noqa: F401 - registers 
 from monitoring_as_code.lint import dashboards as _dashboards  # noqa: F401 - registers its rules
 from monitoring_as_code.lint import queries as _queries  # noqa: F401 - registers its rules
 from monitoring_as_code.lint.context import LintContext, build_context
-from monitoring_as_code.loader import Definitions
+from monitoring_as_code.model import Definitions
 from monitoring_as_code.settings import Settings
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.loader import Definitions
-from monitoring_as_code.model import BUSINESS_HOURS, Route
+from monitoring_as_code.model import BUSINESS_HOURS, Definitions, Route
 from monitoring_as_code.settings import Receiver, Settings
 
 SILENT_RECEIVER = "dashboard-only"  # no integrations: what routes here is never sent

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitoring_as_code.deployment import Deployment
+from monitoring_as_code.deployment import LOKI_DATA_DIR, LOKI_HTTP_PORT, Deployment
 from monitoring_as_code.duration import format_duration
 
-HTTP_PORT = 3100  # Loki's default; `loki -health` (the container's health check) asks localhost:3100/ready
-DATA_DIR = "/loki"  # the image's data folder, owned by its non-root user; the named volume mounts here
 INDEX_PERIOD = "24h"  # compactor retention works on daily index tables
 # The first and only schema period. Loki 3 turns structured metadata on by default, which needs the
 # tsdb index and schema v13. Never move this date once Loki holds data: add a new period instead.
@@ -20,12 +18,15 @@ def render_loki_config(deployment: Deployment) -> dict[str, Any]:
     return {
         # One tenant: Loki is reachable only on the monitoring network and the host's loopback.
         "auth_enabled": False,
-        "server": {"http_listen_port": HTTP_PORT, "log_level": "info"},
+        "server": {"http_listen_port": LOKI_HTTP_PORT, "log_level": "info"},
         "common": {
             "instance_addr": "127.0.0.1",
-            "path_prefix": DATA_DIR,
+            "path_prefix": LOKI_DATA_DIR,
             "storage": {
-                "filesystem": {"chunks_directory": f"{DATA_DIR}/chunks", "rules_directory": f"{DATA_DIR}/rules"}
+                "filesystem": {
+                    "chunks_directory": f"{LOKI_DATA_DIR}/chunks",
+                    "rules_directory": f"{LOKI_DATA_DIR}/rules",
+                }
             },
             "replication_factor": 1,
             "ring": {"kvstore": {"store": "inmemory"}},
@@ -43,7 +44,7 @@ def render_loki_config(deployment: Deployment) -> dict[str, Any]:
         },
         "limits_config": {"retention_period": format_duration(deployment.retention.loki)},
         "compactor": {
-            "working_directory": f"{DATA_DIR}/compactor",
+            "working_directory": f"{LOKI_DATA_DIR}/compactor",
             "retention_enabled": True,
             # Loki 3 refuses retention without a store for delete requests.
             "delete_request_store": "filesystem",

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.loader import RuleGroup
-from monitoring_as_code.model import Alert, RecordingRule
+from monitoring_as_code.model import Alert, RecordingRule, RuleGroup
 from monitoring_as_code.settings import Settings
 
 

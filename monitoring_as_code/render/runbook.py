@@ -11,8 +11,7 @@ from typing import Any
 import jinja2
 
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.loader import Definitions
-from monitoring_as_code.model import SEVERITIES, Alert, Route
+from monitoring_as_code.model import SEVERITIES, Alert, Definitions, Route
 from monitoring_as_code.render.alertmanager import SILENT_RECEIVER
 from monitoring_as_code.render.rules import runbook_anchor
 from monitoring_as_code.settings import Settings

@@ -1,48 +1,38 @@
 """Validators: each checks files already written to a tree, with the real tool that consumes
-them where one runs here. None of them renders."""
+them where one runs here. None of them renders, and none knows where an output puts its files:
+each takes the paths its output unit declares (monitoring_as_code/outputs/)."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import attrs
+
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.rat_compose import RatCompose
-from monitoring_as_code.validate import amtool, blackbox, compose, grafana, loki, promtool, tools
+from monitoring_as_code.validate import promtool, tools
 
 Validator = Callable[[Path], None]
 
-# Validators that run a real tool in a subprocess ...
-TOOL_VALIDATORS: tuple[Validator, ...] = (
-    promtool.check_config,
-    promtool.check_rules,
-    promtool.test_rules,
-    amtool.check_config,
-    blackbox.check_config,
-    compose.check_merge,
-)
-# ... and those that run in this process (schemas and our own checks).
-STATIC_VALIDATORS: tuple[Validator, ...] = (
-    blackbox.check_probers,
-    compose.check_generated_mounts,
-    loki.check_schema,
-    loki.check_start_up_rules,
-    grafana.check_dashboards,
-    grafana.check_provisioning,
-    grafana.check_datasource_uids,
-)
-VALIDATORS = TOOL_VALIDATORS + STATIC_VALIDATORS
+
+@attrs.frozen
+class Validators:
+    """An output's validators: those that run a real tool in a subprocess, and those that run in
+    this process (schemas and our own checks)."""
+
+    tools: tuple[Validator, ...] = ()
+    static: tuple[Validator, ...] = ()
+
+    @property
+    def all(self) -> tuple[Validator, ...]:
+        return self.tools + self.static
+
+    def __add__(self, other: Validators) -> Validators:
+        return Validators(self.tools + other.tools, self.static + other.static)
 
 
-def validators_onto(rat: RatCompose) -> tuple[Validator, ...]:
-    """Every validator, the override merged onto this RAT compose project (its real file, if read)."""
-    merge_onto_rat = functools.partial(compose.check_merge, rat=rat)
-    return tuple(merge_onto_rat if v is compose.check_merge else v for v in VALIDATORS)
-
-
-def validate_tree(tree: Path, validators: tuple[Validator, ...] = VALIDATORS) -> list[DefinitionError]:
+def validate_tree(tree: Path, validators: tuple[Validator, ...]) -> list[DefinitionError]:
     """Run every validator on `tree` (in parallel: most wait on a subprocess); return the failures."""
 
     def run(validator: Validator) -> DefinitionError | None:
@@ -52,6 +42,9 @@ def validate_tree(tree: Path, validators: tuple[Validator, ...] = VALIDATORS) ->
             return exc
         return None
 
+    if not validators:
+        return []
+    promtool.forget_tests()  # a test is shared between outputs within one validation only
     tools.start_all()
     with ThreadPoolExecutor(max_workers=len(validators)) as pool:
         try:

@@ -6,11 +6,9 @@ from pathlib import Path
 
 from monitoring_as_code.validate.tools import failure, require, run
 
-CONFIG = "alertmanager/alertmanager.yml"
 
-
-def check_config(tree: Path) -> None:
-    require(tree, CONFIG)
-    result = run("amtool", ["check-config", CONFIG], tree)
+def check_config(tree: Path, config: str) -> None:
+    require(tree, config)
+    result = run("amtool", ["check-config", config], tree)
     if result.returncode:
-        raise failure(CONFIG, "amtool check-config", result)
+        raise failure(config, "amtool check-config", result)

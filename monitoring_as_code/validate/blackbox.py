@@ -9,23 +9,21 @@ from monitoring_as_code.model import PROBERS
 from monitoring_as_code.serialize import from_yaml
 from monitoring_as_code.validate.tools import failure, require, run
 
-CONFIG = "blackbox/blackbox.yml"
 
-
-def check_config(tree: Path) -> None:
-    require(tree, CONFIG)
-    result = run("prometheus-blackbox-exporter", [f"--config.file={CONFIG}", "--config.check"], tree, file=CONFIG)
+def check_config(tree: Path, config: str) -> None:
+    require(tree, config)
+    result = run("prometheus-blackbox-exporter", [f"--config.file={config}", "--config.check"], tree, file=config)
     if result.returncode:
-        raise failure(CONFIG, "prometheus-blackbox-exporter --config.check", result)
+        raise failure(config, "prometheus-blackbox-exporter --config.check", result)
 
 
-def check_probers(tree: Path) -> None:
+def check_probers(tree: Path, config_file: str) -> None:
     """--config.check accepts any prober name (`prober: tcpx` passes); the exporter then fails
     every probe of that module at run time. Reject unknown probers here."""
-    config = from_yaml(require(tree, CONFIG).read_text()) or {}
+    config = from_yaml(require(tree, config_file).read_text()) or {}
     for name, module in (config.get("modules") or {}).items():
         prober = (module or {}).get("prober")
         if prober not in PROBERS:
             raise DefinitionError(
-                f"prober {prober!r} is not one of {', '.join(PROBERS)}", obj=f"module {name}", file=CONFIG
+                f"prober {prober!r} is not one of {', '.join(PROBERS)}", obj=f"module {name}", file=config_file
             )

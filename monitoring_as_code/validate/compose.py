@@ -16,14 +16,13 @@ from monitoring_as_code.render.compose import GENERATED_DIR_KEY
 from monitoring_as_code.serialize import from_yaml
 from monitoring_as_code.validate.tools import failure, require, run_command
 
-OVERRIDE = "compose/docker-compose.monitoring.yml"
 STAND_IN_IMAGE = "busybox:1.36"  # RAT's services only need an image for the merge to be complete
 
 
-def _override(tree: Path) -> dict[str, Any]:
-    data = from_yaml(require(tree, OVERRIDE).read_text())
+def _override(tree: Path, override: str) -> dict[str, Any]:
+    data = from_yaml(require(tree, override).read_text())
     if not isinstance(data, dict):
-        raise DefinitionError("is not a mapping", file=OVERRIDE)
+        raise DefinitionError("is not a mapping", file=override)
     return data
 
 
@@ -39,24 +38,24 @@ def stand_in_base(rat: RatCompose) -> dict[str, Any]:
     return {"name": "rat", "services": services, "networks": {k: {"name": v} for k, v in rat.networks.items()}}
 
 
-def check_merge(tree: Path, rat: RatCompose = DOCUMENTED) -> None:
+def check_merge(tree: Path, override: str, rat: RatCompose = DOCUMENTED) -> None:
     """`docker compose -f RAT -f override config`: onto RAT's real file when the settings name one."""
-    _override(tree)
+    _override(tree, override)
     with tempfile.TemporaryDirectory(prefix="mac-compose-") as tmp:
         base = rat.file
         if base is None:
             base = Path(tmp) / "infra" / "docker-compose.yml"
             base.parent.mkdir()
             base.write_text(yaml.safe_dump(stand_in_base(rat)))
-        command = [docker_compose(), "-f", str(base), "-f", str((tree / OVERRIDE).resolve()), "config", "--quiet"]
-        result = run_command("docker-compose", command, base.parent, OVERRIDE)
+        command = [docker_compose(), "-f", str(base), "-f", str((tree / override).resolve()), "config", "--quiet"]
+        result = run_command("docker-compose", command, base.parent, override)
     if result.returncode:
-        raise failure(OVERRIDE, f"docker compose config (onto {rat.source})", result)
+        raise failure(override, f"docker compose config (onto {rat.source})", result)
 
 
-def check_generated_mounts(tree: Path) -> None:
+def check_generated_mounts(tree: Path, override_file: str) -> None:
     """Every bind mount of generated/ names a file or folder that this tree has."""
-    override = _override(tree)
+    override = _override(tree, override_file)
     generated = PurePosixPath(override.get(GENERATED_DIR_KEY, ""))
     for name, service in (override.get("services") or {}).items():
         for volume in service.get("volumes") or []:
@@ -65,5 +64,5 @@ def check_generated_mounts(tree: Path) -> None:
                 continue
             if not (tree / source.relative_to(generated)).exists():
                 raise DefinitionError(
-                    f"mounts {source}, which generated/ does not have", obj=f"service {name}", file=OVERRIDE
+                    f"mounts {source}, which generated/ does not have", obj=f"service {name}", file=override_file
                 )

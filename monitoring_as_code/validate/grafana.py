@@ -19,11 +19,8 @@ import jsonschema_rs
 
 from monitoring_as_code.dashboard import ALERTMANAGER, grid_problem, is_builtin, variable_references
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.settings import read_yaml
+from monitoring_as_code.serialize import read_yaml
 
-DASHBOARDS = "grafana/dashboards"
-DATASOURCES = "grafana/provisioning/datasources"
-PROVIDERS = "grafana/provisioning/dashboards"
 DASHBOARD_SCHEMA = "grafana-dashboard.schema.json"
 DATASOURCES_SCHEMA = "grafana-datasources.schema.json"
 PROVIDERS_SCHEMA = "grafana-dashboard-providers.schema.json"
@@ -91,9 +88,9 @@ _SCHEMA_PASSED: set[bytes] = set()
 _SCHEMA_LOCK = threading.Lock()
 
 
-def _dashboards(tree: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+def _dashboards(tree: Path, folder: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each dashboard file with its JSON, checked against the schema (so its keys can be relied on)."""
-    for path in _files(tree, DASHBOARDS, "*.json"):
+    for path in _files(tree, folder, "*.json"):
         relative = _relative(tree, path)
         try:
             text = path.read_text(encoding="utf-8")
@@ -112,8 +109,8 @@ def _panel_name(panel: Mapping[str, Any]) -> str:
     return f"panel {panel['id']} {panel['title']!r}"
 
 
-def check_dashboards(tree: Path) -> None:
-    for relative, dashboard in _dashboards(tree):
+def check_dashboards(tree: Path, folder: str) -> None:
+    for relative, dashboard in _dashboards(tree, folder):
         if Path(relative).stem != dashboard["uid"]:
             # One file per uid keeps uids unique across the folder Grafana loads.
             raise DefinitionError(f"file name does not match uid {dashboard['uid']!r}", file=relative)
@@ -149,11 +146,11 @@ def _provisioning_files(tree: Path, folder: str, schema: str) -> list[tuple[str,
     return out
 
 
-def check_provisioning(tree: Path) -> None:
-    _provisioning_files(tree, PROVIDERS, PROVIDERS_SCHEMA)
+def check_provisioning(tree: Path, providers: str, datasources: str) -> None:
+    _provisioning_files(tree, providers, PROVIDERS_SCHEMA)
     seen: dict[str, str] = {}
     default = None
-    for relative, data in _provisioning_files(tree, DATASOURCES, DATASOURCES_SCHEMA):
+    for relative, data in _provisioning_files(tree, datasources, DATASOURCES_SCHEMA):
         for source in data["datasources"]:
             for key in (source["uid"], f"name {source['name']}"):
                 if key in seen:
@@ -195,10 +192,10 @@ def _used_uid(ref: Mapping[str, str], variables: Mapping[str, Mapping[str, Any]]
     return str(value[0] if isinstance(value, list) else value)
 
 
-def check_datasource_uids(tree: Path) -> None:
+def check_datasource_uids(tree: Path, dashboards: str, datasources: str) -> None:
     """Every datasource uid a dashboard uses (directly or as a datasource variable's preset value)
     is provisioned, with the same plugin type; so is the Prometheus datasource's Alertmanager."""
-    files = _provisioning_files(tree, DATASOURCES, DATASOURCES_SCHEMA)
+    files = _provisioning_files(tree, datasources, DATASOURCES_SCHEMA)
     provisioned = {s["uid"]: s["type"] for _, data in files for s in data["datasources"]}  # uid -> plugin
     known = ", ".join(sorted(provisioned))
     for relative, data in files:
@@ -210,7 +207,7 @@ def check_datasource_uids(tree: Path) -> None:
                     obj=f"datasource {source['name']}",
                     file=relative,
                 )
-    for relative, dashboard in _dashboards(tree):
+    for relative, dashboard in _dashboards(tree, dashboards):
         variables = {v["name"]: v for v in dashboard["templating"]["list"]}
         for where, ref in _datasource_refs(dashboard):
             try:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from monitoring_as_code.duration import parse_duration
+from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.validate.tools import failure, require, run
 
-CONFIG = "prometheus/prometheus.yml"
-RULES = "prometheus/rules"
-TESTS = "prometheus/tests"
 TEST_PROCESSES = os.cpu_count() or 2  # promtool tests are CPU-bound; one single-threaded process per core
 # promtool opens an on-disk TSDB in TMPDIR for every test group: on a tmpfs the 4,000 tests of a
 # large project run twice as fast. One Go thread per process, as the processes already fill the cores.
@@ -26,24 +26,24 @@ _RULE_FILE = re.compile(r"^  - '?([^\s']+\.ya?ml)'?$", re.MULTILINE)  # the item
 _RULE = re.compile(r"^ *- (?:alert|record):", re.MULTILINE)
 
 
-def check_config(tree: Path) -> None:
-    require(tree, CONFIG)
-    result = run("promtool", ["check", "config", CONFIG], tree)
+def check_config(tree: Path, config: str) -> None:
+    require(tree, config)
+    result = run("promtool", ["check", "config", config], tree)
     if result.returncode:
-        raise failure(CONFIG, "promtool check config", result)
+        raise failure(config, "promtool check config", result)
 
 
 def _files(tree: Path, folder: str) -> list[str]:
     return sorted(str(p.relative_to(tree)) for p in (tree / folder).glob("*.yml"))
 
 
-def check_rules(tree: Path) -> None:
-    files = _files(tree, RULES)
+def check_rules(tree: Path, folder: str) -> None:
+    files = _files(tree, folder)
     if not files:
         return
-    result = run("promtool", ["check", "rules", *files], tree, file=RULES)
+    result = run("promtool", ["check", "rules", *files], tree, file=folder)
     if result.returncode:
-        raise failure(RULES, "promtool check rules", result)
+        raise failure(folder, "promtool check rules", result)
 
 
 def _seconds(duration: str, default: float) -> float:
@@ -76,18 +76,62 @@ def balanced_chunks(tree: Path, files: list[str], count: int) -> list[list[str]]
     return [chunk for chunk in chunks if chunk]
 
 
-def test_rules(tree: Path) -> None:
-    """All unit tests, in TEST_PROCESSES promtool processes at once (one call per chunk)."""
-    files = _files(tree, TESTS)
+# The unit tests run in one validation, by the digest of a test file and the rule files it
+# loads: two outputs whose variants share an alert byte for byte (its rules and its scenarios)
+# have it tested once. Cleared by forget_tests() at the start of every validation.
+_TESTS: dict[bytes, Future[subprocess.CompletedProcess[str] | None]] = {}
+_TESTS_LOCK = threading.Lock()
+
+
+def forget_tests() -> None:
+    with _TESTS_LOCK:
+        _TESTS.clear()
+
+
+def _digest(tree: Path, test_file: str) -> bytes:
+    text = (tree / test_file).read_bytes()
+    rules = [(tree / test_file).parent / name for name in _RULE_FILE.findall(text.decode(errors="replace"))]
+    digest = hashlib.sha256(text)
+    for rule_file in rules:
+        digest.update(rule_file.read_bytes() if rule_file.is_file() else str(rule_file).encode())
+    return digest.digest()
+
+
+def test_rules(tree: Path, folder: str) -> None:
+    """All unit tests of `folder`, in TEST_PROCESSES promtool processes at once (one call per
+    chunk); a test another output's validator runs in this validation is awaited, not repeated."""
+    files = _files(tree, folder)
     if not files:
         return
-    chunks = balanced_chunks(tree, files, TEST_PROCESSES)
+    mine: dict[str, Future[subprocess.CompletedProcess[str] | None]] = {}
+    theirs: list[Future[subprocess.CompletedProcess[str] | None]] = []
+    with _TESTS_LOCK:
+        for file in files:
+            digest = _digest(tree, file)
+            if digest in _TESTS:
+                theirs.append(_TESTS[digest])
+            else:
+                _TESTS[digest] = mine[file] = Future()
+    try:
+        if mine:
+            chunks = balanced_chunks(tree, list(mine), TEST_PROCESSES)
 
-    def run_chunk(chunk: list[str]) -> subprocess.CompletedProcess[str]:
-        return run("promtool", ["test", "rules", *chunk], tree, TEST_ENVIRONMENT, file=TESTS)
+            def run_chunk(chunk: list[str]) -> subprocess.CompletedProcess[str]:
+                result = run("promtool", ["test", "rules", *chunk], tree, TEST_ENVIRONMENT, file=folder)
+                for file in chunk:
+                    mine[file].set_result(result if result.returncode else None)
+                return result
 
-    with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
-        results = list(pool.map(run_chunk, chunks))
-    for result in results:
-        if result.returncode:
-            raise failure(TESTS, "promtool test rules", result)
+            with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+                results = list(pool.map(run_chunk, chunks))
+            for result in results:
+                if result.returncode:
+                    raise failure(folder, "promtool test rules", result)
+        for future in theirs:
+            failed = future.result()
+            if failed is not None:
+                raise failure(folder, "promtool test rules", failed)
+    finally:
+        for future in mine.values():
+            if not future.done():  # a tool missing or killed: whoever waits learns it failed
+                future.set_exception(DefinitionError("promtool test rules did not run", file=folder))

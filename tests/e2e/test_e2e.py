@@ -22,7 +22,7 @@ from click.testing import CliRunner, Result
 
 from monitoring_as_code import pipeline
 from monitoring_as_code.cli import main
-from monitoring_as_code.lint.dashboards import expanded_promql
+from monitoring_as_code.dashboard import expanded_promql
 from monitoring_as_code.settings import Settings
 from tests.conftest import GUIDE, PROFILES, RATD_0_2, REPO
 from tests.e2e.stack import Stack, get_json, running_stack, wait_for

@@ -35,6 +35,10 @@ CASES = [
     ("alert-description-value", {"description": "{{ $labels.instance }} is down"}, "observed value"),
     ("alert-for-interval", {"for_": "20s"}, "20s is not a multiple of the evaluation interval 15s"),
     ("alert-comparison", {"expr": 'up{job="ratd"}'}, "no comparison"),
+    # A `!=` matcher is no comparison, nor is a comparison with `bool` (it returns 0 or 1 for every series).
+    ("alert-comparison", {"expr": 'up{job!="ratd"}'}, "no comparison"),
+    ("alert-comparison", {"expr": 'up{job="ratd"} > bool 0'}, "no comparison"),
+    ("alert-comparison", {"expr": 'up{job="ratd"} or up{job="ratd"} == 0'}, "no comparison"),
     ("alert-template-labels", {"expr": "sum(up) == 0"}, "$labels.instance, which the expression does not keep"),
     ("alert-service-label", {"service": None, "scenarios": [SILENT]}, "no `service` label"),
     ("alert-scenarios", {"scenarios": [SILENT]}, "no scenario where the alert fires"),
@@ -68,6 +72,20 @@ def test_rule_flags_the_broken_alert(context: LintContext, rule_id: str, overrid
 @pytest.mark.parametrize("rule_id", sorted({c[0] for c in CASES}))
 def test_rule_passes_the_good_alert(context: LintContext, rule_id: str) -> None:
     assert problems(alert(), context, rule_id) == []
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        'up{job!="ratd"} == 0',  # the near-miss of the `!=` matcher
+        'label_replace(up{job="ratd"} == 0, "service", "$1", "job", "(.+)")',
+        'absent(up{job="ratd"})',
+        'up{job="ratd"} and on (job) (up{job="ratd"} == 0)',
+        '(up{job="ratd"} == 0) or absent(up{job="ratd"})',
+    ],
+)
+def test_alert_comparison_reads_the_syntax_tree(context: LintContext, expr: str) -> None:
+    assert problems(alert(expr=expr), context, "alert-comparison") == []
 
 
 def test_recording_rule_name(context: LintContext) -> None:

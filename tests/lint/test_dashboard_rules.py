@@ -68,6 +68,12 @@ CASES = [
     ("panel-unit", {"panel": {"unit": ""}}, "unit is missing"),
     ("panel-targets", {"panel": {"targets": []}}, "has no query"),
     ("panel-rate-interval", {"panel": expr("rate(ratd_http_requests_total[5m])")}, "[5m] is fixed"),
+    # A regex's character class is no window: the tree finds the real one.
+    (
+        "panel-rate-interval",
+        {"panel": expr('rate(ratd_http_requests_total{path=~"/v[0-9]+"}[2m])')},
+        "[2m] is fixed",
+    ),
     ("promql-unknown-metric", {"panel": expr("ratd_requests")}, "metric 'ratd_requests' is not in the catalog"),
     ("promql-unknown-label", {"panel": expr('sum by (code) (ratd_active_runs{job="ratd"})')}, "label 'code'"),
     ("promql-raw-counter", {"panel": expr("ratd_pipeline_runs_total")}, "counter ratd_pipeline_runs_total"),
@@ -178,3 +184,14 @@ def test_logs_panels_exist_exactly_where_logs_reach_loki(project: Path, mac: Mac
         assert "ratd Errors" in loki_panels and "Logs" in loki_panels
     else:
         assert loki_panels == []
+
+
+@pytest.mark.parametrize(
+    "query_text",
+    [
+        'rate(ratd_http_requests_total{path=~"/v[0-9]+"}[$__rate_interval])',
+        "sum(increase(ratd_http_requests_total[${__range}]))",
+    ],
+)
+def test_panel_rate_interval_reads_the_syntax_tree(settings: Settings, context: LintContext, query_text: str) -> None:
+    assert problems(dashboard(settings, panel=expr(query_text)), context, "panel-rate-interval") == []

@@ -1,7 +1,11 @@
-"""Every registered lint rule is documented and has a breaking and a passing test case."""
+"""Every registered lint rule is documented and has a breaking and a passing test case, and the
+README's lint table lists exactly the registered rules."""
+
+import re
 
 from monitoring_as_code.lint import RULES
 from monitoring_as_code.lint.run import lint_objects  # noqa: F401 - registers every rule
+from tests.conftest import REPO
 from tests.lint import test_alert_rules, test_dashboard_rules
 
 # Rules whose failing case is its own test function rather than a row of CASES.
@@ -18,3 +22,11 @@ def test_every_rule_is_documented_and_tested() -> None:
     tested = {c[0] for c in test_alert_rules.CASES} | {c[0] for c in test_dashboard_rules.CASES} | TESTED_APART
     assert tested == set(RULES)
     assert all(r.doc.endswith(".") for r in RULES.values())
+
+
+def test_the_readme_lint_table_lists_every_registered_rule() -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Lint and the metric catalog", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    documented = {rule_id for row in rows for rule_id in re.findall(r"`([a-z][a-z0-9-]+)`", row.split(" | ")[0])}
+    assert documented == set(RULES), (sorted(set(RULES) - documented), sorted(documented - set(RULES)))

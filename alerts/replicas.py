@@ -1,0 +1,185 @@
+"""ratd on a cluster (kubernetes output): several replicas behind one Service. The API is down
+only when every replica is (or when the ServiceMonitor finds none); one replica down is a
+warning. Memory pressure is per pod, against that container's own limit.
+
+Every expression filters RAT's namespace: a cluster Prometheus scrapes every namespace.
+"""
+
+from __future__ import annotations
+
+from alerts._shared import DEPENDS_ON_RATD, KUBE_STATE_METRICS, KUBELET_CADVISOR, RATD_JOB, VALUE, num, window
+from monitoring_as_code.model import KUBERNETES, Alert, Firing, Runbook, Scenario
+from monitoring_as_code.settings import Settings
+
+PLATFORMS = (KUBERNETES,)
+
+
+def rat_namespace(settings: Settings) -> str:
+    return f'namespace="{settings.deployment.kubernetes.rat_namespace}"'
+
+
+def kubectl(settings: Settings, command: str) -> str:
+    return f"`kubectl -n {settings.deployment.kubernetes.rat_namespace} {command}`"
+
+
+def define(settings: Settings) -> list[Alert]:
+    t = settings.thresholds
+    step = settings.intervals.scrape
+    namespace = settings.deployment.kubernetes.rat_namespace
+    ratd = f'job="{RATD_JOB}",{rat_namespace(settings)}'
+    up = f"up{{{ratd}}}"
+    labels = {"job": RATD_JOB, "namespace": namespace}
+    down_for = t.target_down_for
+    steps_down = round(down_for / step)
+    pod_a, pod_b = (f'up{{{ratd},pod="ratd-{p}"}}' for p in ("a", "b"))
+    working_set = "container_memory_working_set_bytes"
+    limit = "kube_pod_container_resource_limits"
+    per_container = "namespace, pod, container"
+    memory_a = f'{working_set}{{{KUBELET_CADVISOR},{rat_namespace(settings)},pod="ratd-a",container="ratd"}}'
+    limit_a = (
+        f'{limit}{{{KUBE_STATE_METRICS},{rat_namespace(settings)},pod="ratd-a",container="ratd",resource="memory"}}'
+    )
+    pressure = t.container_memory_percent
+    return [
+        Alert(
+            name="RatApiDown",
+            expr=f"sum by (namespace, job) ({up}) == 0\nor\nabsent({up})",
+            for_=down_for,
+            severity="critical",
+            service="ratd",
+            condition="API down",
+            check=f"up of every ratd replica in {namespace} (ServiceMonitor)",
+            threshold=f"all replicas down, or none found, for {window(down_for)}",
+            summary="RAT API (ratd) is down: no replica answers",
+            description=(
+                "No ratd replica in namespace {{ $labels.namespace }} answers its metrics scrape "
+                f"(replicas up = {VALUE}; 1 means none was found at all)."
+            ),
+            runbook=Runbook(
+                "Every ratd replica fails its scrape, or the ServiceMonitor selects no pod at all "
+                "(the Service's labels or port name changed): everything RAT serves is unavailable.",
+                [
+                    kubectl(settings, "get pods -l app=ratd -o wide") + ": running, ready, restarting?",
+                    kubectl(settings, "logs -l app=ratd --tail 100 --prefix") + " for a crash or a failed start.",
+                    kubectl(settings, "get endpoints ratd") + ": empty means no ready replica.",
+                    "Prometheus' Targets page: is the ratd ServiceMonitor there, with targets?",
+                ],
+            ),
+            scenarios=[
+                Scenario(
+                    "fires when every replica is down",
+                    {pod_a: "1 1" + " 0" * (steps_down + 2), pod_b: "1 1" + " 0" * (steps_down + 2)},
+                    at=(2 + steps_down) * step,
+                    fires=[Firing(labels, 0)],
+                ),
+                Scenario(
+                    "fires when the ServiceMonitor finds no replica",
+                    {f'up{{job="other",{rat_namespace(settings)}}}': f"1x{steps_down + 2}"},
+                    at=(1 + steps_down) * step,
+                    fires=[Firing(labels, 1)],
+                ),
+                Scenario(
+                    "silent while one replica of two is down",
+                    {pod_a: "1 1" + " 0" * (steps_down + 2), pod_b: f"1x{steps_down + 3}"},
+                    at=(2 + steps_down) * step,
+                ),
+                Scenario(
+                    "silent when every replica is down for less than the for",
+                    {pod_a: "1 1" + " 0" * steps_down + " 1", pod_b: "1 1" + " 0" * steps_down + " 1"},
+                    at=tuple(k * step for k in range(2, steps_down + 3)),
+                ),
+            ],
+        ),
+        Alert(
+            name="RatApiReplicaDown",
+            expr=f"{up} == 0",
+            for_=down_for,
+            severity="warning",
+            service="ratd",
+            labels=DEPENDS_ON_RATD,
+            condition="ratd replica down",
+            check="up of one ratd replica",
+            threshold=f"down for {window(down_for)}",
+            summary="A ratd replica is down",
+            description="ratd pod {{ $labels.pod }} in {{ $labels.namespace }} fails its scrape (up = "
+            + VALUE
+            + "); the other replicas still serve.",
+            runbook=Runbook(
+                "One ratd replica does not answer: capacity is reduced, and if it held the scheduler "
+                "lock another replica takes over. While every replica is down, RatApiDown speaks instead.",
+                [
+                    kubectl(settings, "describe pod {{ $labels.pod }}") + ": events, restarts, OOMKilled?",
+                    kubectl(settings, "logs {{ $labels.pod }} --previous --tail 100") + " for the last crash.",
+                ],
+            ),
+            scenarios=[
+                Scenario(
+                    "fires when one replica stays down",
+                    {pod_a: "1 1" + " 0" * (steps_down + 2), pod_b: f"1x{steps_down + 3}"},
+                    at=(2 + steps_down) * step,
+                    fires=[Firing({**labels, "pod": "ratd-a"}, 0)],
+                ),
+                Scenario(
+                    "silent while a replica restarts within the for",
+                    {pod_a: "1 1" + " 0" * steps_down + " 1", pod_b: f"1x{steps_down + 3}"},
+                    at=tuple(k * step for k in range(2, steps_down + 3)),
+                ),
+            ],
+        ),
+        Alert(
+            name="RatContainerMemoryPressure",
+            # The container's name is RAT's service (rat-kubernetes.md names each container after it).
+            expr=(
+                f"label_replace(\n  100 * max by ({per_container}) ({working_set}{{{KUBELET_CADVISOR},"
+                f'{rat_namespace(settings)},container!=""}})\n'
+                f"  / on ({per_container})\n"
+                f"  (max by ({per_container}) ({limit}{{{KUBE_STATE_METRICS},{rat_namespace(settings)},"
+                f'resource="memory"}}) > 0)\n'
+                f"  > {num(pressure)},\n"
+                '  "service", "$1", "container", "(.+)"\n)'
+            ),
+            for_=t.container_memory_for,
+            severity="warning",
+            service=None,
+            condition="Container memory pressure",
+            check="working set / the container's own memory limit (kubelet cAdvisor, kube-state-metrics)",
+            threshold=f"> {num(pressure)}% for {window(t.container_memory_for)}",
+            summary="A RAT container is close to its memory limit",
+            description=(
+                "Container {{ $labels.container }} of pod {{ $labels.pod }} uses "
+                '{{ $value | printf "%.1f" }}% of its memory limit: the kernel OOM-kills it at 100%.'
+            ),
+            runbook=Runbook(
+                "A container of RAT's namespace works close to its own memory limit; at the limit it is "
+                "OOM-killed and restarts. Containers without a limit are never compared.",
+                [
+                    kubectl(settings, "top pod {{ $labels.pod }} --containers") + ": which container, how fast?",
+                    kubectl(settings, "describe pod {{ $labels.pod }}") + ": Last State OOMKilled?",
+                    "Raise the limit in RAT's Deployment, or find what grows (runner: DuckDB queries).",
+                ],
+            ),
+            scenarios=[
+                Scenario(
+                    "fires above the threshold of its own limit",
+                    {memory_a: f"{num(pressure + 5)}x40", limit_a: "100x40"},
+                    at=t.container_memory_for + 2 * step,
+                    fires=[
+                        Firing(
+                            {"namespace": namespace, "pod": "ratd-a", "container": "ratd", "service": "ratd"},
+                            pressure + 5,
+                        ),
+                    ],
+                ),
+                Scenario(
+                    "silent at the threshold",
+                    {memory_a: f"{num(pressure)}x40", limit_a: "100x40"},
+                    at=t.container_memory_for + 2 * step,
+                ),
+                Scenario(
+                    "silent without a limit",
+                    {memory_a: "1000x40", limit_a: "0x40"},
+                    at=t.container_memory_for + 2 * step,
+                ),
+            ],
+        ),
+    ]

@@ -1,0 +1,78 @@
+"""Outputs: each is one unit that declares what it needs loaded, the files it writes (under its
+own paths) and the validators that judge them. `outputs:` in monitoring.yaml picks the enabled
+ones; the pipeline iterates over them and knows none by name.
+
+A new output is a module here defining an `Output` and one line in `OUTPUTS`; no validator of
+another output changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from monitoring_as_code.dashboard import Dashboard
+from monitoring_as_code.model import Definitions
+from monitoring_as_code.project import HEADER, Bundle, Project
+from monitoring_as_code.render.rule_tests import isolated_rule_file, render_test_file
+from monitoring_as_code.serialize import to_yaml
+from monitoring_as_code.settings import Settings
+from monitoring_as_code.validate import Validators
+
+
+def _nothing(project: Project, settings: Settings) -> None:
+    return None
+
+
+@attrs.frozen
+class Variant:
+    """Definitions an output loads for itself, under the settings as its platform sees them:
+    lint judges them as it judges the bundle's."""
+
+    settings: Settings
+    alerting: Definitions
+    sourced_dashboards: tuple[tuple[str, Dashboard], ...]  # (definition file, dashboard)
+
+    @property
+    def dashboards(self) -> tuple[Dashboard, ...]:
+        return tuple(d for _, d in self.sourced_dashboards)
+
+
+def _no_variants(loaded: Any) -> tuple[Variant, ...]:
+    return ()
+
+
+@attrs.frozen
+class Output:
+    name: str
+    # Relative path -> text of every file it writes: rendered from the bundle (and from what it loaded).
+    render: Callable[[Bundle], dict[str, str]]
+    # Its validators, with its paths bound (some need the settings, e.g. RAT's compose file).
+    validators: Callable[[Settings], Validators]
+    # What it needs loaded beyond alerts/ and dashboards/ (bundle.loaded[name]).
+    load: Callable[[Project, Settings], Any] = _nothing
+    # Variants of the definitions it loaded, which lint must judge too.
+    variants: Callable[[Any], tuple[Variant, ...]] = _no_variants
+
+
+def rule_test_files(defs: Definitions, settings: Settings, folder: str) -> dict[str, str]:
+    """Each alert's promtool tests, under `folder`, with a rule file holding only what it reads."""
+    files: dict[str, str] = {}
+    for alert in defs.alerts:
+        if not alert.scenarios:
+            continue
+        isolated = f"rules/{alert.name}.yml"
+        header = HEADER.format(source=f"the scenarios of alert {alert.name}")
+        files[f"{folder}/{isolated}"] = to_yaml(isolated_rule_file(alert, defs.recording_rules, settings), header)
+        files[f"{folder}/{alert.name}.yml"] = to_yaml(render_test_file(alert, isolated, settings), header)
+    return files
+
+
+def registry() -> Mapping[str, Output]:
+    """Every output there is, by the name `outputs:` uses."""
+    # Imported here: each unit imports this module for Output.
+    from monitoring_as_code.outputs import compose, kubernetes
+
+    return {unit.name: unit for unit in (compose.OUTPUT, kubernetes.OUTPUT)}

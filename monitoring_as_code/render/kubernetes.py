@@ -1,0 +1,191 @@
+"""Kubernetes objects for prometheus-operator (monitoring.coreos.com/v1, operator v0.93) and the
+Grafana and Alertmanager of kube-prometheus(-stack): each function takes the model and settings
+and returns one object as plain data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from monitoring_as_code.deployment import KubernetesSettings
+from monitoring_as_code.duration import format_duration
+from monitoring_as_code.model import Probe, RuleGroup, ScrapeJob
+from monitoring_as_code.settings import Settings
+
+MONITORING = "monitoring.coreos.com/v1"
+# kube-prometheus-stack's Grafana sidecars load ConfigMaps carrying these labels.
+DASHBOARD_LABEL = "grafana_dashboard"
+DATASOURCE_LABEL = "grafana_datasource"
+# The sidecar puts a dashboard into the folder this annotation names (the values snippet sets
+# `sidecar.dashboards.folderAnnotation` to it).
+FOLDER_ANNOTATION = "grafana_folder"
+BLACKBOX_CONFIG_KEY = "blackbox.yml"
+ALERTMANAGER_CONFIG_KEY = "alertmanager.yaml"  # the key the operator reads from configSecret
+PROBE_SERVICE_PORT = "http"
+
+
+def object_name(*parts: str) -> str:
+    """A DNS-1123 name from parts (rule group names may hold `_`)."""
+    return "-".join(parts).lower().replace("_", "-")
+
+
+def _object(api_version: str, kind: str, name: str, namespace: str, k8s: KubernetesSettings) -> dict[str, Any]:
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace, "labels": k8s.labels_of(kind)},
+    }
+
+
+def port_of(address: str) -> int:
+    return int(address.rsplit(":", 1)[1])
+
+
+def render_service_monitor(job: ScrapeJob, settings: Settings) -> dict[str, Any]:
+    """ratd's ServiceMonitor: the Service's labels and port name from settings; `job` stays ours
+    whatever the Service is called, so every selector keeps reading job="ratd"."""
+    k8s = settings.deployment.kubernetes
+    monitor = _object(MONITORING, "ServiceMonitor", object_name("rat", job.name), k8s.namespace, k8s)
+    monitor["spec"] = {
+        "namespaceSelector": {"matchNames": [k8s.rat_namespace]},
+        "selector": {"matchLabels": dict(k8s.ratd_selector)},
+        "endpoints": [
+            {
+                "port": k8s.ratd_port,
+                "path": job.metrics_path,
+                "interval": format_duration(settings.intervals.scrape),
+                "relabelings": [{"action": "replace", "targetLabel": "job", "replacement": job.name}],
+            }
+        ],
+    }
+    return monitor
+
+
+def render_probe_service(settings: Settings) -> dict[str, Any]:
+    """The Service the Probes go through: it lists not-ready pods too, so a dependency outage
+    (which fails /health/ready) does not empty the endpoints and turn every check red at once."""
+    k8s = settings.deployment.kubernetes
+    service = _object("v1", "Service", k8s.probe_service, k8s.rat_namespace, k8s)
+    port = port_of(settings.targets.ratd)
+    service["spec"] = {
+        "selector": dict(k8s.ratd_pod_selector),
+        "publishNotReadyAddresses": True,
+        "ports": [{"name": PROBE_SERVICE_PORT, "port": port, "targetPort": port, "protocol": "TCP"}],
+    }
+    return service
+
+
+def render_probe(probe: Probe, settings: Settings) -> dict[str, Any]:
+    """One Probe per check: its static labels carry `check` (and RAT's namespace), its jobName
+    the job the alerts select."""
+    k8s = settings.deployment.kubernetes
+    resource = _object(MONITORING, "Probe", object_name("rat", "probe", probe.check), k8s.namespace, k8s)
+    resource["spec"] = {
+        "jobName": probe.job,
+        "interval": format_duration(settings.intervals.scrape),
+        "module": probe.module,
+        "prober": {"url": k8s.prober, "scheme": "http", "path": "/probe"},
+        "targets": {
+            "staticConfig": {
+                "static": [probe.url],
+                "labels": {"check": probe.check, "namespace": k8s.rat_namespace},
+            }
+        },
+    }
+    return resource
+
+
+def render_config_map(name: str, data: Mapping[str, str], settings: Settings, **metadata: Any) -> dict[str, Any]:
+    k8s = settings.deployment.kubernetes
+    config_map = _object("v1", "ConfigMap", name, k8s.namespace, k8s)
+    config_map["metadata"]["labels"].update(metadata.get("labels", {}))
+    if "annotations" in metadata:
+        config_map["metadata"]["annotations"] = metadata["annotations"]
+    config_map["data"] = dict(data)
+    return config_map
+
+
+def render_prometheus_rule(group: RuleGroup, rule_file: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """One PrometheusRule per rule group; its spec is the rule file promtool checks and tests."""
+    k8s = settings.deployment.kubernetes
+    rule = _object(MONITORING, "PrometheusRule", object_name("rat", group.name), k8s.namespace, k8s)
+    rule["spec"] = rule_file
+    return rule
+
+
+def render_alertmanager_secret(config_text: str, settings: Settings) -> dict[str, Any]:
+    """The whole alertmanager.yaml for the Alertmanager resource's configSecret."""
+    k8s = settings.deployment.kubernetes
+    secret = _object("v1", "Secret", k8s.alertmanager_secret, k8s.namespace, k8s)
+    secret["type"] = "Opaque"
+    secret["stringData"] = {ALERTMANAGER_CONFIG_KEY: config_text}
+    return secret
+
+
+def render_loki_datasource(settings: Settings) -> dict[str, Any]:
+    """What the stack lacks: Loki, never a second default datasource (the stack's Prometheus is it)."""
+    k8s = settings.deployment.kubernetes
+    loki = settings.grafana.datasources.loki
+    return {
+        "apiVersion": 1,
+        "datasources": [
+            {
+                "name": "RAT Loki",
+                "type": "loki",
+                "uid": loki.uid,
+                "access": "proxy",
+                "url": k8s.grafana.loki_url,
+                "isDefault": False,
+                "editable": False,
+            }
+        ],
+    }
+
+
+def render_rbac(settings: Settings) -> list[dict[str, Any]]:
+    """kube-prometheus' Prometheus may only watch a few namespaces: a Role in RAT's namespace to
+    discover ratd's endpoints, bound to its service account (`kubernetes.rbac_for`)."""
+    k8s = settings.deployment.kubernetes
+    if k8s.rbac_for is None:
+        return []
+    account_namespace, account = k8s.rbac_for.split("/")
+    name = object_name("rat-monitoring", account)
+    role = _object("rbac.authorization.k8s.io/v1", "Role", name, k8s.rat_namespace, k8s)
+    role["rules"] = [
+        {"apiGroups": [""], "resources": ["services", "endpoints", "pods"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
+    ]
+    binding = _object("rbac.authorization.k8s.io/v1", "RoleBinding", name, k8s.rat_namespace, k8s)
+    binding["roleRef"] = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name}
+    binding["subjects"] = [{"kind": "ServiceAccount", "name": account, "namespace": account_namespace}]
+    return [role, binding]
+
+
+def render_stack_values(settings: Settings) -> dict[str, Any]:
+    """A kube-prometheus-stack values snippet. Its Prometheus selects rules, ServiceMonitors and
+    Probes labelled `release: <release>` by default, which our objects carry (kubernetes.labels);
+    the snippet makes Alertmanager read our configSecret and mount the receivers' Secret, and the
+    Grafana sidecars file our dashboards into their folder."""
+    k8s = settings.deployment.kubernetes
+    return {
+        "alertmanager": {
+            "alertmanagerSpec": {"configSecret": k8s.alertmanager_secret, "secrets": [k8s.receiver_secret]},
+        },
+        "grafana": {
+            "sidecar": {
+                "dashboards": {
+                    "enabled": True,
+                    "label": DASHBOARD_LABEL,
+                    "labelValue": "1",
+                    "folderAnnotation": FOLDER_ANNOTATION,
+                    "provider": {"foldersFromFilesStructure": True},
+                },
+                "datasources": {"enabled": True, "label": DATASOURCE_LABEL, "labelValue": "1"},
+            }
+        },
+    }
+
+
+def render_kustomization(resources: list[str]) -> dict[str, Any]:
+    # No `namespace:` here: it would move the probe Service and the Role out of RAT's namespace.
+    return {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources}

@@ -1,0 +1,401 @@
+"""The kubernetes output on a copy with `outputs: [compose, kubernetes]`: both render and
+validate; the custom resources pass prometheus-operator v0.93's CRD schemas (read in place from
+../shared, as the operator's API server would check them); the rules are replica-correct; each
+offline check refuses what it must, and passes its near miss."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import promql_parser
+import pytest
+import yaml
+
+from monitoring_as_code import pipeline
+from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.lint.context import build_context
+from monitoring_as_code.outputs import Variant
+from monitoring_as_code.outputs import kubernetes as kubernetes_output
+from monitoring_as_code.outputs.kubernetes import PATHS
+from monitoring_as_code.promql import parse_promql
+from monitoring_as_code.settings import load_settings
+from monitoring_as_code.validate import kubernetes as checks
+from monitoring_as_code.validate import promtool
+from tests.conftest import PROFILES, PROJECT_PARTS, RATD_0_2, REPO, MacRunner, set_outputs, set_profile, tree_bytes
+
+SCHEMAS = REPO.parent / "shared" / "schemas" / "prometheus-operator-v0.93.0"
+MANIFESTS = PATHS.manifests
+
+
+def copy_project(root: Path, profile: str, extra: str = "") -> Path:
+    root.mkdir(parents=True)
+    for part in PROJECT_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, root / part, ignore=shutil.ignore_patterns("__pycache__", "generated"))
+        elif source.exists() and part != "generated":
+            shutil.copy2(source, root / part)
+    set_profile(root, profile)
+    set_outputs(root, "compose", "kubernetes")
+    with (root / "monitoring.yaml").open("a") as handle:
+        handle.write(extra)
+    return root
+
+
+@pytest.fixture(scope="module", params=PROFILES)
+def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = copy_project(tmp_path_factory.mktemp("k8s") / "project", request.param)
+    pipeline.generate(pipeline.Project(root, root / "monitoring.yaml"))
+    return root / "generated"
+
+
+@pytest.fixture(scope="module")
+def variants() -> dict[str, Variant]:
+    """The kubernetes variant of the definitions, per profile, under the shipped settings."""
+    project = pipeline.Project(REPO, REPO / "monitoring.yaml")
+    return {p: kubernetes_output.load(project, pipeline.load(project, profile=p).settings) for p in PROFILES}
+
+
+def objects(tree: Path) -> dict[str, dict[str, Any]]:
+    return {Path(rel).name: obj for rel, obj in checks.objects(tree, MANIFESTS)}
+
+
+def crd_schemas() -> Path:
+    if not SCHEMAS.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"prometheus-operator's CRD schemas are missing at {SCHEMAS}; CI always provides ../shared")
+        pytest.skip(f"prometheus-operator's CRD schemas are not at {SCHEMAS} (../shared exists only in the workspace)")
+    return SCHEMAS
+
+
+# --- both outputs render and validate ----------------------------------------------------------
+
+
+def test_both_outputs_render_validate_and_stay_in_sync(generated: Path, mac: MacRunner) -> None:
+    assert (generated / "compose" / "docker-compose.monitoring.yml").is_file()
+    kinds = {obj["kind"] for obj in objects(generated).values()}
+    assert {"ServiceMonitor", "Probe", "PrometheusRule", "Secret", "ConfigMap", "Service"} <= kinds
+    runbook = (generated / PATHS.runbook).read_text()
+    for rule in (o for o in objects(generated).values() if o["kind"] == "PrometheusRule"):
+        for alert in (r for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r):
+            base, anchor = alert["annotations"]["runbook_url"].split("#")
+            assert base.endswith(f"/{PATHS.runbook}")
+            assert anchor == alert["alert"].lower() and f"## {alert['alert']}" in runbook
+    for command in ("check", "validate"):
+        result = mac(generated.parent, command)
+        assert result.exit_code == 0, result.output
+
+
+def test_generated_has_kubernetes_files_exactly_when_the_settings_enable_it() -> None:
+    enabled = "kubernetes" in load_settings(REPO / "monitoring.yaml").outputs
+    assert (REPO / "generated" / MANIFESTS).is_dir() == enabled
+
+
+def test_custom_resources_pass_the_operators_crd_schemas(generated: Path) -> None:
+    checks.check_custom_resources(generated, MANIFESTS, crd_schemas())
+
+
+def test_a_field_the_crd_lacks_is_refused(generated: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(generated / MANIFESTS, tree / MANIFESTS)
+    path = tree / MANIFESTS / "servicemonitor-ratd.yaml"
+    monitor = yaml.safe_load(path.read_text())
+    monitor["spec"]["endpoints"][0]["scrapeEvery"] = "15s"
+    path.write_text(yaml.safe_dump(monitor))
+    with pytest.raises(DefinitionError, match="scrapeEvery"):
+        checks.check_custom_resources(tree, MANIFESTS, crd_schemas())
+
+
+def test_a_rule_group_twice_in_one_spec_is_a_duplicate_list_map_key(generated: Path) -> None:
+    schema = checks._crd_schema(crd_schemas(), "monitoring.coreos.com/v1", "PrometheusRule")
+    rule = next(o for o in objects(generated).values() if o["kind"] == "PrometheusRule")
+    assert checks.list_map_duplicates(rule, schema, {}) == []  # the near miss: as generated
+    doubled = copy.deepcopy(rule)
+    doubled["spec"]["groups"].append(copy.deepcopy(doubled["spec"]["groups"][0]))
+    found = checks.list_map_duplicates(doubled, schema, {})
+    assert found == [f"spec.groups: name {rule['spec']['groups'][0]['name']} twice"]
+
+
+# --- the offline checks mac generate runs refuse what they must --------------------------------
+
+
+def edited(generated: Path, tmp_path: Path, name: str, change: Callable[[dict[str, Any]], None]) -> Path:
+    tree = tmp_path / "tree"
+    shutil.copytree(generated / MANIFESTS, tree / MANIFESTS)
+    path = tree / MANIFESTS / name
+    obj = yaml.safe_load(path.read_text())
+    change(obj)
+    path.write_text(yaml.safe_dump(obj))
+    return tree
+
+
+def test_core_kinds_are_checked_strictly(generated: Path, tmp_path: Path) -> None:
+    """Our cached validators over kubernetes-validate's schemas agree with its own validate()."""
+    checks.check_core_kinds(generated, MANIFESTS)
+    for _, obj in checks.objects(generated, MANIFESTS):
+        if not obj["apiVersion"].startswith(checks.CUSTOM_GROUP):
+            kubernetes_validate.validate(obj, checks.KUBERNETES_VERSION, strict=True)
+    tree = edited(generated, tmp_path, "service-ratd-probe.yaml", lambda o: o["spec"].update(publishNotReady=True))
+    with pytest.raises(DefinitionError, match="publishNotReady"):
+        checks.check_core_kinds(tree, MANIFESTS)
+    broken = yaml.safe_load((tree / MANIFESTS / "service-ratd-probe.yaml").read_text())
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, checks.KUBERNETES_VERSION, strict=True)
+
+
+def test_every_probe_module_is_shipped(generated: Path, tmp_path: Path) -> None:
+    checks.check_probe_modules(generated, MANIFESTS, "blackbox.yml")
+    tree = edited(generated, tmp_path, "probe-live.yaml", lambda o: o["spec"].update(module="http_3xx"))
+    with pytest.raises(DefinitionError, match="module 'http_3xx' is not in the shipped blackbox config"):
+        checks.check_probe_modules(tree, MANIFESTS, "blackbox.yml")
+
+
+def test_an_object_over_the_apply_annotation_limit_is_refused(generated: Path, tmp_path: Path) -> None:
+    checks.check_sizes(generated, MANIFESTS)
+    big = "x" * checks.MAX_OBJECT_BYTES
+    tree = edited(generated, tmp_path, "configmap-blackbox.yaml", lambda o: o["data"].update(padding=big))
+    with pytest.raises(DefinitionError, match="over the 262144 client-side `kubectl apply`"):
+        checks.check_sizes(tree, MANIFESTS)
+
+
+def test_the_kustomization_lists_every_manifest(generated: Path, tmp_path: Path) -> None:
+    checks.check_kustomization(generated, MANIFESTS)
+    tree = tmp_path / "tree"
+    shutil.copytree(generated / MANIFESTS, tree / MANIFESTS)
+    (tree / MANIFESTS / "probe-live.yaml").unlink()
+    with pytest.raises(DefinitionError, match=r"absent \['probe-live.yaml'\]"):
+        checks.check_kustomization(tree, MANIFESTS)
+
+
+def test_promtool_checks_every_rule_spec(generated: Path, tmp_path: Path) -> None:
+    checks.check_rule_specs(generated, MANIFESTS)
+
+    def break_expr(rule: dict[str, Any]) -> None:
+        rule["spec"]["groups"][0]["rules"][0]["expr"] = "up ==== 0"
+
+    tree = edited(generated, tmp_path, "prometheusrule-replicas.yaml", break_expr)
+    with pytest.raises(DefinitionError, match="promtool check rules failed"):
+        checks.check_rule_specs(tree, MANIFESTS)
+
+
+def test_unique_keys_without_a_schema(generated: Path, tmp_path: Path) -> None:
+    checks.check_unique_keys(generated, MANIFESTS)
+    rules = sorted(n for n, o in objects(generated).items() if o["kind"] == "PrometheusRule")
+
+    def same_group(rule: dict[str, Any]) -> None:
+        rule["spec"]["groups"][0]["name"] = objects(generated)[rules[0]]["spec"]["groups"][0]["name"]
+
+    tree = edited(generated, tmp_path, rules[1], same_group)
+    with pytest.raises(DefinitionError, match=r"rule group .* is also in"):
+        checks.check_unique_keys(tree, MANIFESTS)
+
+
+# --- what the objects say -------------------------------------------------------------------------
+
+
+def test_probes_go_through_a_service_that_keeps_not_ready_pods(generated: Path) -> None:
+    found = objects(generated)
+    service = found["service-ratd-probe.yaml"]
+    assert service["spec"]["publishNotReadyAddresses"] is True
+    assert service["metadata"]["namespace"] == "rat"
+    for probe in (o for o in found.values() if o["kind"] == "Probe"):
+        config = probe["spec"]["targets"]["staticConfig"]
+        assert probe["spec"]["jobName"] == "rat-probes"
+        assert set(config["labels"]) == {"check", "namespace"}
+        assert all("ratd-probe.rat.svc:" in url or "nessie.rat.svc:" in url for url in config["static"])
+
+
+def test_grafana_gets_dashboards_and_only_the_datasource_it_lacks(generated: Path) -> None:
+    found = objects(generated)
+    dashboards = [o for o in found.values() if o["metadata"].get("labels", {}).get("grafana_dashboard") == "1"]
+    assert len(dashboards) == 2
+    for config_map in dashboards:
+        assert config_map["metadata"]["annotations"] == {"grafana_folder": "RAT"}
+        (text,) = config_map["data"].values()
+        presets = {
+            v["query"]: v["current"]["value"]
+            for v in json.loads(text)["templating"]["list"]
+            if v["type"] == "datasource"
+        }
+        # The stack's Prometheus datasource (not ours), and the Loki one we provision.
+        assert set(presets.items()) <= {("prometheus", "prometheus"), ("loki", "rat-loki")}
+    (sources,) = (o for o in found.values() if o["metadata"]["labels"].get("grafana_datasource") == "1")
+    provisioned = yaml.safe_load(next(iter(sources["data"].values())))["datasources"]
+    assert [(s["type"], s["isDefault"]) for s in provisioned] == [("loki", False)]
+
+
+def test_alertmanager_reads_receiver_files_where_spec_secrets_mounts_them(generated: Path) -> None:
+    secret = objects(generated)["secret-alertmanager.yaml"]
+    config = yaml.safe_load(secret["stringData"]["alertmanager.yaml"])
+    files = [v for r in config["receivers"] for c in r.values() if isinstance(c, list) for v in _files(c)]
+    assert files and all(f.startswith("/etc/alertmanager/secrets/alertmanager-rat-receivers/") for f in files)
+    values = yaml.safe_load((generated / PATHS.stack_values).read_text())
+    assert values["alertmanager"]["alertmanagerSpec"] == {
+        "configSecret": "alertmanager-rat",
+        "secrets": ["alertmanager-rat-receivers"],
+    }
+
+
+def _files(configs: list[Any]) -> list[str]:
+    out: list[str] = []
+    for item in configs:
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key.endswith("_file"):
+                    out.append(value)
+                elif isinstance(value, dict):
+                    out += _files([value])
+    return out
+
+
+def test_selectors_labels_and_rbac_follow_the_settings(tmp_path: Path) -> None:
+    extra = (
+        "kubernetes:\n"
+        "  namespace: observability\n"
+        "  rat_namespace: rat-prod\n"
+        "  ratd_selector: {app.kubernetes.io/name: ratd}\n"
+        "  ratd_port: metrics\n"
+        "  labels:\n"
+        "    PrometheusRule: {release: prom}\n"
+        "    all: {team: data}\n"
+        "  rbac_for: monitoring/prometheus-k8s\n"
+    )
+    root = copy_project(tmp_path / "project", RATD_0_2, extra)
+    pipeline.generate(pipeline.Project(root, root / "monitoring.yaml"))
+    found = objects(root / "generated")
+    monitor = found["servicemonitor-ratd.yaml"]
+    assert monitor["metadata"]["namespace"] == "observability"
+    assert monitor["spec"]["selector"] == {"matchLabels": {"app.kubernetes.io/name": "ratd"}}
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["rat-prod"]}
+    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+    assert monitor["spec"]["endpoints"][0]["relabelings"] == [
+        {"action": "replace", "targetLabel": "job", "replacement": "ratd"}
+    ]
+    rule = found["prometheusrule-replicas.yaml"]
+    assert rule["metadata"]["labels"] == {
+        "app.kubernetes.io/part-of": "rat-monitoring",
+        "team": "data",
+        "release": "prom",
+    }
+    assert 'namespace="rat-prod"' in rule["spec"]["groups"][0]["rules"][0]["expr"]
+    role, binding = (
+        found["role-rat-monitoring-prometheus-k8s.yaml"],
+        found["rolebinding-rat-monitoring-prometheus-k8s.yaml"],
+    )
+    assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == "rat-prod"
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "prometheus-k8s", "namespace": "monitoring"}]
+    if SCHEMAS.is_dir():
+        checks.check_custom_resources(root / "generated", MANIFESTS, SCHEMAS)
+
+
+# --- the rules are replica-correct ------------------------------------------------------------------
+
+
+def _selectors(expr: str) -> list[Any]:
+
+    found: list[Any] = []
+    promql_parser.walk(
+        parse_promql(expr), lambda n: found.append(n) if isinstance(n, promql_parser.VectorSelector) else None
+    )
+    return found
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_expression_keeps_or_filters_namespace(variants: dict[str, Variant], profile: str) -> None:
+    variant = variants[profile]
+    defs = variant.alerting
+    context = build_context(variant.settings, defs.catalog, defs.recording_rules)
+    for rule in (*defs.alerts, *defs.recording_rules):
+        labels = context.analysis(rule.expr).labels
+        filtered = all(
+            any(m.name == "namespace" for m in s.matchers.matchers) or ":" in (s.name or "")
+            for s in _selectors(rule.expr)
+        )
+        assert (labels is not None and "namespace" in labels) or filtered, f"{rule.name}: {rule.expr}"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_api_down_means_every_replica_and_alone_mutes_what_depends_on_ratd(
+    variants: dict[str, Variant], profile: str
+) -> None:
+    defs = variants[profile].alerting
+    alerts = {a.name: a for a in defs.alerts}
+    down, one = alerts["RatApiDown"], alerts["RatApiReplicaDown"]
+    assert (down.severity, one.severity) == ("critical", "warning")
+    assert "sum by (namespace, job)" in down.expr and "absent(" in down.expr
+    assert one.labels == {"depends_on": "ratd"}
+    muting = [i for i in defs.inhibitions if 'depends_on="ratd"' in i.target]
+    assert [i.source for i in muting] == [('alertname="RatApiDown"',)]
+    assert all("namespace" in i.equal for i in defs.inhibitions)
+    fires = {s.name for s in down.scenarios if s.fires}
+    assert {"fires when every replica is down", "fires when the ServiceMonitor finds no replica"} <= fires
+    assert any(not s.fires and "one replica of two" in s.name for s in down.scenarios)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_container_series_are_kubelets_cadvisor_per_pod(variants: dict[str, Variant], profile: str) -> None:
+    defs = variants[profile].alerting
+    reading = [r for r in (*defs.alerts, *defs.recording_rules) if "container_memory_working_set_bytes" in r.expr]
+    assert reading
+    for rule in reading:
+        assert 'job="kubelet",metrics_path="/metrics/cadvisor"' in rule.expr
+    (pressure,) = (a for a in defs.alerts if a.name == "RatContainerMemoryPressure")
+    assert "by (namespace, pod, container)" in pressure.expr and "kube_pod_container_resource_limits" in pressure.expr
+    # The dashboards' container panels read the same recording rules as on compose, per namespace.
+    recorded = {r.name: r.expr for r in defs.recording_rules}
+    assert all("sum by (namespace, service)" in recorded[name] for name in recorded if name.startswith("service:"))
+
+
+def test_scheduler_leader_alerts_serve_ratd_0_2_only(variants: dict[str, Variant]) -> None:
+    names = {profile: {a.name for a in v.alerting.alerts} for profile, v in variants.items()}
+    leader = {"RatSchedulerNoLeader", "RatSchedulerMultipleLeaders"}
+    assert leader <= names[RATD_0_2]
+    assert not leader & set().union(*(n for p, n in names.items() if p != RATD_0_2))
+    for alert in variants[RATD_0_2].alerting.alerts:
+        if alert.name in leader:
+            assert any(s.fires for s in alert.scenarios)
+            assert any("failover" in s.name and not s.fires for s in alert.scenarios)
+
+
+def test_scheduler_rate_survives_a_failover(variants: dict[str, Variant]) -> None:
+    rules = {r.name: r.expr for r in variants[RATD_0_2].alerting.recording_rules}
+    dispatched = [e for n, e in rules.items() if "dispatched" in n]
+    assert dispatched and all("sum_over_time" in e and "count_over_time" in e for e in dispatched)
+
+
+def test_the_kubernetes_scenarios_ran_with_promtool(generated: Path) -> None:
+    tests = sorted((generated / PATHS.tests).glob("*.yml"))
+    assert {"RatApiDown.yml", "RatApiReplicaDown.yml"} <= {t.name for t in tests}
+    before = tree_bytes(generated)
+
+    promtool.test_rules(generated, PATHS.tests)
+    assert tree_bytes(generated) == before
+
+
+def test_platforms_pick_each_side(variants: dict[str, Variant]) -> None:
+    bundle = pipeline.load(pipeline.Project(REPO, REPO / "monitoring.yaml"))
+    compose = {a.name for a in bundle.alerting.alerts}
+    cluster = {a.name for a in variants[bundle.settings.profile].alerting.alerts}
+    assert {"RatHostDiskFull", "Watchdog", "RatHealthProbesBlind"} <= compose - cluster  # host, meta: compose only
+    assert {"RatApiReplicaDown"} <= cluster - compose  # replicas.py: kubernetes only
+    assert "RatApiDown" in compose & cluster  # each side's own definition
+    assert {j.name for j in variants[bundle.settings.profile].alerting.scrape_jobs} == {"ratd"}
+
+
+def test_lint_judges_the_kubernetes_variant_too(tmp_path: Path, mac: MacRunner) -> None:
+    root = copy_project(tmp_path / "project", RATD_0_2)
+    pipeline.generate(pipeline.Project(root, root / "monitoring.yaml"))
+    before = tree_bytes(root / "generated")
+    path = root / "alerts" / "replicas.py"
+    path.write_text(path.read_text().replace('expr=f"{up} == 0",', 'expr=f"ratd_upp{{{ratd}}} == 0",', 1))
+    result = mac(root, "generate")
+    assert result.exit_code == 2, result.output
+    assert "alerts/replicas.py: alert RatApiReplicaDown: metric 'ratd_upp' is not in the catalog" in result.output
+    assert tree_bytes(root / "generated") == before
