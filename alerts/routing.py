@@ -19,7 +19,16 @@ def define(settings: Settings) -> list[object]:
             group_interval=am.watchdog_repeat_interval,
             repeat_interval=am.watchdog_repeat_interval,
         ),
-        Route("critical", ['severity="critical"'], am.route_to["critical"], group_wait=am.page_group_wait),
+        # One page per broken service: grouped by service alone, a ratd outage's RatApiDown and the
+        # SLO burn alerts it sets off (both service="ratd") are one notification group, so one
+        # incident (PagerDuty's dedup key is the group's); later alerts update it, never page anew.
+        Route(
+            "critical",
+            ['severity="critical"'],
+            am.route_to["critical"],
+            group_wait=am.page_group_wait,
+            group_by=["service"],
+        ),
         Route("warning", ['severity="warning"'], am.route_to["warning"], active_time_intervals=[BUSINESS_HOURS]),
         Route("info", ['severity="info"'], None),
         # With ratd down, /health cannot report its subsystems: only RatApiDown should speak.

@@ -285,10 +285,14 @@ class Route(_Checked):
     group_interval: str | float | None = None
     repeat_interval: str | float | None = None
     active_time_intervals: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    group_by: tuple[str, ...] = attrs.field(default=(), converter=tuple)  # (): the root's grouping
     kind = "route"
 
     def _check(self) -> None:
         _check_matchers(self.matchers, "matchers")
+        for label in self.group_by:
+            if not isinstance(label, str) or not _LABEL_NAME.match(label):
+                raise ValueError(f"group_by: {label!r} is not a label name")
         for field in ("group_wait", "group_interval", "repeat_interval"):
             if getattr(self, field) is not None:
                 self._set(field, seconds(getattr(self, field), field))

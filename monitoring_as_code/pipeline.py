@@ -147,7 +147,7 @@ def _prometheus_files(bundle: Bundle) -> dict[str, str]:
         path = f"rules/{group.name}.yml"
         rule_files.append(path)
         files[f"prometheus/{path}"] = to_yaml(
-            render_rule_file(group, settings), HEADER.format(source=f"alerts/{Path(group.file).name}")
+            render_rule_file(group, settings), HEADER.format(source=_relative(group.file))
         )
     for alert in defs.alerts:
         if not alert.scenarios:
@@ -161,6 +161,12 @@ def _prometheus_files(bundle: Bundle) -> dict[str, str]:
     source = HEADER.format(source="alerts/ and monitoring.yaml")
     files["prometheus/prometheus.yml"] = to_yaml(render_prometheus_config(defs, rule_files, settings), source)
     return files
+
+
+def _relative(file: str) -> str:
+    """A definition file as the project names it: alerts/api.py, slos/api.py."""
+    path = Path(file)
+    return f"{path.parent.name}/{path.name}"
 
 
 def _alerting_files(bundle: Bundle) -> dict[str, str]:

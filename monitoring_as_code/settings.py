@@ -23,6 +23,7 @@ from monitoring_as_code.deployment import Deployment, deployment_settings
 from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.serialize import from_yaml
+from monitoring_as_code.slo import SloSettings, slo_settings
 
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 # Hosts reserved for examples (RFC 2606): a receiver pointing there fails every send, and
@@ -182,6 +183,7 @@ class Settings:
     runbook_base_url: str
     deployment: Deployment
     grafana: GrafanaSettings
+    slos: SloSettings
 
 
 @functools.cache
@@ -357,4 +359,5 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
         runbook_base_url=data["runbook_base_url"],
         deployment=deployment_settings(data, Path(source).parent),
         grafana=_grafana(data["grafana"]),
+        slos=slo_settings(data["slos"]),
     )
