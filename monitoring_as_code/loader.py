@@ -178,14 +178,15 @@ def _check_profile_names(modules: Iterable[Module], known: Iterable[str], settin
                 )
 
 
-def load_slos(folder: Path, settings: Settings, profiles: Iterable[str]) -> tuple[tuple[str, SLO], ...]:
+def load_slos(folder: Path, settings: Settings, profiles: Iterable[str] | None) -> tuple[tuple[str, SLO], ...]:
     """(file, SLO) for each SLO `slos/` defines under the settings' profile; none without that
-    folder. `profiles` are the names the alerting definitions define."""
+    folder. `profiles` are the names the alerting definitions define (None: checked already)."""
     if not folder.is_dir():
         return ()
     with importable(folder):
         modules = [load_module(path, settings) for path in definition_files(folder)]
-    _check_profile_names(modules, profiles, settings)
+    if profiles is not None:
+        _check_profile_names(modules, profiles, settings)
     found: list[tuple[str, SLO]] = []
     for module in modules:
         for obj in module.objects:
