@@ -406,7 +406,8 @@ def test_a_define_returning_no_dashboard_is_refused(project: Path, mac: MacRunne
 def test_mac_list_shows_the_dashboards(mac: MacRunner) -> None:
     result = mac(REPO, "list")
     assert result.exit_code == 0
-    assert re.search(r"dashboards \(2\):\n\s+rat-logs\s+2 panels", result.output)
+    assert re.search(r"dashboards \(3\):\n\s+rat-logs\s+2 panels", result.output)
+    assert re.search(r"rat-slos\s+10 panels", result.output)
     assert re.search(r"rat-overview\s+1[01] panels", result.output)
 
 
