@@ -107,6 +107,9 @@ class Scenario(_Checked):
     at: str | float | tuple[str | float, ...]
     fires: tuple[Firing, ...] = attrs.field(default=(), converter=tuple)
     interval: str | float | None = None
+    # How often promtool evaluates the rules, when coarser than `interval` suffices (every `at`
+    # a multiple of it): samples stay fine-grained, evaluations few. Default: the alert's.
+    evaluation_interval: str | float | None = None
     kind = "scenario"
 
     def _check(self) -> None:
@@ -121,8 +124,9 @@ class Scenario(_Checked):
         if not times:
             raise ValueError("at: needs at least one evaluation time")
         self._set("at", tuple(seconds(t, "at") for t in times))
-        if self.interval is not None:
-            self._set("interval", seconds(self.interval, "interval"))
+        for field in ("interval", "evaluation_interval"):
+            if getattr(self, field) is not None:
+                self._set(field, seconds(getattr(self, field), field))
         for firing in self.fires:
             _check_labels(firing.labels, "fires")
 

@@ -417,13 +417,27 @@ def scenarios(slo: SLO, burns: Sequence[BurnWindow], severity: str, settings: Se
 
     budget = Fraction(slo.budget).limit_denominator(10**9)
     longest = samples(max(b.long for b in burns))
+    # promtool evaluates the rules once per longest window, not once per sample: each scenario is
+    # judged at its last sample, moved onto that grid by repeating its first sample in front
+    # (a constant burn, or the good history, which is already longer than any window).
+    every = max(b.long for b in burns)
     out: list[Scenario] = []
 
-    def scenario(name: str, errors: list[Fraction], at: int | None = None) -> None:
-        m = len(errors) - 1 if at is None else at
-        value = evaluate(slo, burns, errors[: m + 1], m, interval)
+    def scenario(name: str, errors: list[Fraction]) -> None:
+        errors = [errors[0]] * (-(len(errors) - 1) % samples(every)) + errors
+        m = len(errors) - 1
+        value = evaluate(slo, burns, errors, m, interval)
         fires = [Firing({"slo": slo.name}, value)] if value is not None else []
-        out.append(Scenario(name, slo.sli.inputs(errors[: m + 1]), at=m * interval, fires=fires, interval=interval))
+        out.append(
+            Scenario(
+                name,
+                slo.sli.inputs(errors),
+                at=m * interval,
+                fires=fires,
+                interval=interval,
+                evaluation_interval=every,
+            )
+        )
 
     for b in burns:
         threshold = Fraction(b.burn_rate) * budget
@@ -452,7 +466,6 @@ def scenarios(slo: SLO, burns: Sequence[BurnWindow], severity: str, settings: Se
         resolved = next(k for k in range(len(outage), len(after)) if evaluate(slo, burns, after, k, interval) is None)
         scenario(
             f"recovery resolves the page {format_duration((resolved - len(outage) + 1) * interval)} after the outage",
-            after,
-            at=resolved,
+            after[: resolved + 1],
         )
     return out
