@@ -29,7 +29,8 @@ from monitoring_as_code.slo import (
 )
 from monitoring_as_code.validate import promtool
 from tests.conftest import PROFILES, REPO
-from tests.lint.test_slo_rules import LATENCY, LIVE, PAGE as PAGE_WINDOWS, example_slo
+from tests.lint.test_slo_rules import LATENCY, LIVE, example_slo
+from tests.lint.test_slo_rules import PAGE as PAGE_WINDOWS
 
 REQUESTS = RequestsSli(
     bad='ratd_http_requests_total{job="ratd",status=~"5.."}',
@@ -187,7 +188,7 @@ def test_a_short_window_longer_than_its_long_one_is_refused(project: Path, mac: 
 def test_slo_model_refuses_what_it_cannot_expand() -> None:
     with pytest.raises(DefinitionError, match="name 'API' is not lower-case words"):
         example_slo(name="API")
-    with pytest.raises(DefinitionError, match="objective '99.9' is not a percentage"):
+    with pytest.raises(DefinitionError, match=r"objective '99\.9' is not a percentage"):
         example_slo(objective="99.9")
     with pytest.raises(DefinitionError, match="sli must be one of"):
         example_slo(sli="probe_success")
