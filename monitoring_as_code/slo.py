@@ -398,7 +398,9 @@ def sample_interval(burns: Sequence[BurnWindow], scrape: float) -> float:
 
 def outage_bound(slo: SLO, burns: Sequence[BurnWindow], interval: float) -> tuple[int, float] | None:
     """A full outage after a good history as long as the longest window: how many failed samples
-    until the alert fires, and how long that takes. None: it never fires."""
+    until the alert fires, and how long that takes. None: it never fires (or there is no budget)."""
+    if not 0 < slo.budget < 1:
+        return None
     history = round(max(b.long for b in burns) / interval)
     errors = [Fraction(0)] * (history + 1)
     for failures in range(1, history + 2):
@@ -409,7 +411,10 @@ def outage_bound(slo: SLO, burns: Sequence[BurnWindow], interval: float) -> tupl
 
 
 def scenarios(slo: SLO, burns: Sequence[BurnWindow], severity: str, settings: Settings) -> list[Scenario]:
-    """The scenarios of one alert, each with its expected result computed by `evaluate`."""
+    """The scenarios of one alert, each with its expected result computed by `evaluate`. None
+    without an error budget to burn (lint's slo-objective refuses such an objective)."""
+    if not 0 < slo.budget < 1:
+        return []
     interval = sample_interval(burns, settings.intervals.scrape)
 
     def samples(seconds: float) -> int:

@@ -36,4 +36,5 @@ def lint_definitions(
     """Every rule over the alerting definitions and the (file, dashboard) pairs."""
     context = build_context(settings, defs.catalog, defs.recording_rules)
     objects: list[tuple[str, Any]] = [(g.file, o) for g in defs.groups for o in (*g.recording_rules, *g.alerts)]
-    return lint_objects([*objects, *defs.slos, *dashboards], context)
+    # SLOs first: a broken objective or window explains the problems of the rules it expands into.
+    return lint_objects([*defs.slos, *objects, *dashboards], context)
