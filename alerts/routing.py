@@ -33,5 +33,8 @@ def define(settings: Settings) -> list[object]:
         Route("info", ['severity="info"'], None),
         # With ratd down, /health cannot report its subsystems: only RatApiDown should speak.
         Inhibition("api-down", ['alertname="RatApiDown"'], ['depends_on="ratd"']),
-        Inhibition("critical-over-warning", ['severity="critical"'], ['severity="warning"'], ["service"]),
+        # A down service's warnings are noise; but an SLO page is a symptom (the budget burns), and
+        # the warnings of its service name the cause, so it holds back only its own SLO's ticket.
+        Inhibition("critical-over-warning", ['severity="critical"', 'slo=""'], ['severity="warning"'], ["service"]),
+        Inhibition("slo-page-over-ticket", ['severity="critical"', 'slo=~".+"'], ['severity="warning"'], ["slo"]),
     ]

@@ -133,6 +133,8 @@ FAULTS = {
         ({"queue_full": True}, "RatRunnerQueueFull", "warning", "runner", "team-chat"),
         ({"request_spike": True}, "RatRequestVolumeSpike", "info", "ratd", "dashboard-only"),
         ({"scheduler_stalled": True}, "RatSchedulerTriggerRateChange", "info", "ratd", "dashboard-only"),
+        ({"failing_requests": True}, "RatRequestAvailabilityFastBurn", "critical", "ratd", "pager"),
+        ({"slow_requests": True}, "RatRequestLatencyFastBurn", "critical", "ratd", "pager"),
         *SHARED_FAULTS,
     ],
     RATD_0_2: [
@@ -147,6 +149,7 @@ FAULTS = {
         ({"memory_growth": True}, "RatMemoryGrowth", "warning", "ratd", "team-chat"),
         ({"scheduler_stalled": True}, "RatSchedulerDispatchRateChange", "info", "ratd", "dashboard-only"),
         ({"sse_spike": True}, "RatSseConnectionSpike", "info", "ratd", "dashboard-only"),
+        ({"unhealthy": {"runner"}}, "RatApiReadinessFastBurn", "critical", "ratd", "pager"),
         *SHARED_FAULTS,
     ],
 }
@@ -178,7 +181,14 @@ def test_fault_fires_routes_and_resolves(
     wait_resolved(stack, name)
 
 
+SLO_PAGE, SLO_TICKET = "RatApiAvailabilityFastBurn", "RatApiAvailabilitySlowBurn"
+
+
 def test_ratd_down_pages_once_and_inhibits_what_follows(stack: Stack) -> None:
+    """A ratd outage fires RatApiDown and burns the api-availability SLO: the on-call engineer
+    gets one page. Both are service="ratd", and pages are grouped by service: every notification
+    the pager receives is of one group (PagerDuty's dedup key), so one incident, which the SLO
+    page joins and, after ratd is back, keeps open until the burn has stopped."""
     stack.hooks.received.clear()  # earlier tests paged for postgres themselves
     with stack.sim.fault(ratd_down=True):
         (down,) = reach_alertmanager(stack, "RatApiDown")
@@ -189,10 +199,20 @@ def test_ratd_down_pages_once_and_inhibits_what_follows(stack: Stack) -> None:
             (held,) = reach_alertmanager(stack, name)
             assert held["status"]["state"] == "suppressed", held["status"]
             assert held["status"]["inhibitedBy"], name
-        wait_for("the page", lambda: "RatApiDown" in stack.hooks.alertnames("pager"))
-        assert stack.hooks.alertnames("pager") == {"RatApiDown"}
-    for name in ("RatApiDown", "RatPostgresDown", "RatScrapeTargetDown"):
+        (burn,) = reach_alertmanager(stack, SLO_PAGE)
+        assert burn["status"]["state"] == "active" and [r["name"] for r in burn["receivers"]] == ["pager"]
+        # The slow burn's ticket fires as well, held back by its SLO's page.
+        (ticket,) = reach_alertmanager(stack, SLO_TICKET)
+        assert ticket["status"]["state"] == "suppressed", ticket["status"]
+        wait_for("the page", lambda: {"RatApiDown", SLO_PAGE} <= stack.hooks.alertnames("pager"))
+    for name in ("RatApiDown", "RatPostgresDown", "RatScrapeTargetDown", SLO_PAGE, SLO_TICKET):
         wait_resolved(stack, name)
+    notifications = stack.hooks.received["pager"]
+    assert len({n["groupKey"] for n in notifications}) == 1, [(n["groupKey"], n["alerts"]) for n in notifications]
+    assert {n["groupLabels"]["service"] for n in notifications} == {"ratd"}
+    # Nothing else paged: only RatApiDown and ratd's SLO pages (ratd-0.2's readiness burns too).
+    slo_alerts = {a.name for a in pipeline.load(stack.project).alerting.alerts if a.labels.get("slo")}
+    assert stack.hooks.alertnames("pager") <= {"RatApiDown"} | slo_alerts
 
 
 def test_blackbox_exporter_down_pages_and_nothing_it_blinds_inhibits_it(stack: Stack) -> None:
