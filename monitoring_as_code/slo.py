@@ -237,8 +237,9 @@ class SLO(_Checked):
         return "Rat" + "".join(part.capitalize() for part in self.name.split("-"))
 
     def exhaustion(self, burn_rate: float) -> str:
-        """How long the whole budget lasts at this burn rate."""
-        return format_duration(round(self.compliance_window / burn_rate)) if burn_rate > 0 else "never"
+        """How long the whole budget lasts at this burn rate, and in hours."""
+        seconds = round(self.compliance_window / burn_rate)
+        return f"{format_duration(seconds)}, {seconds / 3600:.4g}h"
 
 
 def _num(value: float | Fraction) -> str:
@@ -316,7 +317,7 @@ def burn_alerts(slo: SLO, settings: Settings) -> list[Alert]:
         if bound is not None:
             failures, seconds = bound
             threshold += (
-                f"; a full outage pages after {failures} failed scrape(s), "
+                f"; a full outage pages after {failures} scrape interval(s), "
                 f"within {format_duration(seconds + settings.intervals.evaluation)}"
             )
         out.append(
@@ -342,7 +343,7 @@ def burn_alerts(slo: SLO, settings: Settings) -> list[Alert]:
                         else "This ticket means the budget runs out before the window ends: fix it this week."
                     ),
                     [
-                        "Open the RAT SLOs dashboard (rat-slo): burn rate per window, budget left, time to exhaustion.",
+                        "Open the RAT SLOs dashboard (rat-slos): burn rate per window, budget left, time to exhaustion.",
                         *slo.steps,
                     ],
                 ),

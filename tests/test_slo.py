@@ -50,11 +50,11 @@ def test_the_numbers_of_the_workbook(fixed: Settings) -> None:
     slo = example_slo(objective=99.9)
     assert slo.budget == 0.001
     # 14.4x spends the 30d budget in 50h, 6x in 5d, 3x in 10d, 1x in the 30d.
-    assert [slo.exhaustion(r) for r in (14.4, 6, 3, 1)] == ["2d2h", "5d", "10d", "30d"]
+    assert [slo.exhaustion(r) for r in (14.4, 6, 3, 1)] == ["2d2h, 50h", "5d, 120h", "10d, 240h", "30d, 720h"]
     # A full outage after a good history: 4 failed 15s probes are 4/241 of the 1h window > 1.44%.
     assert outage_bound(slo, slo.page, 15) == (4, 60)
     page = next(a for a in expand(slo, fixed)[1] if a.severity == PAGE)
-    assert page.threshold.endswith("a full outage pages after 4 failed scrape(s), within 1m15s")
+    assert page.threshold.endswith("a full outage pages after 4 scrape interval(s), within 1m15s")
     assert "2d2h" in page.runbook.meaning and "30d / N" in page.runbook.meaning
 
 
