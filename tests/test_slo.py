@@ -5,6 +5,7 @@ for other objectives than the shipped ones. Numbers here are fixed (the workbook
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.loader import load_alerting
 from monitoring_as_code.render.rule_tests import isolated_rule_file, render_test_file
 from monitoring_as_code.serialize import to_yaml
-from monitoring_as_code.settings import Intervals, Settings
+from monitoring_as_code.settings import Intervals, Settings, load_settings
 from monitoring_as_code.slo import (
     PAGE,
     TICKET,
@@ -28,7 +29,7 @@ from monitoring_as_code.slo import (
     sample_interval,
 )
 from monitoring_as_code.validate import promtool
-from tests.conftest import PROFILES, REPO
+from tests.conftest import PROFILES, REPO, set_profile
 from tests.lint.test_slo_rules import LATENCY, LIVE, example_slo
 from tests.lint.test_slo_rules import PAGE as PAGE_WINDOWS
 
@@ -193,3 +194,20 @@ def test_slo_model_refuses_what_it_cannot_expand() -> None:
     with pytest.raises(DefinitionError, match="sli must be one of"):
         example_slo(sli="probe_success")
     assert PAGE_WINDOWS[0].text == "14.4x over 1h and 5m"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_each_profile_renders_and_proves_its_slos(project: Path, mac: Any, profile: str) -> None:
+    """Under the shipped settings, each profile's SLO rules, alerts, scenarios (run by promtool
+    inside generate) and dashboard are generated."""
+    set_profile(project, profile)
+    result = mac(project, "generate")
+    assert result.exit_code == 0, result.output
+    generated = project / "generated"
+    defs = load_alerting(project / "alerts", load_settings(project / "monitoring.yaml"))
+    for file, slo in defs.slos:
+        assert (generated / f"prometheus/rules/slo-{Path(file).stem}.yml").is_file()
+        for suffix in ("FastBurn", "SlowBurn"):
+            assert (generated / f"prometheus/tests/{slo.alert_base}{suffix}.yml").is_file()
+    dashboard = json.loads((generated / "grafana/dashboards/rat-slos.json").read_text())
+    assert len(dashboard["panels"]) == 5 * len(defs.slos)
