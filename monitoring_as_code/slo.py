@@ -343,7 +343,7 @@ def burn_alerts(slo: SLO, settings: Settings) -> list[Alert]:
                         else "This ticket means the budget runs out before the window ends: fix it this week."
                     ),
                     [
-                        "Open the RAT SLOs dashboard (rat-slos): burn rate per window, budget left, time to exhaustion.",
+                        "RAT SLOs dashboard (rat-slos): burn rate per window, budget left, time to exhaustion.",
                         *slo.steps,
                     ],
                 ),
