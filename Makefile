@@ -34,8 +34,8 @@ e2e: venv tools  ## only the end-to-end run against the real Prometheus, Alertma
 	$(BIN)/python -m pytest -q -m e2e $(PYTEST_WORKERS)
 
 lint: venv
-	$(BIN)/ruff check monitoring_as_code alerts dashboards services tests bench
-	$(BIN)/ruff format --check monitoring_as_code alerts dashboards services tests bench
+	$(BIN)/ruff check monitoring_as_code alerts slos dashboards services tests bench
+	$(BIN)/ruff format --check monitoring_as_code alerts slos dashboards services tests bench
 
 bench: venv tools  ## wall time and peak memory at RAT's size and at scale: a table and bench/results.json
 	$(BIN)/python bench/run.py

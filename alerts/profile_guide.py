@@ -10,11 +10,20 @@ from monitoring_as_code.profile import Profile
 from monitoring_as_code.settings import Settings
 
 GUIDE = "guide"
+# The guide does not list the request histogram's buckets. ratd is Go, so these are assumed to be
+# client_golang's defaults (prometheus.DefBuckets); the simulated ratd of the e2e tests uses them.
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 RATD_METRICS = metrics(
     RATD,
     ("ratd_http_requests_total", COUNTER, ("method", "path", "status"), "Total HTTP requests by method, path, status"),
-    ("ratd_http_request_duration_seconds", HISTOGRAM, ("method", "path"), "Request latency distribution"),
+    (
+        "ratd_http_request_duration_seconds",
+        HISTOGRAM,
+        ("method", "path"),
+        "Request latency distribution",
+        REQUEST_BUCKETS,
+    ),
     ("ratd_pipeline_runs_total", COUNTER, ("status",), "Total pipeline runs by final status"),
     ("ratd_active_runs", GAUGE, (), "Currently executing pipelines"),
     ("ratd_scheduler_ticks_total", COUNTER, (), "Scheduler evaluation cycles"),

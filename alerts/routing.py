@@ -21,10 +21,26 @@ def define(settings: Settings) -> list[object]:
             group_interval=am.watchdog_repeat_interval,
             repeat_interval=am.watchdog_repeat_interval,
         ),
-        Route("critical", ['severity="critical"'], am.route_to["critical"], group_wait=am.page_group_wait),
+        # One page per broken service: grouped by service alone, a ratd outage's RatApiDown and the
+        # SLO burn alerts it sets off (both service="ratd") are one notification group, so one
+        # incident (PagerDuty's dedup key is the group's); later alerts update it, never page anew.
+        Route(
+            "critical",
+            ['severity="critical"'],
+            am.route_to["critical"],
+            group_wait=am.page_group_wait,
+            group_by=["service"],
+        ),
         Route("warning", ['severity="warning"'], am.route_to["warning"], active_time_intervals=[BUSINESS_HOURS]),
         Route("info", ['severity="info"'], None),
         # With ratd down, /health cannot report its subsystems: only RatApiDown should speak.
         Inhibition("api-down", ['alertname="RatApiDown"'], ['depends_on="ratd"'], same_rat),
-        Inhibition("critical-over-warning", ['severity="critical"'], ['severity="warning"'], [*same_rat, "service"]),
+        # A down service's warnings are noise; but an SLO page is a symptom (the budget burns), and
+        # the warnings of its service name the cause, so it holds back only its own SLO's ticket.
+        Inhibition(
+            "critical-over-warning", ['severity="critical"', 'slo=""'], ['severity="warning"'], [*same_rat, "service"]
+        ),
+        Inhibition(
+            "slo-page-over-ticket", ['severity="critical"', 'slo=~".+"'], ['severity="warning"'], [*same_rat, "slo"]
+        ),
     ]

@@ -15,7 +15,7 @@ PANELS_PER_DASHBOARD = 24
 PANEL_WIDTH, PANEL_HEIGHT = 6, 8  # four panels per row
 # What every synthetic project copies from the repository: settings, services, and the RAT alerts
 # (scrape jobs, probes and routing the generated configuration needs).
-PROJECT_PARTS = ("monitoring.yaml", "services", "alerts")
+PROJECT_PARTS = ("monitoring.yaml", "services", "alerts", "slos")
 
 # (expression with {threshold}, input series, service, severity, check): gauges and counter rates
 # from the catalog. A counter rises `level` per second; its rate() is that level up to rounding, so

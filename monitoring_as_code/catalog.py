@@ -11,6 +11,7 @@ added by `series_catalog`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -31,6 +32,9 @@ class Metric:
     # Emitted only while the subsystem behind it is active (ratd 0.2's pools, plugins, scheduler,
     # SSE): its absence is no fault and blinds nothing.
     conditional: bool = False
+    # A histogram's `le` boundaries, where the exposition's are known (an SLO's latency threshold
+    # must be one of them).
+    buckets: tuple[float, ...] = attrs.field(default=(), converter=tuple)
 
     def series(self) -> dict[str, frozenset[str]]:
         """The series names this metric exposes, each with its own labels (histograms add
@@ -50,9 +54,12 @@ class Metric:
         return {self.name: self.labels}
 
 
-def metrics(source: str, *rows: tuple[str, str, Iterable[str], str]) -> list[Metric]:
-    """Catalog rows of one source: (name, type, labels, help)."""
-    return [Metric(name, kind, source, help_, frozenset(labels)) for name, kind, labels, help_ in rows]
+def metrics(source: str, *rows: tuple[Any, ...]) -> list[Metric]:
+    """Catalog rows of one source: (name, type, labels, help), histograms optionally with their buckets."""
+    return [
+        Metric(name, kind, source, help_, frozenset(labels), buckets=buckets[0] if buckets else ())
+        for name, kind, labels, help_, *buckets in rows
+    ]
 
 
 RATD = "ratd"  # the source whose metrics a RAT profile brings

@@ -43,6 +43,7 @@ from monitoring_as_code.model import (
 )
 from monitoring_as_code.profile import Profile
 from monitoring_as_code.settings import Settings, check_deliverable
+from monitoring_as_code.slo import SLO, expand
 from monitoring_as_code.stack import MonitoringService, RatService, Stack, check_stack
 
 _KINDS = (Alert, RecordingRule, ScrapeJob, BlackboxModule, Probe, Route, Inhibition, Profile)
@@ -249,8 +250,42 @@ def _check_profile_names(modules: Iterable[Module], known: Iterable[str], settin
                 )
 
 
-def load_alerting(folder: Path, settings: Settings) -> Definitions:
-    """Everything Prometheus, blackbox_exporter and Alertmanager need, from `alerts/`."""
+def load_slos(folder: Path, settings: Settings, profiles: Iterable[str] | None) -> tuple[tuple[str, SLO], ...]:
+    """(file, SLO) for each SLO `slos/` defines under the settings' profile; none without that
+    folder. `profiles` are the names the alerting definitions define (None: checked already)."""
+    if not folder.is_dir():
+        return ()
+    with importable(folder):
+        modules = [load_module(path, settings) for path in definition_files(folder)]
+    if profiles is not None:
+        _check_profile_names(modules, profiles, settings)
+    found: list[tuple[str, SLO]] = []
+    for module in modules:
+        for obj in module.objects:
+            if not isinstance(obj, SLO):
+                raise DefinitionError(f"define() returned a {type(obj).__name__}, not an SLO", file=str(module.path))
+            found.append((str(module.path), obj))
+    _unique(((f, s.name) for f, s in found), "SLO")
+    return tuple(found)
+
+
+def _slo_groups(slos: tuple[tuple[str, SLO], ...], settings: Settings) -> list[RuleGroup]:
+    """One rule group per `slos/` module: the recording rules and alerts its SLOs expand into."""
+    by_file: dict[str, tuple[list[RecordingRule], list[Alert]]] = {}
+    for file, slo in slos:
+        recordings, alerts = by_file.setdefault(file, ([], []))
+        try:
+            more_recordings, more_alerts = expand(slo, settings)
+        except DefinitionError as exc:
+            raise exc.located(obj=slo.label, file=file) from None
+        recordings += more_recordings
+        alerts += more_alerts
+    return [RuleGroup(f"slo-{Path(f).stem}", f, tuple(r), tuple(a)) for f, (r, a) in by_file.items()]
+
+
+def load_alerting(folder: Path, settings: Settings, slo_folder: Path | None = None) -> Definitions:
+    """Everything Prometheus, blackbox_exporter and Alertmanager need, from `alerts/` and the SLOs
+    of `slo_folder` (default: `slos/` beside `alerts/`)."""
     groups: list[RuleGroup] = []
     found: dict[type, list[tuple[str, Any]]] = {kind: [] for kind in _KINDS}
     with importable(folder):
@@ -265,6 +300,12 @@ def load_alerting(folder: Path, settings: Settings) -> Definitions:
         recordings = tuple(o for o in objects if isinstance(o, RecordingRule))
         if alerts or recordings:
             groups.append(RuleGroup(path.stem, str(path), recordings, alerts))
+    known = [o.name for _, o in found[Profile]]
+    slos = load_slos(folder.parent / "slos" if slo_folder is None else slo_folder, settings, known)
+    for group in _slo_groups(slos, settings):
+        groups.append(group)
+        found[Alert] += [(group.file, a) for a in group.alerts]
+        found[RecordingRule] += [(group.file, r) for r in group.recording_rules]
 
     # A rule group is named after its module; Prometheus, a case-insensitive checkout and a
     # Kubernetes object name (lower case, `-` for `_`) must all tell two groups apart.
@@ -317,6 +358,7 @@ def load_alerting(folder: Path, settings: Settings) -> Definitions:
         profiles=tuple(sorted(profiles.values(), key=lambda p: p.name)),
         profile=profiles[settings.profile],
         platform=settings.platform,
+        slos=slos,
     )
 
 

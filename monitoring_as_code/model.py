@@ -18,7 +18,8 @@ from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.promql import parse_promql
 
 if TYPE_CHECKING:
-    from monitoring_as_code.profile import Profile  # profile.py builds on this module
+    from monitoring_as_code.profile import Profile  # profile.py and slo.py build on this module
+    from monitoring_as_code.slo import SLO
 
 COMPOSE, KUBERNETES = "compose", "kubernetes"  # the platforms definitions may be limited to (PLATFORMS)
 KNOWN_PLATFORMS = (COMPOSE, KUBERNETES)  # an output with a variant of its own adds its platform here
@@ -131,6 +132,9 @@ class Scenario(_Checked):
     at: str | float | tuple[str | float, ...]
     fires: tuple[Firing, ...] = attrs.field(default=(), converter=tuple)
     interval: str | float | None = None
+    # How often promtool evaluates the rules, when coarser than `interval` suffices (every `at`
+    # a multiple of it): samples stay fine-grained, evaluations few. Default: the alert's.
+    evaluation_interval: str | float | None = None
     kind = "scenario"
 
     def _check(self) -> None:
@@ -151,8 +155,9 @@ class Scenario(_Checked):
         self._set("at", tuple(seconds(t, "at") for t in times))
         if max(self.at) > MAX_SCENARIO_SPAN:
             raise ValueError(f"at: {max(self.at):g}s is later than {MAX_SCENARIO_SPAN // 86400} days")
-        if self.interval is not None:
-            self._set("interval", seconds(self.interval, "interval"))
+        for field in ("interval", "evaluation_interval"):
+            if getattr(self, field) is not None:
+                self._set(field, seconds(getattr(self, field), field))
         for firing in self.fires:
             _check_labels(firing.labels, "fires")
 
@@ -315,10 +320,14 @@ class Route(_Checked):
     group_interval: str | float | None = None
     repeat_interval: str | float | None = None
     active_time_intervals: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    group_by: tuple[str, ...] = attrs.field(default=(), converter=tuple)  # (): the root's grouping
     kind = "route"
 
     def _check(self) -> None:
         _check_matchers(self.matchers, "matchers")
+        for label in self.group_by:
+            if not isinstance(label, str) or not _LABEL_NAME.match(label):
+                raise ValueError(f"group_by: {label!r} is not a label name")
         for field in ("group_wait", "group_interval", "repeat_interval"):
             if getattr(self, field) is not None:
                 self._set(field, seconds(getattr(self, field), field))
@@ -360,6 +369,7 @@ class Definitions:
     profiles: tuple[Profile, ...]  # every profile the definitions know
     profile: Profile  # the one monitoring.yaml picks
     platform: str = "compose"  # whose variant of the definitions this is (loader.py, PLATFORMS)
+    slos: tuple[tuple[str, SLO], ...] = ()  # (definition file, SLO); their rules are in `groups`
 
     @property
     def catalog(self) -> tuple[Metric, ...]:

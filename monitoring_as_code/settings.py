@@ -25,6 +25,7 @@ import yaml
 from monitoring_as_code.deployment import Deployment, deployment_settings
 from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.slo import SloSettings, slo_settings
 
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 # Hosts reserved for examples (RFC 2606): a receiver pointing there fails every send, and
@@ -219,6 +220,7 @@ class Settings:
     deployment: Deployment
     grafana: GrafanaSettings
     limits: Limits
+    slos: SloSettings
     outputs: tuple[str, ...] = ("compose",)  # which outputs `generate` renders (monitoring_as_code/outputs/)
     # The output whose variant of the definitions is being loaded: a definition module limited by
     # `PLATFORMS = (...)` runs only under those (set by the output's loader, never by monitoring.yaml).
@@ -509,4 +511,5 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
         grafana=_grafana(data["grafana"]),
         limits=_limits(data.get("limits", {})),
         outputs=tuple(data.get("outputs", ("compose",))),
+        slos=slo_settings(data["slos"]),
     )

@@ -27,7 +27,7 @@ from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
-PROJECT_PARTS = ("alerts", "dashboards", "services", "generated", "monitoring.yaml")
+PROJECT_PARTS = ("alerts", "slos", "dashboards", "services", "generated", "monitoring.yaml")
 # What the lint rules' own tests select: the exporters' metrics and ratd's as the guide wrote them.
 GUIDE_CATALOG = EXPORTER_METRICS + tuple(GUIDE_RATD_METRICS)
 

@@ -120,13 +120,30 @@ def test_critical_pages_at_once_and_warnings_wait_for_business_hours(settings: S
     assert hours["weekdays"] == ["monday:friday"]
 
 
+def test_an_outage_and_the_slo_burn_it_causes_are_one_page(settings: Settings) -> None:
+    """Pages are grouped by service alone: RatApiDown and every SLO page of ratd share one
+    notification group, so one incident (PagerDuty's dedup key is the group key)."""
+    config = yaml.safe_load(CONFIG.read_text())
+    (critical,) = [r for r in config["route"]["routes"] if r["matchers"] == ['severity="critical"']]
+    assert critical["group_by"] == ["service"]
+    defs = load_alerting(REPO / "alerts", settings)
+    pages = [a for a in defs.alerts if a.labels.get("slo") and a.severity == "critical"]
+    assert pages and all(a.service == "ratd" for a in pages)
+    down = route("alertname=RatApiDown", "severity=critical", "service=ratd")
+    for page in pages:
+        assert route(*(f"{k}={v}" for k, v in {"alertname": page.name, **page.static_labels}.items())) == down
+
+
 def test_inhibitions(settings: Settings) -> None:
     config = yaml.safe_load(CONFIG.read_text())
     rules = {tuple(r["source_matchers"]): r for r in config["inhibit_rules"]}
     assert rules[('alertname="RatApiDown"',)]["target_matchers"] == ['depends_on="ratd"']
-    critical = rules[('severity="critical"',)]
+    critical = rules[('severity="critical"', 'slo=""')]  # an SLO page mutes no cause's warning
     assert critical["target_matchers"] == ['severity="warning"']
     assert critical["equal"] == ["service"]
+    slo_page = rules[('severity="critical"', 'slo=~".+"')]  # but its own SLO's ticket
+    assert slo_page["target_matchers"] == ['severity="warning"']
+    assert slo_page["equal"] == ["slo"]
     # Everything read through ratd's health endpoints depends on ratd, so RatApiDown silences it;
     # Nessie, probed directly under ratd-0.2, does not.
     through_ratd = {

@@ -215,7 +215,7 @@ def test_probes_go_through_a_service_that_keeps_not_ready_pods(generated: Path) 
 def test_grafana_gets_dashboards_and_only_the_datasource_it_lacks(generated: Path) -> None:
     found = objects(generated)
     dashboards = [o for o in found.values() if o["metadata"].get("labels", {}).get("grafana_dashboard") == "1"]
-    assert len(dashboards) == 2
+    assert len(dashboards) == 3  # overview, logs, SLOs
     for config_map in dashboards:
         assert config_map["metadata"]["annotations"] == {"grafana_folder": "RAT"}
         (text,) = config_map["data"].values()

@@ -10,6 +10,7 @@ from monitoring_as_code.lint import RULES, Problem
 from monitoring_as_code.lint import alerts as _alerts  # noqa: F401 - registers its rules
 from monitoring_as_code.lint import dashboards as _dashboards  # noqa: F401 - registers its rules
 from monitoring_as_code.lint import queries as _queries  # noqa: F401 - registers its rules
+from monitoring_as_code.lint import slos as _slos  # noqa: F401 - registers its rules
 from monitoring_as_code.lint.context import LintContext, build_context
 from monitoring_as_code.model import Definitions
 from monitoring_as_code.settings import Settings
@@ -35,4 +36,5 @@ def lint_definitions(
     """Every rule over the alerting definitions and the (file, dashboard) pairs."""
     context = build_context(settings, defs.catalog, defs.recording_rules)
     objects: list[tuple[str, Any]] = [(g.file, o) for g in defs.groups for o in (*g.recording_rules, *g.alerts)]
-    return lint_objects([*objects, *dashboards], context)
+    # SLOs first: a broken objective or window explains the problems of the rules it expands into.
+    return lint_objects([*defs.slos, *objects, *dashboards], context)

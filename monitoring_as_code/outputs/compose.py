@@ -80,7 +80,8 @@ def _prometheus_files(bundle: Bundle) -> dict[str, str]:
         path = f"{rules_dir}/{group.name}.yml"
         rule_files.append(path)
         files[f"{PATHS.prometheus_dir}/{path}"] = to_yaml(
-            render_rule_file(group, settings), HEADER.format(source=f"alerts/{Path(group.file).name}")
+            render_rule_file(group, settings),
+            HEADER.format(source=f"{Path(group.file).parent.name}/{Path(group.file).name}"),
         )
     files.update(rule_test_files(defs, settings, PATHS.tests))
     source = HEADER.format(source="alerts/ and monitoring.yaml")

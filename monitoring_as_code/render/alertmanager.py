@@ -28,6 +28,8 @@ def _route(route: Route, disabled: set[str]) -> dict[str, Any]:
     # A disabled receiver is not rendered: what routes to it stops at this route, sent nowhere.
     receiver = SILENT_RECEIVER if route.receiver is None or route.receiver in disabled else route.receiver
     out: dict[str, Any] = {"receiver": receiver, "matchers": list(route.matchers)}
+    if route.group_by:
+        out["group_by"] = list(route.group_by)
     for field in ("group_wait", "group_interval", "repeat_interval"):
         if getattr(route, field) is not None:
             out[field] = format_duration(getattr(route, field))

@@ -70,9 +70,10 @@ def evaluation_interval(alert: Alert, settings: Settings) -> float:
     """The production evaluation interval, unless every scenario samples more coarsely (alerts
     over hours or days): promtool evaluates every rule at every step up to the last eval time,
     so stepping at the scenarios' own pace keeps day-long tests cheap."""
-    if any(s.interval is None for s in alert.scenarios):
+    paces = [s.evaluation_interval or s.interval for s in alert.scenarios]
+    if any(pace is None for pace in paces):
         return settings.intervals.evaluation
-    return max(settings.intervals.evaluation, min(s.interval for s in alert.scenarios))
+    return max(settings.intervals.evaluation, min(p for p in paces if p is not None))
 
 
 def render_test_file(alert: Alert, rule_file: str, settings: Settings) -> dict[str, Any]:

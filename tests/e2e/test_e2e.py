@@ -6,7 +6,9 @@ resolve once the fault clears.
 Covered by their promtool unit tests only, because the fault cannot be staged here:
 RatHostDiskFull (the test machine's real disk), RatBackupMetricMissing (its `for` is the backup
 age, hours), PrometheusRuleEvaluationFailures, PrometheusNotificationsFailing and
-AlertmanagerNotificationsFailing (they need a broken Prometheus or receiver).
+AlertmanagerNotificationsFailing (they need a broken Prometheus or receiver). Of the SLO tickets
+(SlowBurn), e2e sees api-availability's, held back by its page; the others fire beside their
+pages here too, but what they must do is proven by their promtool scenarios.
 """
 
 from __future__ import annotations
@@ -178,7 +180,35 @@ def test_fault_fires_routes_and_resolves(
     wait_resolved(stack, name)
 
 
+SLO_PAGE, SLO_TICKET = "RatApiAvailabilityFastBurn", "RatApiAvailabilitySlowBurn"
+# What burns each profile's other SLOs (api-availability: test_ratd_down_pages_once...), at once.
+SLO_FAULTS = {
+    GUIDE: (
+        {"failing_requests": True, "slow_requests": True},
+        ("RatRequestAvailabilityFastBurn", "RatRequestLatencyFastBurn"),
+    ),
+    RATD_0_2: ({"unhealthy": {"runner"}}, ("RatApiReadinessFastBurn",)),
+}
+
+
+def test_slo_pages_fire_route_and_resolve(stack: Stack) -> None:
+    fault, names = SLO_FAULTS[stack.settings.profile]
+    with stack.sim.fault(**fault):
+        for name in names:
+            (page,) = reach_alertmanager(stack, name)
+            assert page["labels"]["severity"] == "critical" and page["labels"]["service"] == "ratd"
+            assert page["labels"]["slo"] and [r["name"] for r in page["receivers"]] == ["pager"]
+            assert stack.route(page["labels"]) == "pager"
+            wait_for(f"{name} delivered to the pager", lambda n=name: n in stack.hooks.alertnames("pager"))
+    for name in names:
+        wait_resolved(stack, name)
+
+
 def test_ratd_down_pages_once_and_inhibits_what_follows(stack: Stack) -> None:
+    """A ratd outage fires RatApiDown and burns the api-availability SLO: the on-call engineer
+    gets one page. Both are service="ratd", and pages are grouped by service: every notification
+    the pager receives is of one group (PagerDuty's dedup key), so one incident, which the SLO
+    page joins and, after ratd is back, keeps open until the burn has stopped."""
     stack.hooks.received.clear()  # earlier tests paged for postgres themselves
     with stack.sim.fault(ratd_down=True):
         (down,) = reach_alertmanager(stack, "RatApiDown")
@@ -189,10 +219,25 @@ def test_ratd_down_pages_once_and_inhibits_what_follows(stack: Stack) -> None:
             (held,) = reach_alertmanager(stack, name)
             assert held["status"]["state"] == "suppressed", held["status"]
             assert held["status"]["inhibitedBy"], name
-        wait_for("the page", lambda: "RatApiDown" in stack.hooks.alertnames("pager"))
-        assert stack.hooks.alertnames("pager") == {"RatApiDown"}
-    for name in ("RatApiDown", "RatPostgresDown", "RatScrapeTargetDown"):
+        (burn,) = reach_alertmanager(stack, SLO_PAGE)
+        assert burn["status"]["state"] == "active" and [r["name"] for r in burn["receivers"]] == ["pager"]
+        # The slow burn's ticket fires as well, held back by its SLO's page.
+        (ticket,) = reach_alertmanager(stack, SLO_TICKET)
+        assert ticket["status"]["state"] == "suppressed", ticket["status"]
+        wait_for("the page", lambda: {"RatApiDown", SLO_PAGE} <= stack.hooks.alertnames("pager"))
+        during = list(stack.hooks.received["pager"])
+    # One incident: every notification while ratd was down is of one group, and holds nothing but
+    # RatApiDown and ratd's SLO pages (under ratd-0.2 the readiness SLO burns too).
+    (incident,) = {n["groupKey"] for n in during}
+    assert {n["groupLabels"]["service"] for n in during} == {"ratd"}
+    slo_alerts = {a.name for a in pipeline.load(stack.project).alerting.alerts if a.labels.get("slo")}
+    assert {a["labels"]["alertname"] for n in during for a in n["alerts"]} <= {"RatApiDown"} | slo_alerts
+    for name in ("RatApiDown", "RatPostgresDown", "RatScrapeTargetDown", SLO_PAGE, SLO_TICKET):
         wait_resolved(stack, name)
+    # After ratd is back the SLO page fires on until its short window is clean: it stays in the
+    # incident, never a page of its own.
+    slo_pages = [n for n in stack.hooks.received["pager"] if any(a["labels"].get("slo") for a in n["alerts"])]
+    assert {n["groupKey"] for n in slo_pages} == {incident}
 
 
 def test_blackbox_exporter_down_pages_and_nothing_it_blinds_inhibits_it(stack: Stack) -> None:

@@ -6,7 +6,7 @@ import re
 from monitoring_as_code.lint import RULES
 from monitoring_as_code.lint.run import lint_objects  # noqa: F401 - registers every rule
 from tests.conftest import REPO
-from tests.lint import test_alert_rules, test_dashboard_rules
+from tests.lint import test_alert_rules, test_dashboard_rules, test_slo_rules
 
 # Rules whose failing case is its own test function rather than a row of CASES.
 TESTED_APART = {
@@ -19,7 +19,8 @@ TESTED_APART = {
 
 
 def test_every_rule_is_documented_and_tested() -> None:
-    tested = {c[0] for c in test_alert_rules.CASES} | {c[0] for c in test_dashboard_rules.CASES} | TESTED_APART
+    cases = (*test_alert_rules.CASES, *test_dashboard_rules.CASES, *test_slo_rules.CASES)
+    tested = {c[0] for c in cases} | TESTED_APART
     assert tested == set(RULES)
     assert all(r.doc.endswith(".") for r in RULES.values())
 

@@ -22,13 +22,14 @@ from pathlib import Path
 import attrs
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 
+from alerts.profile_guide import REQUEST_BUCKETS
+
 GUIDE, RATD_0_2 = "guide", "ratd-0.2"
 SUBSYSTEMS = ("postgres", "minio", "nessie", "runner", "ratq")
 READY_CHECKS = ("postgres", "s3", "runner", "query")  # /health/ready's keys in ratd 0.2
 LIVE = {"status": "ok", "version": "0.2.0", "git_commit": "a1b2c3d", "build_time": "2026-02-15T10:00:00Z"}
 RAT_SERVICES = ("ratd", "ratq", "runner", "portal", "postgres", "minio", "nessie")
 PATHS = ("/api/v1/pipelines", "/api/v1/runs", "/api/v1/namespaces")
-LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 MEMORY_LIMIT = 2 * 1024**3
 
 disable_created_metrics()  # real ratd and cAdvisor expose no *_created series
@@ -41,6 +42,7 @@ class Faults:
     ratd_down: bool = False
     unhealthy: set[str] = attrs.field(factory=set)  # guide: subsystems; ratd-0.2: ready checks, or "nessie"
     slow_requests: bool = False
+    failing_requests: bool = False  # every request answered 500
     failing_runs: int = 0  # failed runs still to record
     queue_full: bool = False
     memory_pressure: str | None = None  # the compose service near its limit
@@ -141,7 +143,7 @@ class SimulatedRat:
             "ratd_http_request_duration_seconds",
             "Request latency",
             ["method", "path"],
-            buckets=LATENCY_BUCKETS,
+            buckets=REQUEST_BUCKETS,  # the catalog's: the request-latency SLO counts one of them
             registry=r,
         )
         self.runs = Counter("ratd_pipeline_runs", "Pipeline runs by final status", ["status"], registry=r)
@@ -216,7 +218,7 @@ class SimulatedRat:
         f, rnd = self.faults, self._random
         for _ in range(400 if f.request_spike else 20):
             path = rnd.choice(PATHS)
-            status = "500" if rnd.random() < 0.02 else "200"
+            status = "500" if f.failing_requests or rnd.random() < 0.02 else "200"
             self.requests.labels("GET", path, status).inc()
             self.latency.labels("GET", path).observe(rnd.uniform(8, 12) if f.slow_requests else rnd.uniform(0.01, 0.3))
         self.ticks.inc()
