@@ -6,7 +6,7 @@ from __future__ import annotations
 import attrs
 
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.model import KUBERNETES, Firing, Scenario
+from monitoring_as_code.model import KUBERNETES, Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
 RATD_JOB = "ratd"
@@ -118,6 +118,37 @@ def probe_failure_scenarios(check: str, instance: str, failures: int, settings: 
             ),
         ]
     return out
+
+
+def dependency_down(
+    dependency: Dependency, service: str, endpoint: str, settings: Settings, *, check: str, summary: str, says: str
+) -> Alert:
+    """The alert on N consecutive failed probes of a dependency ratd reports at `endpoint` (a
+    path): muted while ratd itself is down. `says` is what ratd reported, for the description."""
+    failures = settings.thresholds.consecutive_failures[service]
+    return Alert(
+        name=dependency.alert,
+        expr=f'probe_success{{job="{PROBE_JOB}",check="{dependency.check}"}} == 0',
+        for_=consecutive_failures_for(failures, settings),
+        severity=dependency.severity,
+        service=service,
+        labels=DEPENDS_ON_RATD,
+        condition=dependency.condition,
+        check=check,
+        threshold=failures_text(failures),
+        summary=summary,
+        description=f"ratd's {endpoint} has reported {says} {failures} time(s) in a row (probe_success = {VALUE}).",
+        runbook=Runbook(
+            dependency.meaning,
+            [
+                f"`curl -s http://localhost:8080{endpoint} | jq .` to see what ratd reports.",
+                *service_steps(service, settings),
+            ],
+        ),
+        scenarios=probe_failure_scenarios(
+            dependency.check, scenario_instance("ratd:8080", endpoint), failures, settings
+        ),
+    )
 
 
 def service_steps(service: str, settings: Settings) -> list[str]:

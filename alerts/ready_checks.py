@@ -9,11 +9,11 @@ with 503 while any check fails. Each probe reads only its own key, and fails onl
 from __future__ import annotations
 
 from alerts._shared import (
-    DEPENDS_ON_RATD,
     PROBE_JOB,
     VALUE,
     Dependency,
     consecutive_failures_for,
+    dependency_down,
     failures_text,
     probe_failure_scenarios,
     scenario_instance,
@@ -62,7 +62,6 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
     objects: list[Alert | BlackboxModule | Probe] = []
     for d in DEPENDENCIES:
         service = READY_CHECKS[d.check]
-        failures = settings.thresholds.consecutive_failures[service]
         # 503 while any dependency is down: the body decides which one.
         http = {
             **IPV4,
@@ -72,31 +71,14 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
         objects += [
             BlackboxModule(ready_module(d.check), "http", health.timeout, http),
             Probe(d.check, ready_module(d.check), ready_url, PROBE_JOB),
-            Alert(
-                name=d.alert,
-                expr=f'probe_success{{job="{PROBE_JOB}",check="{d.check}"}} == 0',
-                for_=consecutive_failures_for(failures, settings),
-                severity=d.severity,
-                service=service,
-                labels=DEPENDS_ON_RATD,
-                condition=d.condition,
+            dependency_down(
+                d,
+                service,
+                health.ready_path,
+                settings,
                 check=f'GET {health.ready_path} → checks.{d.check}.status == "error"',
-                threshold=failures_text(failures),
                 summary=f"{service} is down according to ratd",
-                description=(
-                    f"ratd's {health.ready_path} has reported checks.{d.check} in error {failures} time(s) "
-                    f"in a row (probe_success = {VALUE})."
-                ),
-                runbook=Runbook(
-                    d.meaning,
-                    [
-                        f"`curl -s http://localhost:8080{health.ready_path} | jq .checks.{d.check}` for ratd's error.",
-                        *service_steps(service, settings),
-                    ],
-                ),
-                scenarios=probe_failure_scenarios(
-                    d.check, scenario_instance("ratd:8080", health.ready_path), failures, settings
-                ),
+                says=f"checks.{d.check} in error",
             ),
         ]
     nessie_url = f"http://{targets.nessie}{NESSIE_PATH}"

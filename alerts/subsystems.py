@@ -4,19 +4,13 @@ alert after N consecutive failed probes."""
 from __future__ import annotations
 
 from alerts._shared import (
-    DEPENDS_ON_RATD,
     PROBE_JOB,
-    VALUE,
     Dependency,
-    consecutive_failures_for,
-    failures_text,
-    probe_failure_scenarios,
-    scenario_instance,
-    service_steps,
+    dependency_down,
 )
 from alerts.profile_guide import GUIDE
 from alerts.scrape import IPV4
-from monitoring_as_code.model import Alert, BlackboxModule, Probe, Runbook
+from monitoring_as_code.model import Alert, BlackboxModule, Probe
 from monitoring_as_code.settings import Settings
 
 PROFILES = (GUIDE,)
@@ -58,33 +52,15 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
         }
         objects.append(BlackboxModule(health_module(s.check), "http", health.timeout, http))
         objects.append(Probe(s.check, health_module(s.check), url, PROBE_JOB))
-        failures = settings.thresholds.consecutive_failures[s.check]
         objects.append(
-            Alert(
-                name=s.alert,
-                expr=f'probe_success{{job="{PROBE_JOB}",check="{s.check}"}} == 0',
-                for_=consecutive_failures_for(failures, settings),
-                severity=s.severity,
-                service=s.check,
-                labels=DEPENDS_ON_RATD,
-                condition=s.condition,
-                check=f"GET {settings.health.path} → {s.check}: unhealthy",
-                threshold=failures_text(failures),
+            dependency_down(
+                s,
+                s.check,
+                health.path,
+                settings,
+                check=f"GET {health.path} → {s.check}: unhealthy",
                 summary=f"{s.check} is unhealthy according to ratd",
-                description=(
-                    f"ratd's {settings.health.path} has reported {s.check} unhealthy {failures} time(s) "
-                    f"in a row (probe_success = {VALUE})."
-                ),
-                runbook=Runbook(
-                    s.meaning,
-                    [
-                        f"`curl -s http://localhost:8080{settings.health.path} | jq .` to see what ratd reports.",
-                        *service_steps(s.check, settings),
-                    ],
-                ),
-                scenarios=probe_failure_scenarios(
-                    s.check, scenario_instance("ratd:8080", health.path), failures, settings
-                ),
+                says=f"{s.check} unhealthy",
             )
         )
     return objects
