@@ -4,14 +4,12 @@ endpoints in the shapes RAT's guides document: the guide's /health (guide profil
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
@@ -24,6 +22,7 @@ from monitoring_as_code.render.blackbox import render_blackbox_config
 from monitoring_as_code.serialize import to_yaml
 from monitoring_as_code.validate.blackbox import check_probers
 from tests.conftest import GUIDE, PROFILES, RATD_0_2, profile_project
+from tests.sim.rat import send_json, serving
 
 SUBSYSTEMS = ("postgres", "minio", "nessie", "runner", "ratq")
 READY_CHECKS = ("postgres", "s3", "runner", "query")  # /health/ready's keys (rat-monitoring-current.md)
@@ -38,11 +37,7 @@ class FakeRatd(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         services = {s: ("unhealthy" if s in self.unhealthy else "healthy") for s in SUBSYSTEMS}
         body = {"status": "degraded" if self.unhealthy else "ok", "services": services}
-        data = json.dumps(body, indent=2 if self.pretty else None).encode()
-        self.send_response(503 if self.unhealthy else 200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, 503 if self.unhealthy else 200, body, 2 if self.pretty else None)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -56,10 +51,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def ratd() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeRatd)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/health"
-    server.shutdown()
+    with serving(FakeRatd) as base:
+        yield f"{base}/health"
 
 
 @pytest.fixture(scope="module")
@@ -172,11 +165,7 @@ class FakeRatd02(BaseHTTPRequestHandler):
             self._json(404, {"error": "not found"})
 
     def _json(self, code: int, body: object) -> None:
-        data = json.dumps(body, indent=2 if self.pretty else None).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, code, body, 2 if self.pretty else None)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -184,10 +173,8 @@ class FakeRatd02(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def ratd_0_2() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeRatd02)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(FakeRatd02) as base:
+        yield base
     FakeRatd02.failing, FakeRatd02.configured = set(), READY_CHECKS
     FakeRatd02.pretty = FakeRatd02.error_first = False
 

@@ -8,9 +8,8 @@ import copy
 import json
 import os
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,7 +21,7 @@ from alerts.profile_guide import RATD_METRICS as GUIDE_METRICS
 from alerts.profile_ratd_0_2 import RATD_METRICS as RATD_0_2_METRICS
 from alerts.profile_ratd_0_2 import READY_CHECKS
 from tests.conftest import REPO
-from tests.sim.rat import RATD_0_2, SimulatedRat
+from tests.sim.rat import RATD_0_2, SimulatedRat, send_json, serving
 from tests.test_blackbox import blackbox, blackbox_config, probe  # noqa: F401 - the real exporter, as fixtures
 
 SEED = REPO.parent / "shared" / "seed"
@@ -96,11 +95,7 @@ class DocumentedReady(BaseHTTPRequestHandler):
     code: ClassVar[int] = 200
 
     def do_GET(self) -> None:
-        data = json.dumps(self.body, indent=2).encode()  # as the guide prints it
-        self.send_response(self.code)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, self.code, self.body, indent=2)  # as the guide prints it
 
     def log_message(self, *args: object) -> None:
         pass
@@ -108,11 +103,8 @@ class DocumentedReady(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def ready_endpoint() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), DocumentedReady)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/health/ready"
-    server.shutdown()
-    server.server_close()
+    with serving(DocumentedReady) as base:
+        yield f"{base}/health/ready"
 
 
 def test_the_probes_read_the_documented_ready_body(

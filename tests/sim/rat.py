@@ -69,6 +69,17 @@ def _serve(handler: type[BaseHTTPRequestHandler]) -> tuple[_Server, threading.Th
     return server, thread
 
 
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` on a loopback port for the block: its base URL."""
+    server, _ = _serve(handler)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 class SimulatedRat:
     """ratd (of `profile`) + Nessie + cAdvisor + the backup job, driven by a traffic thread every
     `step` seconds."""
@@ -304,7 +315,7 @@ class SimulatedRat:
                     self._json(404, {"error": "not found"})
 
             def _json(self, code: int, body: object) -> None:
-                _send_json(self, code, body)
+                send_json(self, code, body)
 
         return Handler
 
@@ -314,13 +325,13 @@ class SimulatedRat:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 if "nessie" in sim.faults.unhealthy:
-                    _send_json(self, 503, {"message": "unavailable"})
+                    send_json(self, 503, {"message": "unavailable"})
                 elif self.path == "/api/v2/config":
-                    _send_json(
+                    send_json(
                         self, 200, {"defaultBranch": "main", "minSupportedApiVersion": 1, "maxSupportedApiVersion": 2}
                     )
                 else:
-                    _send_json(self, 404, {"message": "not found"})
+                    send_json(self, 404, {"message": "not found"})
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -328,8 +339,9 @@ class SimulatedRat:
         return Handler
 
 
-def _send_json(handler: BaseHTTPRequestHandler, code: int, body: object) -> None:
-    data = json.dumps(body).encode()
+def send_json(handler: BaseHTTPRequestHandler, code: int, body: object, indent: int | None = None) -> None:
+    """Answer with `body` as JSON (compact, or indented as `jq` and the guides print it)."""
+    data = json.dumps(body, indent=indent).encode()
     handler.send_response(code)
     handler.send_header("Content-Type", "application/json")
     handler.end_headers()
