@@ -54,10 +54,11 @@ def window(seconds: float) -> str:
     return format_duration(seconds)
 
 
-def by_job(settings: Settings) -> str:
-    """The labels an aggregation over ratd keeps: its job, and on a cluster its namespace too (a
-    cluster Prometheus scrapes every namespace; two RATs must not be summed into one)."""
-    return "namespace, job" if settings.platform == KUBERNETES else "job"
+# The labels an aggregation over a job keeps: the job, and its namespace (a cluster Prometheus
+# scrapes every namespace, and two RATs must not be summed into one). Compose series have no
+# namespace, and grouping by it there changes nothing (catalog.PLATFORM_LABELS): one rule text,
+# tested once, serves both platforms.
+BY_JOB = "namespace, job"
 
 
 def baseline_is_complete(selector: str, baseline: float, settings: Settings) -> str:
@@ -65,7 +66,7 @@ def baseline_is_complete(selector: str, baseline: float, settings: Settings) -> 
     (a new Prometheus, a new ratd) a rate over the baseline divides a short history by the full
     window and underestimates it, so every comparison with it would cry wolf."""
     return (
-        f"and on ({by_job(settings)}) count by ({by_job(settings)}) "
+        f"and on ({BY_JOB}) count by ({BY_JOB}) "
         f"(present_over_time({selector}[{window(settings.windows.rate)}] offset {window(baseline)}))"
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from alerts._shared import DEPENDS_ON_RATD, RATD_JOB, VALUE, baseline_is_complete, by_job, num, window
+from alerts._shared import BY_JOB, DEPENDS_ON_RATD, RATD_JOB, VALUE, baseline_is_complete, num, window
 from alerts.profile_guide import GUIDE
 from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
 from monitoring_as_code.settings import Settings
@@ -19,7 +19,7 @@ def trigger_rate(settings: Settings, *, baseline: bool = False) -> str:
 
 
 def define(settings: Settings) -> list[Alert | RecordingRule]:
-    by = by_job(settings)
+    by = BY_JOB
     t, w = settings.thresholds, settings.windows
     failures_window = window(w.pipeline_failures)
     queue_limit = settings.runner_max_concurrent * t.runner_queue_percent / 100

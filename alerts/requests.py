@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from alerts._shared import RATD_JOB, VALUE, baseline_is_complete, by_job, num, window
+from alerts._shared import BY_JOB, RATD_JOB, VALUE, baseline_is_complete, num, window
 from alerts.profile_guide import GUIDE
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
@@ -33,7 +33,7 @@ def latency_p99(settings: Settings, *, by_path: bool = False) -> str:
 
 
 def define(settings: Settings) -> list[Alert | RecordingRule]:
-    by = by_job(settings)
+    by = BY_JOB
     t = settings.thresholds
     rate, baseline_window = window(settings.windows.rate), window(settings.windows.request_baseline)
     p99, spike = latency_p99(settings), request_rate(settings)

@@ -8,9 +8,9 @@ series yields no sample, so these alerts stay silent rather than alarm about an 
 
 from __future__ import annotations
 
-from alerts._shared import DEPENDS_ON_RATD, PERCENT, RATD_JOB, VALUE, baseline_is_complete, by_job, num, window
+from alerts._shared import BY_JOB, DEPENDS_ON_RATD, PERCENT, RATD_JOB, VALUE, baseline_is_complete, num, window
 from alerts.profile_ratd_0_2 import RATD_0_2
-from monitoring_as_code.model import KUBERNETES, Alert, Firing, RecordingRule, Runbook, Scenario
+from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
 PROFILES = (RATD_0_2,)
@@ -27,15 +27,13 @@ def dispatch_average(settings: Settings, *, baseline: bool = False) -> str:
     return f"job:ratd_scheduler_last_tick_dispatched:avg_over_time{window(w)}"
 
 
-def dispatched_per_tick(over: float, settings: Settings) -> str:
+def dispatched_per_tick(over: float) -> str:
     """What the scheduler dispatched per tick, on average over `over`. On a cluster only the leader
     emits it: samples are summed and counted across every replica, so a failover (another pod's
-    series) is no change of rate, and a window spanning two leaders still averages their ticks."""
+    series) is no change of rate, and a window spanning two leaders still averages their ticks.
+    Compose's one ratd is the same average."""
     selector = f"{DISPATCHED}{{{RATD}}}[{window(over)}]"
-    if settings.platform == KUBERNETES:
-        by = by_job(settings)
-        return f"sum by ({by}) (sum_over_time({selector}))\n/ sum by ({by}) (count_over_time({selector}))"
-    return f"avg by (job) (avg_over_time({selector}))"
+    return f"sum by ({BY_JOB}) (sum_over_time({selector}))\n/ sum by ({BY_JOB}) (count_over_time({selector}))"
 
 
 def floor_growth(metric: str, settings: Settings) -> str:
@@ -53,8 +51,8 @@ def define(settings: Settings) -> list[Alert | RecordingRule]:
     ratio = f"{dispatched} / {dispatched_base}"
     sse = f"ratd_sse_connections_active{{{RATD}}}"
     return [
-        RecordingRule(dispatched, dispatched_per_tick(w.scheduler_rate, settings)),
-        RecordingRule(dispatched_base, dispatched_per_tick(w.scheduler_baseline, settings)),
+        RecordingRule(dispatched, dispatched_per_tick(w.scheduler_rate)),
+        RecordingRule(dispatched_base, dispatched_per_tick(w.scheduler_baseline)),
         Alert(
             name="RatPostgresPoolSaturated",
             expr=(
@@ -329,58 +327,87 @@ def _growth_scenarios(settings: Settings) -> list[Scenario]:
     ]
 
 
+def _on_grid(samples: int, per_evaluation: int) -> int:
+    """`samples` rounded up to whole evaluation steps of `per_evaluation` samples each."""
+    return -(-samples // per_evaluation) * per_evaluation
+
+
 def _dispatch_scenarios(settings: Settings) -> list[Scenario]:
     """Schedules dispatched per tick, steady over the baseline, then a stop (fires) or a rise
-    below the factor. Sampled once a minute: hours of 15s samples prove nothing more."""
-    step, w, t = 60.0, settings.windows, settings.thresholds
+    below the factor. Sampled once a minute (hours of 15s samples prove nothing more) and
+    evaluated every 5 minutes: each evaluation reads the whole baseline, and the alert compares
+    averages over 15 minutes and hours, which finer steps would only make slower to test."""
+    step, every, w, t = 60.0, 300.0, settings.windows, settings.thresholds
+    per_evaluation = int(every // step)
     series = f"{DISPATCHED}{{{RATD}}}"
     steady = int(w.scheduler_baseline // step)
-    tail = int((w.scheduler_rate + t.scheduler_rate_for + 300) // step)
-    at = (steady + tail) * step
+    # The rate window and `for`, plus one step for the pending state to start and one for `for` to end.
+    tail = int((w.scheduler_rate + t.scheduler_rate_for + 2 * every) // step)
+    at = _on_grid(steady + tail, per_evaluation)
+    filling = steady // 6
+    filling_at = _on_grid(filling + tail, per_evaluation)
     slower_rise = num(2 * (t.scheduler_rate_change_factor + 1) / 2)
     return [
         Scenario(
             "fires when the scheduler stops dispatching",
-            {series: f"2x{steady} 0x{tail}"},
-            at=at,
+            {series: f"2x{steady} 0x{at - steady}"},
+            at=at * step,
             interval=step,
+            evaluation_interval=every,
             fires=[Firing(JOB, 0)],
         ),
         Scenario(
-            "silent on a rise below the factor", {series: f"2x{steady} {slower_rise}x{tail}"}, at=at, interval=step
+            "silent on a rise below the factor",
+            {series: f"2x{steady} {slower_rise}x{at - steady}"},
+            at=at * step,
+            interval=step,
+            evaluation_interval=every,
         ),
         Scenario(
             "silent while the baseline window is still filling",
-            {series: f"2x{steady // 6} 0x{tail}"},
-            at=(steady // 6 + tail) * step,
+            {series: f"2x{filling} 0x{filling_at - filling}"},
+            at=filling_at * step,
             interval=step,
+            evaluation_interval=every,
         ),
     ]
 
 
 def _sse_scenarios(settings: Settings) -> list[Scenario]:
     """A steady number of streams over the baseline, then a jump well past the factor (fires) or
-    to just below it."""
+    to just below it. Evaluated about once a minute rather than at every scrape: each evaluation
+    averages the whole baseline."""
     t, scrape = settings.thresholds, settings.intervals.scrape
+    per_evaluation = max(1, round(60 / scrape))
+    every = per_evaluation * scrape
     series = f"ratd_sse_connections_active{{{RATD}}}"
     steady = int(settings.windows.sse_baseline // scrape)
-    tail = int((t.sse_spike_for + 2 * scrape) // scrape)
+    # `for`, plus one step for the pending state to start and one for `for` to end.
+    tail = int((t.sse_spike_for + 2 * every) // scrape)
+    at = _on_grid(steady + tail, per_evaluation)
+    filling = steady // 6
+    filling_at = _on_grid(filling + tail, per_evaluation)
     base = max(1, t.sse_spike_min_connections)
     big = int(base * t.sse_spike_factor * 4) + 1
-    at = (steady + tail) * scrape
     return [
         Scenario(
-            "fires on a sustained jump", {series: f"{base}x{steady} {big}x{tail}"}, at=at, fires=[Firing(JOB, big)]
+            "fires on a sustained jump",
+            {series: f"{base}x{steady} {big}x{at - steady}"},
+            at=at * scrape,
+            evaluation_interval=every,
+            fires=[Firing(JOB, big)],
         ),
         # The jump lifts the baseline's average too, so exactly `factor` times the old level stays below.
         Scenario(
             "silent on a jump to the factor",
-            {series: f"{base}x{steady} {num(base * t.sse_spike_factor)}x{tail}"},
-            at=at,
+            {series: f"{base}x{steady} {num(base * t.sse_spike_factor)}x{at - steady}"},
+            at=at * scrape,
+            evaluation_interval=every,
         ),
         Scenario(
             "silent while the baseline window is still filling",
-            {series: f"{base}x{steady // 6} {big}x{tail}"},
-            at=(steady // 6 + tail) * scrape,
+            {series: f"{base}x{filling} {big}x{filling_at - filling}"},
+            at=filling_at * scrape,
+            evaluation_interval=every,
         ),
     ]

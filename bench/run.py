@@ -2,7 +2,8 @@
 and of the same dashboards through grafanalib's own CLI; a table on stdout and bench/results.json.
 
 Every figure is the median of RUNS cold processes (a new interpreter each time, bytecode cached),
-after one untimed run that compiles the definitions' bytecode. Peak memory is the largest resident set of
+after one untimed run that compiles the definitions' bytecode; the runs of the two `mac check`s
+whose ratio is a target alternate. Peak memory is the largest resident set of
 the process tree (the Python process or one of the tools it runs), from wait4().
 """
 
@@ -78,7 +79,22 @@ def run_once(command: Sequence[str], cwd: Path) -> tuple[float, float, str]:
 
 def measure(name: str, command: Sequence[str], cwd: Path, runs: int) -> Result:
     run_once(command, cwd)  # untimed: writes the bytecode of the definitions and warms the page cache
-    samples = [run_once(command, cwd) for _ in range(runs)]
+    return _result(name, command, cwd, [run_once(command, cwd) for _ in range(runs)])
+
+
+def measure_alternately(commands: dict[str, Sequence[str]], cwd: Path, runs: int) -> list[Result]:
+    """Commands whose times are compared: their runs alternate, so that a machine that slows down
+    during the bench slows each of them alike and leaves the ratio alone."""
+    for command in commands.values():
+        run_once(command, cwd)
+    samples: dict[str, list[tuple[float, float, str]]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            samples[name].append(run_once(command, cwd))
+    return [_result(name, command, cwd, samples[name]) for name, command in commands.items()]
+
+
+def _result(name: str, command: Sequence[str], cwd: Path, samples: list[tuple[float, float, str]]) -> Result:
     phases: dict[str, float] = {}
     if command[: len(RENDER)] == RENDER:
         reports = [json.loads(stdout)["phases"] for _, _, stdout in samples]
@@ -117,14 +133,23 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
         results[name] = measure(name, command, cwd, runs)
         return results[name]
 
+    def add_alternately(commands: dict[str, Sequence[str]]) -> list[Result]:
+        measured = measure_alternately(commands, REPO, runs)
+        results.update((r.name, r) for r in measured)
+        return measured
+
     print("RAT bundle", flush=True)
     rat_render = add("RAT: render only (load, lint, render)", [*RENDER, str(REPO)])
     compose = synthetic.with_outputs(REPO, work / "rat-compose", ("compose",))
     both = synthetic.with_outputs(REPO, work / "rat-compose-kubernetes", ("compose", "kubernetes"))
     for root in (compose, both):
         run_once([MAC, "--root", str(root), "generate"], REPO)
-    rat_check = add("RAT: mac check, outputs [compose]", [MAC, "--root", str(compose), "check"])
-    rat_both = add("RAT: mac check, outputs [compose, kubernetes]", [MAC, "--root", str(both), "check"])
+    rat_check, rat_both = add_alternately(
+        {
+            "RAT: mac check, outputs [compose]": [MAC, "--root", str(compose), "check"],
+            "RAT: mac check, outputs [compose, kubernetes]": [MAC, "--root", str(both), "check"],
+        }
+    )
 
     generate: dict[str, Result] = {}
     static: dict[str, Result] = {}

@@ -18,6 +18,11 @@ import attrs
 COUNTER, GAUGE, HISTOGRAM, SUMMARY = "counter", "gauge", "histogram", "summary"
 TARGET_LABELS = frozenset({"job", "instance"})
 PROBE_LABELS = frozenset({"check"})  # set per probe in prometheus.yml
+# Labels a platform adds to every series it scrapes: a cluster Prometheus adds `namespace`.
+# Rules group and match by them on every platform (as kubernetes-mixin does with `cluster`), so
+# one rule text, tested once, serves compose too, where grouping by an absent label changes nothing.
+# Only grouping and matching clauses may name them: a selector matcher on compose would select nothing.
+PLATFORM_LABELS = frozenset({"namespace"})
 # cAdvisor exports each Docker label as container_label_<name>; Compose sets these two.
 COMPOSE_LABELS = ("container_label_com_docker_compose_service", "container_label_com_docker_compose_project")
 

@@ -59,8 +59,23 @@ _Dumper.add_representer(str, _str)
 _ANALYSER = _Dumper(None, allow_unicode=True)
 
 
+# Emitted YAML by the repr of its data (plain data: repr tells apart what YAML writes apart, such
+# as 1, 1.0, True and "1"). Outputs write the same rule tests for every alert they share, and
+# emitting YAML costs a hundred times more than repr.
+_EMITTED: dict[str, str] = {}
+_EMITTED_LIMITS = (4096, 16_384)  # entries, and the longest data kept (characters of its repr)
+
+
 def to_yaml(data: Any, header: str = "") -> str:
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096)
+    key = repr(data)
+    body = _EMITTED.get(key)
+    if body is None:
+        body = yaml.dump(
+            data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096
+        )
+        entries, longest = _EMITTED_LIMITS
+        if len(_EMITTED) < entries and len(key) <= longest:
+            _EMITTED[key] = body
     comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
     return comment + body
 

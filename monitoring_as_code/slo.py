@@ -13,6 +13,7 @@ above B * b. Each alert's scenarios are computed from the same numbers (`scenari
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,6 @@ import attrs
 from monitoring_as_code.duration import format_duration, parse_duration
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import (
-    KUBERNETES,
     Alert,
     Firing,
     RecordingRule,
@@ -118,7 +118,7 @@ class ProbeSli:
         return f"share of successful probes, {self.selector}"
 
     def inputs(self, errors: Sequence[Fraction]) -> dict[str, str]:
-        return {self.selector: _gauge_values([1 - e for e in errors])}
+        return {self.selector: _gauge_values([(1 - e, n) for e, n in _runs(errors)])}
 
 
 @attrs.frozen
@@ -139,8 +139,8 @@ class RequestsSli:
 
     def inputs(self, errors: Sequence[Fraction]) -> dict[str, str]:
         return {
-            self.bad_series: _counter_values([EVENTS * e for e in errors]),
-            self.good_series: _counter_values([EVENTS * (1 - e) for e in errors]),
+            self.bad_series: _counter_values([(EVENTS * e, n) for e, n in _runs(errors)]),
+            self.good_series: _counter_values([(EVENTS * (1 - e), n) for e, n in _runs(errors)]),
         }
 
 
@@ -172,8 +172,8 @@ class LatencySli:
     def inputs(self, errors: Sequence[Fraction]) -> dict[str, str]:
         fast = f'{self.histogram}_bucket{{{self.matchers},le="{_num(self.threshold)}"}}'
         return {
-            fast: _counter_values([EVENTS * (1 - e) for e in errors]),
-            f"{self.histogram}_count{{{self.matchers}}}": _counter_values([EVENTS] * len(errors)),
+            fast: _counter_values([(EVENTS * (1 - e), n) for e, n in _runs(errors)]),
+            f"{self.histogram}_count{{{self.matchers}}}": _counter_values([(Fraction(EVENTS), len(errors))]),
         }
 
 
@@ -256,41 +256,45 @@ def _num(value: float | Fraction) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _gauge_values(values: Sequence[Fraction]) -> str:
-    """promtool's notation for a gauge sampled once per interval, runs of equal values compressed."""
-    out, index = [], 0
-    while index < len(values):
-        run = index
-        while run + 1 < len(values) and values[run + 1] == values[index]:
-            run += 1
-        count = run - index
-        out.append(_num(values[index]) + (f"x{count}" if count else ""))
-        index = run + 1
-    return " ".join(out)
+Runs = list[tuple[Fraction, int]]  # (value, how many samples in a row)
 
 
-def _counter_values(increments: Sequence[Fraction]) -> str:
-    """promtool's notation for a counter that starts at 0 and grows by increments[k] into sample k
-    (increments[0] is ignored: sample 0 is the start)."""
-    out, value, index = ["0"], Fraction(0), 1
-    while index < len(increments):
-        run = index
-        while run + 1 < len(increments) and increments[run + 1] == increments[index]:
-            run += 1
-        step = increments[index]
+def _runs(values: Sequence[Fraction]) -> Runs:
+    """The runs of equal values. Scenarios repeat one Fraction object for hours of samples:
+    grouped by identity first, each run costs one comparison, not one per sample."""
+    runs: list[tuple[Fraction, int]] = []
+    for _, group in itertools.groupby(values, key=id):
+        first, *rest = group
+        if runs and runs[-1][0] == first:
+            runs[-1] = (first, runs[-1][1] + 1 + len(rest))
+        else:
+            runs.append((first, 1 + len(rest)))
+    return runs
+
+
+def _gauge_values(runs: Runs) -> str:
+    """promtool's notation for a gauge sampled once per interval, a run as `value x (count - 1)`."""
+    return " ".join(_num(value) + (f"x{count - 1}" if count > 1 else "") for value, count in runs)
+
+
+def _counter_values(increments: Runs) -> str:
+    """promtool's notation for a counter that starts at 0 and grows by each increment into its
+    sample (the first sample's increment is ignored: sample 0 is the start)."""
+    (first, length), *rest = increments
+    out, value = ["0"], Fraction(0)
+    for step, count in ([(first, length - 1)] if length > 1 else []) + rest:
         value += step
-        count = run - index
-        out.append(f"{_num(value)}+{_num(step)}x{count}" if count else _num(value))
-        value += step * count
-        index = run + 1
+        out.append(f"{_num(value)}+{_num(step)}x{count - 1}" if count > 1 else _num(value))
+        value += step * (count - 1)
     return " ".join(out)
 
 
 # -- expansion --------------------------------------------------------------------------------
 def recording_rules(slo: SLO, settings: Settings) -> list[RecordingRule]:
     labels = {"slo": slo.name}
-    # A cluster Prometheus scrapes every namespace: two RATs' events must not be pooled.
-    by = " by (namespace) " if settings.platform == KUBERNETES else ""
+    # A cluster Prometheus scrapes every namespace: two RATs' events must not be pooled. Compose
+    # series have no namespace (catalog.PLATFORM_LABELS): the same rule, tested once, serves both.
+    by = " by (namespace) "
     rules = [
         RecordingRule(slo.error_ratio(w), slo.sli.error_ratio(format_duration(w), by), labels) for w in slo.windows
     ]
@@ -381,7 +385,11 @@ def window_error_ratio(sli: Sli, errors: Sequence[Fraction], m: int, width: int)
     first = max(0, m - width)
     # A probe counts each sample; a counter the increases between them.
     inside = errors[first : m + 1] if isinstance(sli, ProbeSli) else errors[max(1, first + 1) : m + 1]
-    return sum(inside, Fraction(0)) / len(inside)
+    return _exact_sum(inside) / len(inside)
+
+
+def _exact_sum(values: Sequence[Fraction]) -> Fraction:
+    return sum((value * count for value, count in _runs(values)), Fraction(0))
 
 
 def evaluate(
@@ -416,12 +424,20 @@ def outage_bound(slo: SLO, burns: Sequence[BurnWindow], interval: float) -> tupl
     if not 0 < slo.budget < 1:
         return None
     history = round(max(b.long for b in burns) / interval)
-    errors = [Fraction(0)] * (history + 1)
-    for failures in range(1, history + 2):
-        errors.append(Fraction(1))
-        if evaluate(slo, burns, errors, len(errors) - 1, interval) is not None:
-            return failures, failures * interval
-    return None
+
+    def fires(failures: int) -> bool:
+        errors = [Fraction(0)] * (history + 1) + [Fraction(1)] * failures
+        return evaluate(slo, burns, errors, len(errors) - 1, interval) is not None
+
+    # Each failure raises every window's error ratio or keeps it, so once the alert fires it
+    # fires at every larger count: the least count is found by halving [1, history + 1].
+    low, high = 1, history + 1
+    if not fires(high):
+        return None
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if fires(middle) else (middle + 1, high)
+    return low, low * interval
 
 
 def scenarios(slo: SLO, burns: Sequence[BurnWindow], severity: str, settings: Settings) -> list[Scenario]:

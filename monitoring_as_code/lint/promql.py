@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import attrs
 import promql_parser as pp
 
-from monitoring_as_code.catalog import COUNTER, HISTOGRAM, SUMMARY, Metric
+from monitoring_as_code.catalog import COUNTER, HISTOGRAM, PLATFORM_LABELS, SUMMARY, Metric
 from monitoring_as_code.duration import format_duration
 from monitoring_as_code.promql import MIN_RATE_SCRAPES, parse_promql
 
@@ -56,6 +56,10 @@ class _Walk:
             if label not in labels:
                 self.report("promql-unknown-label", f"label {label!r} in {where} is not on {sorted(labels)}")
 
+    def require_grouping(self, labels: Labels, wanted: list[str], where: str) -> None:
+        """by (...), without (...), on (...), ignoring (...): a platform's label may be absent."""
+        self.require(labels, [label for label in wanted if label not in PLATFORM_LABELS], where)
+
     def selector(self, node: pp.VectorSelector, counter_ok: bool) -> Labels:
         entry = self.series.get(node.name or "")
         if entry is None:
@@ -93,7 +97,7 @@ class _Walk:
         if node.param is not None:
             self.infer(node.param)
         grouping = list(node.modifier.labels) if node.modifier else []
-        self.require(inner, grouping, f"{op} {'without' if _is_without(node) else 'by'} (...)")
+        self.require_grouping(inner, grouping, f"{op} {'without' if _is_without(node) else 'by'} (...)")
         if op == "count_values" and isinstance(node.param, pp.StringLiteral):
             extra = frozenset({node.param.val})
         else:
@@ -168,7 +172,7 @@ class _Walk:
         matched = list(matching.labels) if matching else []
         keeps_only_matched = matching is not None and "Include" in str(matching.type)  # on(...), not ignoring(...)
         both = None if lhs is None or rhs is None else lhs | rhs
-        self.require(both, matched, f"{op} {'on' if keeps_only_matched else 'ignoring'}(...)")
+        self.require_grouping(both, matched, f"{op} {'on' if keeps_only_matched else 'ignoring'}(...)")
         if op == "or":
             return both
         if op in ("and", "unless"):

@@ -13,7 +13,10 @@ from monitoring_as_code.model import Alert, RecordingRule
 
 PROMQL_RULES = {
     "promql-unknown-metric": "Every selected metric is in the metric catalog (or a recording rule).",
-    "promql-unknown-label": "Every label in a matcher, by/without or on/ignoring exists on its operand.",
+    "promql-unknown-label": (
+        "Every label in a matcher, by/without or on/ignoring exists on its operand "
+        "(a platform's label, `namespace`, may be grouped or matched by where series lack it)."
+    ),
     "promql-rate-on-non-counter": "rate(), irate() and increase() only read counters (or histogram series).",
     "promql-quantile-buckets": "histogram_quantile() reads _bucket series and keeps `le`.",
     "promql-raw-counter": "A counter is never compared or shown raw, only through rate() or increase().",

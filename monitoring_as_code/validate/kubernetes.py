@@ -109,6 +109,12 @@ def _kubernetes_schemas() -> Path:
 
 
 @functools.cache
+def _core_definitions() -> Resource[Any]:
+    """The definitions every kind's schema refers to (1.4 MB of JSON: read once per run)."""
+    return Resource.from_contents(json.loads((_kubernetes_schemas() / "_definitions.json").read_text()))
+
+
+@functools.cache
 def _core_validator(kind: str, api_version: str) -> jsonschema.Draft202012Validator | None:
     """The strict schema of a built-in kind, its references resolved once per run (None: unknown kind)."""
     folder = _kubernetes_schemas()
@@ -117,8 +123,7 @@ def _core_validator(kind: str, api_version: str) -> jsonschema.Draft202012Valida
     if not path.is_file():
         return None
     schema = json.loads(path.read_text())
-    definitions = json.loads((folder / "_definitions.json").read_text())
-    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    registry = _core_definitions() @ (Resource.from_contents(schema) @ Registry())
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 

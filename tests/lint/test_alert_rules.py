@@ -47,6 +47,9 @@ CASES = [
     ("promql-unknown-label", {"expr": 'up{pod="x"} == 0'}, "label 'pod'"),
     ("promql-unknown-label", {"expr": "sum by (pod) (up) == 0"}, "label 'pod' in sum by"),
     ("promql-unknown-label", {"expr": "up / on (pod) up > 1"}, "label 'pod' in / on(...)"),
+    # A platform's label (a cluster's `namespace`) may be grouped by everywhere, never matched where absent.
+    ("promql-unknown-label", {"expr": 'up{namespace="rat"} == 0'}, "label 'namespace' in up{...}"),
+    ("promql-unknown-label", {"expr": "sum by (nmespace, job) (up) == 0"}, "label 'nmespace' in sum by"),
     ("promql-rate-on-non-counter", {"expr": "rate(ratd_active_runs[5m]) > 1"}, "a gauge, not a counter"),
     (
         "promql-quantile-buckets",
@@ -86,6 +89,20 @@ def test_rule_passes_the_good_alert(context: LintContext, rule_id: str) -> None:
 )
 def test_alert_comparison_reads_the_syntax_tree(context: LintContext, expr: str) -> None:
     assert problems(alert(expr=expr), context, "alert-comparison") == []
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        'sum by (namespace, job) (up{job="ratd"}) == 0',
+        'up{job="ratd"} == 0 and on (namespace, job) count by (namespace, job) (up{job="ratd"})',
+        'sum without (namespace) (up{job="ratd"}) == 0',
+    ],
+)
+def test_a_platform_label_may_be_grouped_by_where_series_lack_it(context: LintContext, expr: str) -> None:
+    """Compose series have no `namespace`; grouping or matching by it changes nothing there, so one
+    rule text serves compose and a cluster (the near-miss of the matcher case above)."""
+    assert problems(alert(expr=expr), context, "promql-unknown-label") == []
 
 
 def test_recording_rule_name(context: LintContext) -> None:
