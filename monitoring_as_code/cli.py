@@ -28,6 +28,7 @@ EXIT_DRIFT = 1  # `check`: generated/ is stale; `verify`: an alert or panel woul
 EXIT_BAD_INPUT = 2  # bad input, a validator's finding, an unusable environment, a tool timed out
 EXIT_MISSING_TOOL = 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_READER_GONE = 141  # 128 + SIGPIPE: stdout's reader left (`mac list | head`), as shells report it
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,6 +42,12 @@ def _fail(message: str, code: int, details: str = "") -> NoReturn:
     if details:
         click.echo("\n".join(f"  {line}" for line in details.splitlines()), err=True)
     sys.exit(code)
+
+
+def _drop_stdout() -> None:
+    """stdout's reader left: what is still buffered has nowhere to go, and flushing it at exit
+    would fail again. The command ends quietly, as `cat` does under `| head`."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _os_error_line(exc: OSError) -> str:
@@ -69,6 +76,9 @@ def reporting_errors(command: F) -> F:
                 _fail(str(exc), EXIT_BAD_INPUT, exc.details)
             if isinstance(exc, ToolError):
                 _fail(str(exc), EXIT_MISSING_TOOL)
+            if isinstance(exc, BrokenPipeError):
+                _drop_stdout()
+                sys.exit(EXIT_READER_GONE)
             if isinstance(exc, OSError):
                 _fail(_os_error_line(exc), EXIT_BAD_INPUT)
             if isinstance(exc, MemoryError | RecursionError):
@@ -100,7 +110,11 @@ def run() -> None:
         code = EXIT_INTERRUPTED
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else EXIT_FINE if exc.code is None else EXIT_BAD_INPUT
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()  # a pipe's output is buffered: a reader gone shows here
+    except BrokenPipeError:
+        _drop_stdout()
+        code = EXIT_READER_GONE
     sys.stderr.flush()
     os._exit(code)
 

@@ -1,6 +1,6 @@
 """The exit-code contract (README, "Exit codes"), one test per code, run as the operator runs
 `mac`: 0 fine, 1 drift or blind, 2 bad input / a finding / an unusable environment / a timeout,
-3 a missing tool, 130 interrupted. No traceback without --debug."""
+3 a missing tool, 130 interrupted, 141 the reader of stdout gone. No traceback without --debug."""
 
 from __future__ import annotations
 
@@ -108,6 +108,21 @@ def test_a_definition_that_changes_directory_is_bad_input(project: Path, mac: Ma
         "alerts/zz_cd.py: import changed the working directory; a definition only returns objects\n"
     )
     assert os.getcwd() == cwd
+
+
+@pytest.mark.parametrize("args", [("list",), ("lint",)])
+def test_141_and_no_message_when_the_reader_leaves(project: Path, args: tuple[str, ...]) -> None:
+    """`mac list | head -1` where head has left before mac writes: mac ends quietly, as shells
+    report a tool ended by SIGPIPE, rather than with an error about a broken pipe. (A reader that
+    leaves after mac's output fits in the pipe changes nothing: exit 0, as for `cat`.)"""
+    reader, writer = os.pipe()
+    os.close(reader)
+    command = [sys.executable, "-m", "monitoring_as_code", "--root", str(project), *args]
+    try:
+        result = subprocess.run(command, stdout=writer, stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    finally:
+        os.close(writer)
+    assert (result.returncode, result.stderr) == (141, "")
 
 
 def test_2_for_a_usage_error(project: Path) -> None:
