@@ -17,6 +17,7 @@ import click
 
 from monitoring_as_code import pipeline
 from monitoring_as_code import verify as verifying
+from monitoring_as_code.duration import format_duration
 from monitoring_as_code.errors import DefinitionError, Interrupted, ToolError
 from monitoring_as_code.lint import RULES
 from monitoring_as_code.preflight import preflight as check_before_up
@@ -261,7 +262,7 @@ def preflight(project: pipeline.Project, rat_compose: Path) -> None:
 @click.pass_obj
 @reporting_errors
 def list_(project: pipeline.Project) -> None:
-    """Inventory: scrape jobs, probes, alerts by severity, recording rules, dashboards."""
+    """Inventory: scrape jobs, probes, alerts by severity, SLOs, recording rules, dashboards."""
     bundle = pipeline.load(project)
     defs = bundle.alerting
     known = ", ".join(p.name for p in defs.profiles)
@@ -276,6 +277,10 @@ def list_(project: pipeline.Project) -> None:
     click.echo(f"alerts ({len(defs.alerts)}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + "):")
     for alert in sorted(defs.alerts, key=lambda a: (a.severity, a.name)):
         click.echo(f"  {alert.severity:<9} {alert.name:<32} {alert.service or '(from expr)'}")
+    click.echo(f"slos ({len(defs.slos)}):")
+    for _, slo in defs.slos:
+        window = format_duration(slo.compliance_window)
+        click.echo(f"  {slo.name:<20} {slo.objective:g}% over {window:<5} {slo.service:<10} {slo.sli.text}")
     click.echo(f"recording rules ({len(defs.recording_rules)}):")
     for rule in defs.recording_rules:
         click.echo(f"  {rule.name}")

@@ -71,6 +71,8 @@ def test_list_shows_the_inventory(mac: MacRunner) -> None:
     assert "critical  RatApiDown" in result.output
     assert "service:container_memory_working_set_bytes:sum" in result.output
     assert result.output.startswith("profile: ")
+    slos = result.output.split("slos (", 1)[1].split("recording rules", 1)[0].splitlines()[1:]
+    assert slos and all(" over " in line and "% " in line for line in slos), slos
 
 
 def test_runs_as_a_module_and_reports_a_missing_tool(project: Path) -> None:
