@@ -3,6 +3,9 @@ ours rather than the site's; site-specific values live in monitoring.yaml)."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import attrs
 
 from monitoring_as_code.duration import format_duration
@@ -69,6 +72,95 @@ def baseline_is_complete(selector: str, baseline: float, settings: Settings) -> 
         f"and on ({BY_JOB}) count by ({BY_JOB}) "
         f"(present_over_time({selector}[{window(settings.windows.rate)}] offset {window(baseline)}))"
     )
+
+
+def not_above(threshold: float, start: float, computed: Callable[[float], float], towards: float) -> float:
+    """The input nearest `start` (stepping towards `towards`) whose result, computed as the rule
+    computes it, is not above `threshold`. Python's floats are IEEE doubles like Prometheus', so a
+    near-miss "at the threshold" stays at it rather than a rounding error above it (1 - 430/1000
+    is 0.5700000000000001)."""
+    value = start
+    while computed(value) > threshold:
+        value = math.nextafter(value, towards)
+    return value
+
+
+# promtool reads an instant selector's samples up to 5 minutes back (its lookback delta).
+LOOKBACK = 300.0
+PACES = (15.0, 30.0, 60.0, 120.0, 300.0)
+SCENARIO_SAMPLES = 2000  # at most, per input series of a scenario paced by `pace`
+
+
+def pace(span: float, settings: Settings, coarsest: float = LOOKBACK) -> float:
+    """How often a scenario spanning `span` samples its series and promtool evaluates the rules:
+    the scrape interval, or coarser for spans of days (at most SCENARIO_SAMPLES samples), never
+    beyond the lookback, so that an instant selector always sees the latest sample, nor beyond
+    `coarsest` (a quarter of a rate window keeps a rate() defined)."""
+    scrape = settings.intervals.scrape
+    allowed = [p for p in PACES if scrape <= p <= min(coarsest, LOOKBACK)]
+    fitting = [p for p in allowed if p * SCENARIO_SAMPLES >= span]
+    if span <= scrape * SCENARIO_SAMPLES or not allowed:
+        return scrape
+    return min(fitting, default=max(allowed))
+
+
+def on_grid(samples: int, per_evaluation: int) -> int:
+    """`samples` rounded up to whole evaluation steps of `per_evaluation` samples each."""
+    return -(-samples // per_evaluation) * per_evaluation
+
+
+@attrs.frozen
+class BaselineTiming:
+    """When the scenarios of an alert comparing a short window with a long baseline sample, are
+    evaluated and are judged, in samples from the start."""
+
+    step: float  # seconds between samples
+    every: float  # seconds between evaluations: a whole number of steps
+    steady: int  # the steady history: the whole baseline
+    at: int  # where the firing and near-miss scenarios are judged: the steady history, then the tail
+    filling_at: int  # where "silent while the baseline is still filling" is judged
+
+    @property
+    def tail(self) -> int:
+        return self.at - self.steady
+
+    @property
+    def filling(self) -> int:
+        """The short history "still filling" starts with, before its tail."""
+        return self.filling_at - self.tail
+
+    @property
+    def timing(self) -> dict[str, float]:
+        return {"interval": self.step, "evaluation_interval": self.every}
+
+
+def baseline_timing(
+    baseline: float,
+    held: Callable[[float], float],
+    fits: Callable[[int, int], bool],
+    settings: Settings,
+    *,
+    finest: float,
+    evaluations: float,
+    coarsest: float = LOOKBACK,
+) -> BaselineTiming | None:
+    """Samples every `finest` seconds or coarser (days of baseline), evaluations every
+    `evaluations` seconds where the baseline leaves room, else at every sample: each evaluation
+    reads the whole baseline, so fewer make promtool faster. `held(every)` is how long a change
+    must last to fire, `fits(tail, steady)` whether the baseline still tells it apart then.
+    None: no timing fits (the settings make the alert unable to fire)."""
+    step = max(finest, pace(baseline, settings, coarsest))
+    steady = int(baseline // step)
+    for every in (max(evaluations, step), step):
+        per_evaluation = max(1, round(every / step))
+        at = on_grid(steady + math.ceil(held(per_evaluation * step) / step), per_evaluation)
+        # "Still filling": about a sixth of the baseline and the tail, short of the whole baseline
+        # (so the baseline guard still finds nothing), on the evaluation grid.
+        latest = (steady - 1) // per_evaluation * per_evaluation
+        filling_at = min(on_grid(steady // 6 + at - steady, per_evaluation), latest)
+        if fits(at - steady, steady) and filling_at > at - steady:
+            return BaselineTiming(step, per_evaluation * step, steady, at, filling_at)
+    return None
 
 
 def consecutive_failures_for(failures: int, settings: Settings) -> float:

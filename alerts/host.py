@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from alerts._shared import FILESYSTEMS, NODE_JOB, VALUE, num, window
+import math
+
+from alerts._shared import FILESYSTEMS, NODE_JOB, VALUE, not_above, num, pace, window
 from alerts.recording import CONTAINER_MEMORY, CONTAINER_MEMORY_LIMIT
+from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import COMPOSE, Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
@@ -12,13 +15,20 @@ from monitoring_as_code.settings import Settings
 PLATFORMS = (COMPOSE,)
 
 BACKUP_METRIC = "rat_backup_last_success_timestamp_seconds"
-# Backup scenarios span a day: sampled (and so evaluated by promtool) every 5 minutes, not 15s.
-BACKUP_STEP = 300
+# The backup scenarios' ages: a day by default, up to a month (a monthly backup's age alert).
+MAX_BACKUP_AGE = 30 * 86400
 PERCENT_1 = '{{ $value | printf "%.1f" }}%'
 
 
 def define(settings: Settings) -> list[Alert]:
     t = settings.thresholds
+    if t.backup_max_age > MAX_BACKUP_AGE:
+        raise DefinitionError(
+            f"{window(t.backup_max_age)} is more than {window(MAX_BACKUP_AGE)}, the longest age the backup "
+            "alerts' scenarios are tested with",
+            obj="settings thresholds.backup_max_age",
+            file=settings.source,
+        )
     node = f'job="{NODE_JOB}",{FILESYSTEMS}'
     max_age_hours = t.backup_max_age / 3600
     return [
@@ -97,21 +107,7 @@ def define(settings: Settings) -> list[Alert]:
                 f"(absent = {VALUE}): the backup job never ran or cannot write its textfile."
             ),
             runbook=_backup_runbook(),
-            scenarios=[
-                Scenario(
-                    "fires when the metric never appears",
-                    {f'up{{job="{NODE_JOB}"}}': f"1x{int((t.backup_max_age + 600) // BACKUP_STEP)}"},
-                    at=t.backup_max_age + 600,
-                    interval=BACKUP_STEP,
-                    fires=[Firing({"job": NODE_JOB}, 1)],
-                ),
-                Scenario(
-                    "silent while the metric is published",
-                    {f'{BACKUP_METRIC}{{job="{NODE_JOB}"}}': f"0x{int((t.backup_max_age + 600) // BACKUP_STEP)}"},
-                    at=t.backup_max_age + 600,
-                    interval=BACKUP_STEP,
-                ),
-            ],
+            scenarios=_missing_scenarios(t.backup_max_age),
         ),
     ]
 
@@ -130,6 +126,9 @@ def _backup_runbook() -> Runbook:
     )
 
 
+DISK_SIZE = 1000.0  # bytes of the scenarios' filesystem and container limit: only ratios matter
+
+
 def _disk_scenarios(settings: Settings) -> list[Scenario]:
     labels = {
         "job": NODE_JOB,
@@ -139,64 +138,104 @@ def _disk_scenarios(settings: Settings) -> list[Scenario]:
         "mountpoint": "/",
     }
     selector = ",".join(f'{k}="{v}"' for k, v in labels.items())
-    samples = int((settings.thresholds.disk_for + 300) // settings.intervals.scrape)
-    at = samples * settings.intervals.scrape
+    span = settings.thresholds.disk_for + 300
+    step = pace(span, settings)
+    samples = int(span // step)
     limit = settings.thresholds.disk_usage_percent
 
-    def series(used_percent: float) -> dict[str, str]:
+    def used(avail: float) -> float:  # as the rule computes it
+        return 100 * (1 - avail / DISK_SIZE)
+
+    def avail(used_percent: float) -> float:
+        return not_above(used_percent, DISK_SIZE - DISK_SIZE * used_percent / 100, used, math.inf)
+
+    def series(avail_bytes: float) -> dict[str, str]:
         return {
-            f"node_filesystem_size_bytes{{{selector}}}": f"1000x{samples}",
-            f"node_filesystem_avail_bytes{{{selector}}}": f"{num(1000 - 10 * used_percent)}x{samples}",
+            f"node_filesystem_size_bytes{{{selector}}}": f"{num(DISK_SIZE)}x{samples}",
+            f"node_filesystem_avail_bytes{{{selector}}}": f"{num(avail_bytes)}x{samples}",
         }
 
-    over = min(100.0, limit + 5)
+    over = avail(min(100.0, limit + 5))
     return [
-        Scenario("fires above the threshold", series(over), at=at, fires=[Firing(labels, over)]),
-        Scenario("silent at the threshold", series(limit), at=at),
+        Scenario(
+            "fires above the threshold",
+            series(over),
+            at=samples * step,
+            interval=step,
+            evaluation_interval=step,
+            fires=[Firing(labels, used(over))],
+        ),
+        Scenario(
+            "silent at the threshold", series(avail(limit)), at=samples * step, interval=step, evaluation_interval=step
+        ),
     ]
 
 
 def _memory_scenarios(settings: Settings) -> list[Scenario]:
     labels = 'job="cadvisor",container_label_com_docker_compose_service="runner",name="infra-runner-1"'
-    samples = int((settings.thresholds.container_memory_for + 300) // settings.intervals.scrape)
-    at = samples * settings.intervals.scrape
+    span = settings.thresholds.container_memory_for + 300
+    step = pace(span, settings)
+    samples = int(span // step)
     limit = settings.thresholds.container_memory_percent
 
-    def series(used_percent: float) -> dict[str, str]:
+    def used(working_set: float) -> float:  # as the rule computes it
+        return 100 * working_set / DISK_SIZE
+
+    def series(working_set: float, limit_bytes: float = DISK_SIZE) -> dict[str, str]:
         return {
-            f"container_memory_working_set_bytes{{{labels}}}": f"{num(10 * used_percent)}x{samples}",
-            f"container_spec_memory_limit_bytes{{{labels}}}": f"1000x{samples}",
+            f"container_memory_working_set_bytes{{{labels}}}": f"{num(working_set)}x{samples}",
+            f"container_spec_memory_limit_bytes{{{labels}}}": f"{num(limit_bytes)}x{samples}",
         }
 
-    over = min(100.0, limit + 5)
+    over = DISK_SIZE * min(100.0, limit + 5) / 100
+    at_limit = not_above(limit, DISK_SIZE * limit / 100, used, -math.inf)
+    timing = {"at": samples * step, "interval": step, "evaluation_interval": step}
     return [
-        Scenario("fires above the threshold", series(over), at=at, fires=[Firing({"service": "runner"}, over)]),
-        Scenario("silent at the threshold", series(limit), at=at),
         Scenario(
-            "silent for a container without a limit",
-            {f"container_memory_working_set_bytes{{{labels}}}": f"1000x{samples}",
-             f"container_spec_memory_limit_bytes{{{labels}}}": f"0x{samples}"},
-            at=at,
+            "fires above the threshold", series(over), fires=[Firing({"service": "runner"}, used(over))], **timing
         ),
-    ]  # fmt: skip
+        Scenario("silent at the threshold", series(at_limit), **timing),
+        Scenario("silent for a container without a limit", series(DISK_SIZE, limit_bytes=0), **timing),
+    ]
 
 
 def _backup_scenarios(settings: Settings, max_age_hours: float) -> list[Scenario]:
+    """The series' value is the Unix time of the last backup, so its age at the evaluation time
+    is set by the value: an hour over and an hour under the limit (half the limit, for limits
+    under two hours), sampled and evaluated once per that margin."""
+    max_age = max_age_hours * 3600
+    margin = min(3600.0, max_age / 2)
     series = f'{BACKUP_METRIC}{{job="{NODE_JOB}"}}'
-    over_hours = max_age_hours + 1
-    samples = int(over_hours * 3600 // BACKUP_STEP)
+    steps = math.ceil((max_age + margin) / margin)
+    at = steps * margin
+
+    def backup(age: float) -> dict[str, str]:
+        return {series: f"{num(at - age)}x{steps}"}
+
     return [
         Scenario(
             "fires when the last backup is older than the limit",
-            {series: f"0x{samples}"},
-            at=over_hours * 3600,
-            interval=BACKUP_STEP,
-            fires=[Firing({"job": NODE_JOB}, over_hours)],
+            backup(max_age + margin),
+            at=at,
+            interval=margin,
+            fires=[Firing({"job": NODE_JOB}, (max_age + margin) / 3600)],
         ),
+        Scenario("silent while the last backup is within the limit", backup(max_age - margin), at=at, interval=margin),
+    ]
+
+
+def _missing_scenarios(max_age: float) -> list[Scenario]:
+    """absent() pending from the first evaluation fires once `for` (the maximum age) has passed.
+    Samples and evaluations share one grid of three points, so a published series is seen at
+    every evaluation however long the age."""
+    span = max_age + min(600.0, max_age)
+    timing = {"at": span, "interval": span / 2}
+    return [
         Scenario(
-            "silent while the last backup is within the limit",
-            {series: f"0x{samples}"},
-            at=(max_age_hours - 1) * 3600,
-            interval=BACKUP_STEP,
+            "fires when the metric never appears",
+            {f'up{{job="{NODE_JOB}"}}': "1x2"},
+            fires=[Firing({"job": NODE_JOB}, 1)],
+            **timing,
         ),
+        Scenario("silent while the metric is published", {f'{BACKUP_METRIC}{{job="{NODE_JOB}"}}': "0x2"}, **timing),
     ]

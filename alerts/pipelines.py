@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import math
 
-from alerts._shared import BY_JOB, DEPENDS_ON_RATD, RATD_JOB, VALUE, baseline_is_complete, num, window
+from alerts._shared import (
+    BY_JOB,
+    DEPENDS_ON_RATD,
+    RATD_JOB,
+    VALUE,
+    baseline_is_complete,
+    baseline_timing,
+    num,
+    window,
+)
 from alerts.profile_guide import GUIDE
+from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
@@ -162,33 +172,50 @@ def _queue_scenarios(settings: Settings, limit: float) -> list[Scenario]:
 
 def _trigger_scenarios(settings: Settings) -> list[Scenario]:
     """A steady trigger rate over the whole baseline, then a stop (fires) or a rise below the factor.
-    Sampled once a minute: hours of 15s samples make a slow test and prove nothing more."""
-    scrape, w, t = 60.0, settings.windows, settings.thresholds
+    Sampled once a minute at most: hours of 15s samples make a slow test and prove nothing more."""
+    w, t = settings.windows, settings.thresholds
+    timing = baseline_timing(
+        w.scheduler_baseline,
+        # The rate window and `for`, plus one step for the pending state to start and one for `for` to end.
+        lambda every: w.scheduler_rate + t.scheduler_rate_for + 2 * every,
+        # A stop must not outlast the baseline: its rate would be 0 and the ratio 0/0.
+        lambda tail, steady: tail < steady,
+        settings,
+        finest=60.0,
+        evaluations=300.0,
+        coarsest=w.scheduler_rate / 4,  # rate() needs samples in its window
+    )
+    if timing is None:
+        raise DefinitionError(
+            "a stopped scheduler's zero rate fills windows.scheduler_baseline before RatSchedulerTriggerRateChange "
+            "could fire (after windows.scheduler_rate and thresholds.scheduler_rate_for): lengthen the baseline "
+            "or shorten those",
+            obj="settings windows.scheduler_baseline",
+            file=settings.source,
+        )
     series = f'ratd_scheduler_runs_triggered_total{{job="{RATD_JOB}"}}'
-    steady = int(w.scheduler_baseline // scrape)
-    tail = int((w.scheduler_rate + t.scheduler_rate_for + 300) // scrape)
-    per_scrape = 1.0
-    end = steady * per_scrape
-    at = (steady + tail) * scrape
-    slower_rise = per_scrape * (t.scheduler_rate_change_factor + 1) / 2
+    steady, tail, filling = timing.steady, timing.tail, timing.filling
+    per_step = 1.0
+    end = steady * per_step
+    slower_rise = per_step * (t.scheduler_rate_change_factor + 1) / 2
     return [
         Scenario(
             "fires when the scheduler stops triggering",
-            {series: f"0+{num(per_scrape)}x{steady} {num(end)}x{tail}"},
-            at=at,
-            interval=scrape,
+            {series: f"0+{num(per_step)}x{steady} {num(end)}x{tail}"},
+            at=timing.at * timing.step,
             fires=[Firing({"job": RATD_JOB}, 0)],
+            **timing.timing,
         ),
         Scenario(
             "silent on a rise below the factor",
-            {series: f"0+{num(per_scrape)}x{steady} {num(end + slower_rise)}+{num(slower_rise)}x{tail - 1}"},
-            at=at,
-            interval=scrape,
+            {series: f"0+{num(per_step)}x{steady} {num(end + slower_rise)}+{num(slower_rise)}x{tail - 1}"},
+            at=timing.at * timing.step,
+            **timing.timing,
         ),
         Scenario(
             "silent while the baseline window is still filling",
-            {series: f"0+{num(per_scrape)}x{steady // 6} {num(steady // 6 * per_scrape)}x{tail}"},
-            at=(steady // 6 + tail) * scrape,
-            interval=scrape,
+            {series: f"0+{num(per_step)}x{filling} {num(filling * per_step)}x{tail}"},
+            at=timing.filling_at * timing.step,
+            **timing.timing,
         ),
     ]

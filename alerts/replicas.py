@@ -7,7 +7,19 @@ Every expression filters RAT's namespace: a cluster Prometheus scrapes every nam
 
 from __future__ import annotations
 
-from alerts._shared import DEPENDS_ON_RATD, KUBE_STATE_METRICS, KUBELET_CADVISOR, RATD_JOB, VALUE, num, window
+import math
+
+from alerts._shared import (
+    DEPENDS_ON_RATD,
+    KUBE_STATE_METRICS,
+    KUBELET_CADVISOR,
+    RATD_JOB,
+    VALUE,
+    not_above,
+    num,
+    pace,
+    window,
+)
 from monitoring_as_code.model import KUBERNETES, Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
@@ -40,6 +52,14 @@ def define(settings: Settings) -> list[Alert]:
         f'{limit}{{{KUBE_STATE_METRICS},{rat_namespace(settings)},pod="ratd-a",container="ratd",resource="memory"}}'
     )
     pressure = t.container_memory_percent
+    memory_span = t.container_memory_for + 2 * step
+    memory_step = pace(memory_span, settings)
+    memory_samples = math.ceil(memory_span / memory_step) + 1
+    memory_timing = {"at": memory_samples * memory_step, "interval": memory_step, "evaluation_interval": memory_step}
+
+    def percent(working_set: float) -> float:  # of a 100-byte limit, as the rule computes it
+        return 100 * working_set / 100
+
     return [
         Alert(
             name="RatApiDown",
@@ -161,24 +181,27 @@ def define(settings: Settings) -> list[Alert]:
             scenarios=[
                 Scenario(
                     "fires above the threshold of its own limit",
-                    {memory_a: f"{num(pressure + 5)}x40", limit_a: "100x40"},
-                    at=t.container_memory_for + 2 * step,
+                    {memory_a: f"{num(min(100.0, pressure + 5))}x{memory_samples}", limit_a: f"100x{memory_samples}"},
                     fires=[
                         Firing(
                             {"namespace": namespace, "pod": "ratd-a", "container": "ratd", "service": "ratd"},
-                            pressure + 5,
+                            percent(min(100.0, pressure + 5)),
                         ),
                     ],
+                    **memory_timing,
                 ),
                 Scenario(
                     "silent at the threshold",
-                    {memory_a: f"{num(pressure)}x40", limit_a: "100x40"},
-                    at=t.container_memory_for + 2 * step,
+                    {
+                        memory_a: f"{num(not_above(pressure, pressure, percent, -math.inf))}x{memory_samples}",
+                        limit_a: f"100x{memory_samples}",
+                    },
+                    **memory_timing,
                 ),
                 Scenario(
                     "silent without a limit",
-                    {memory_a: "1000x40", limit_a: "0x40"},
-                    at=t.container_memory_for + 2 * step,
+                    {memory_a: f"1000x{memory_samples}", limit_a: f"0x{memory_samples}"},
+                    **memory_timing,
                 ),
             ],
         ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from alerts._shared import BY_JOB, RATD_JOB, VALUE, baseline_is_complete, num, window
+from alerts._shared import BY_JOB, RATD_JOB, VALUE, baseline_is_complete, num, pace, window
 from alerts.profile_guide import GUIDE
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
@@ -155,12 +155,14 @@ def _latency_scenarios(settings: Settings) -> list[Scenario]:
 
 def _spike_scenarios(settings: Settings) -> list[Scenario]:
     """A baseline window at a steady rate, then a jump held for the rate window, `for` and a few
-    scrapes. The baseline average takes in the jump as it lasts, so the jump is sized to stay
+    steps. The baseline average takes in the jump as it lasts, so the jump is sized to stay
     `factor` times above the average it lifts (twice what that takes)."""
-    t, scrape = settings.thresholds, settings.intervals.scrape
+    t = settings.thresholds
+    # Sampled at the scrape interval, or coarser for days of baseline (a quarter of the rate window at most).
+    step = pace(settings.windows.request_baseline, settings, coarsest=settings.windows.rate / 4)
     requests = 'ratd_http_requests_total{job="ratd",path="/api/v1/pipelines",method="GET",status="200"}'
     baseline, factor = settings.windows.request_baseline, t.request_spike_factor
-    steady = int(baseline // scrape)
+    steady = int(baseline // step)
     held = settings.windows.rate + t.request_spike_for  # a jump fires after the rate window and `for`
     if factor * held >= baseline:
         # rate > factor x average can no longer hold once the jump fills 1/factor of the baseline.
@@ -170,26 +172,35 @@ def _spike_scenarios(settings: Settings) -> list[Scenario]:
             obj="settings thresholds.request_spike_factor",
             file=settings.source,
         )
-    # A scrape or two more, for evaluations that land between samples, where the baseline allows.
-    margin = next(m for m in (2, 1, 0) if factor * (held + m * scrape) < baseline)
-    tail = int(held // scrape) + margin
-    jump = tail * scrape / baseline  # the share of the baseline window the jump fills at the end
+    # A step or two more, for evaluations that land between samples, where the baseline allows.
+    margin = next(m for m in (2, 1, 0) if factor * (held + m * step) < baseline)
+    tail = int(held // step) + margin
+    jump = tail * step / baseline  # the share of the baseline window the jump fills at the end
     base_rps = max(1.0, t.request_spike_min_rps)
 
     def values(rps: float, history: int = steady) -> str:
-        start = history * scrape * base_rps
-        return f"0+{num(scrape * base_rps)}x{history} {num(start + scrape * rps)}+{num(scrape * rps)}x{tail - 1}"
+        start = history * step * base_rps
+        return f"0+{num(step * base_rps)}x{history} {num(start + step * rps)}+{num(step * rps)}x{tail - 1}"
 
     big = math.ceil(2 * factor * base_rps * (1 - jump) / (1 - factor * jump))
     small = base_rps * factor / 2
-    at = (steady + tail) * scrape
+    at = (steady + tail) * step
     short = steady // 6  # a history far shorter than the baseline window
     return [
-        Scenario("fires on a sustained jump", {requests: values(big)}, at=at, fires=[Firing({"job": "ratd"}, big)]),
-        Scenario("silent on a smaller rise", {requests: values(small)}, at=at),
+        Scenario(
+            "fires on a sustained jump",
+            {requests: values(big)},
+            at=at,
+            interval=step,
+            evaluation_interval=step,
+            fires=[Firing({"job": "ratd"}, big)],
+        ),
+        Scenario("silent on a smaller rise", {requests: values(small)}, at=at, interval=step, evaluation_interval=step),
         Scenario(
             "silent while the baseline window is still filling",
             {requests: values(big, short)},
-            at=(short + tail) * scrape,
+            at=(short + tail) * step,
+            interval=step,
+            evaluation_interval=step,
         ),
     ]

@@ -8,8 +8,22 @@ series yields no sample, so these alerts stay silent rather than alarm about an 
 
 from __future__ import annotations
 
-from alerts._shared import BY_JOB, DEPENDS_ON_RATD, PERCENT, RATD_JOB, VALUE, baseline_is_complete, num, window
+import math
+
+from alerts._shared import (
+    BY_JOB,
+    DEPENDS_ON_RATD,
+    PERCENT,
+    RATD_JOB,
+    VALUE,
+    baseline_is_complete,
+    baseline_timing,
+    num,
+    pace,
+    window,
+)
 from alerts.profile_ratd_0_2 import RATD_0_2
+from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
@@ -257,7 +271,7 @@ def _sustained_scenarios(
     """A gauge condition held past `for` fires; held just below the threshold it does not; held
     for less than `for` it does not. `series` maps a metric to (bad value, good value); `below`
     to the near-miss value."""
-    step = settings.intervals.scrape
+    step = pace(for_ + 4 * settings.intervals.scrape, settings)
     samples = int(for_ // step) + 4
     at = (samples - 1) * step
 
@@ -269,9 +283,17 @@ def _sustained_scenarios(
             "fires when the condition holds past its `for`",
             {selector(m): f"{bad}x{samples}" for m, (bad, _) in series.items()},
             at=at,
+            interval=step,
+            evaluation_interval=step,
             fires=[Firing(JOB, firing_value)],
         ),
-        Scenario("silent just below the threshold", {selector(m): f"{v}x{samples}" for m, v in below.items()}, at=at),
+        Scenario(
+            "silent just below the threshold",
+            {selector(m): f"{v}x{samples}" for m, v in below.items()},
+            at=at,
+            interval=step,
+            evaluation_interval=step,
+        ),
     ]
     short = int(for_ // step) - 1  # bad samples that span less than `for`
     if short >= 1:
@@ -283,6 +305,8 @@ def _sustained_scenarios(
                     for m, (bad, good) in series.items()
                 },
                 at=tuple(k * step for k in range(2, samples)),
+                interval=step,
+                evaluation_interval=step,
             )
         )
     return out
@@ -327,87 +351,101 @@ def _growth_scenarios(settings: Settings) -> list[Scenario]:
     ]
 
 
-def _on_grid(samples: int, per_evaluation: int) -> int:
-    """`samples` rounded up to whole evaluation steps of `per_evaluation` samples each."""
-    return -(-samples // per_evaluation) * per_evaluation
-
-
 def _dispatch_scenarios(settings: Settings) -> list[Scenario]:
     """Schedules dispatched per tick, steady over the baseline, then a stop (fires) or a rise
-    below the factor. Sampled once a minute (hours of 15s samples prove nothing more) and
-    evaluated every 5 minutes: each evaluation reads the whole baseline, and the alert compares
-    averages over 15 minutes and hours, which finer steps would only make slower to test."""
-    step, every, w, t = 60.0, 300.0, settings.windows, settings.thresholds
-    per_evaluation = int(every // step)
+    below the factor. Sampled once a minute at most (hours of 15s samples prove nothing more)."""
+    w, t = settings.windows, settings.thresholds
+    timing = baseline_timing(
+        w.scheduler_baseline,
+        # The rate window and `for`, plus one step for the pending state to start and one for `for` to end.
+        lambda every: w.scheduler_rate + t.scheduler_rate_for + 2 * every,
+        # A stop's zeros must not fill the baseline: its average would be 0 and the ratio 0/0.
+        lambda tail, steady: tail < steady,
+        settings,
+        finest=60.0,
+        evaluations=300.0,
+    )
+    if timing is None:
+        raise DefinitionError(
+            "a stopped scheduler's zeros fill windows.scheduler_baseline before RatSchedulerDispatchRateChange "
+            "could fire (after windows.scheduler_rate and thresholds.scheduler_rate_for): lengthen the baseline "
+            "or shorten those",
+            obj="settings windows.scheduler_baseline",
+            file=settings.source,
+        )
     series = f"{DISPATCHED}{{{RATD}}}"
-    steady = int(w.scheduler_baseline // step)
-    # The rate window and `for`, plus one step for the pending state to start and one for `for` to end.
-    tail = int((w.scheduler_rate + t.scheduler_rate_for + 2 * every) // step)
-    at = _on_grid(steady + tail, per_evaluation)
-    filling = steady // 6
-    filling_at = _on_grid(filling + tail, per_evaluation)
+    steady, tail = timing.steady, timing.tail
     slower_rise = num(2 * (t.scheduler_rate_change_factor + 1) / 2)
     return [
         Scenario(
             "fires when the scheduler stops dispatching",
-            {series: f"2x{steady} 0x{at - steady}"},
-            at=at * step,
-            interval=step,
-            evaluation_interval=every,
+            {series: f"2x{steady} 0x{tail}"},
+            at=timing.at * timing.step,
             fires=[Firing(JOB, 0)],
+            **timing.timing,
         ),
         Scenario(
             "silent on a rise below the factor",
-            {series: f"2x{steady} {slower_rise}x{at - steady}"},
-            at=at * step,
-            interval=step,
-            evaluation_interval=every,
+            {series: f"2x{steady} {slower_rise}x{tail}"},
+            at=timing.at * timing.step,
+            **timing.timing,
         ),
         Scenario(
             "silent while the baseline window is still filling",
-            {series: f"2x{filling} 0x{filling_at - filling}"},
-            at=filling_at * step,
-            interval=step,
-            evaluation_interval=every,
+            {series: f"2x{timing.filling} 0x{tail}"},
+            at=timing.filling_at * timing.step,
+            **timing.timing,
         ),
     ]
 
 
 def _sse_scenarios(settings: Settings) -> list[Scenario]:
-    """A steady number of streams over the baseline, then a jump well past the factor (fires) or
-    to just below it. Evaluated about once a minute rather than at every scrape: each evaluation
-    averages the whole baseline."""
-    t, scrape = settings.thresholds, settings.intervals.scrape
-    per_evaluation = max(1, round(60 / scrape))
-    every = per_evaluation * scrape
+    """A steady number of streams over the baseline, then a jump past the factor (fires) or to
+    it (silent). The jump lifts the average it is compared with, so it is sized to stay above
+    `factor` times that average (twice what it takes)."""
+    t = settings.thresholds
+    factor = t.sse_spike_factor
+    timing = baseline_timing(
+        settings.windows.sse_baseline,
+        # `for`, plus one step for the pending state to start and one for `for` to end.
+        lambda every: t.sse_spike_for + 2 * every,
+        # x > factor * average can no longer hold once the jump fills 1/factor of the baseline.
+        lambda tail, steady: factor * tail < steady,
+        settings,
+        finest=settings.intervals.scrape,
+        evaluations=60.0,
+    )
+    if timing is None:
+        raise DefinitionError(
+            f"a sustained jump fills 1/{num(factor)} of windows.sse_baseline before RatSseConnectionSpike could "
+            "fire (after thresholds.sse_spike_for): lengthen the baseline or shorten that",
+            obj="settings thresholds.sse_spike_factor",
+            file=settings.source,
+        )
     series = f"ratd_sse_connections_active{{{RATD}}}"
-    steady = int(settings.windows.sse_baseline // scrape)
-    # `for`, plus one step for the pending state to start and one for `for` to end.
-    tail = int((t.sse_spike_for + 2 * every) // scrape)
-    at = _on_grid(steady + tail, per_evaluation)
-    filling = steady // 6
-    filling_at = _on_grid(filling + tail, per_evaluation)
+    steady, tail = timing.steady, timing.tail
+    held = tail / steady  # the share of the baseline the jump fills when judged
     base = max(1, t.sse_spike_min_connections)
-    big = int(base * t.sse_spike_factor * 4) + 1
+    big = math.ceil(2 * factor * base * (1 - held) / (1 - factor * held)) + 1
     return [
         Scenario(
             "fires on a sustained jump",
-            {series: f"{base}x{steady} {big}x{at - steady}"},
-            at=at * scrape,
-            evaluation_interval=every,
+            {series: f"{base}x{steady} {big}x{tail}"},
+            at=timing.at * timing.step,
             fires=[Firing(JOB, big)],
+            **timing.timing,
         ),
         # The jump lifts the baseline's average too, so exactly `factor` times the old level stays below.
         Scenario(
             "silent on a jump to the factor",
-            {series: f"{base}x{steady} {num(base * t.sse_spike_factor)}x{at - steady}"},
-            at=at * scrape,
-            evaluation_interval=every,
+            {series: f"{base}x{steady} {num(base * factor)}x{tail}"},
+            at=timing.at * timing.step,
+            **timing.timing,
         ),
         Scenario(
             "silent while the baseline window is still filling",
-            {series: f"{base}x{filling} {big}x{filling_at - filling}"},
-            at=filling_at * scrape,
-            evaluation_interval=every,
+            {series: f"{base}x{timing.filling} {big}x{tail}"},
+            at=timing.filling_at * timing.step,
+            **timing.timing,
         ),
     ]

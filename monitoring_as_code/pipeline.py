@@ -149,16 +149,13 @@ def drift(expected: dict[str, str], actual: dict[str, str]) -> list[str]:
         want, have = expected.get(relative), actual.get(relative)
         if want == have:
             continue
-        diffs.append(
-            "".join(
-                difflib.unified_diff(
-                    (have or "").splitlines(keepends=True),
-                    (want or "").splitlines(keepends=True),
-                    fromfile=f"generated/{relative}" if have is not None else "/dev/null",
-                    tofile=f"generated/{relative} (rendered)" if want is not None else "/dev/null",
-                )
-            )
+        fromfile = f"generated/{relative}" if have is not None else "/dev/null"
+        tofile = f"generated/{relative} (rendered)" if want is not None else "/dev/null"
+        lines = difflib.unified_diff(
+            (have or "").splitlines(keepends=True), (want or "").splitlines(keepends=True), fromfile, tofile
         )
+        # An empty file missing or extra has no line to show: the header says which.
+        diffs.append("".join(lines) or f"--- {fromfile}\n+++ {tofile}\n(an empty file)\n")
     return diffs
 
 

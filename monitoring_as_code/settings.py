@@ -343,6 +343,21 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
+def _one_line_pattern(
+    validator: jsonschema.protocols.Validator, pattern: str, instance: Any, schema: Mapping[str, Any]
+) -> Iterable[jsonschema.ValidationError]:
+    """`pattern` as JSON Schema means it (ECMA-262), where `$` ends the text: Python's `$` also
+    matches before a final line break, which let "prom/prometheus:v3.5.0\n" into an image. No
+    value the schema checks by pattern (names, images, addresses, paths) spans lines."""
+    if isinstance(instance, str) and ("\n" in instance or "\r" in instance):
+        yield jsonschema.ValidationError(f"{instance!r} spans lines; it must be one line")
+        return
+    yield from jsonschema.Draft202012Validator.VALIDATORS["pattern"](validator, pattern, instance, schema)
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _one_line_pattern})
+
+
 def load_settings(path: Path) -> Settings:
     data = read_yaml(path)
     if data is None:
@@ -352,7 +367,7 @@ def load_settings(path: Path) -> Settings:
         raise DefinitionError(
             "must be a finite number, not NaN or infinity", obj=f"settings {infinite}", file=str(path)
         )
-    validator = jsonschema.Draft202012Validator(_schema())
+    validator = _Validator(_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         error = jsonschema.exceptions.best_match(errors)

@@ -47,6 +47,7 @@ PAGE, TICKET = "critical", "warning"  # the severities of the two alerts of ever
 SAMPLE_INTERVALS = tuple(parse_duration(d) for d in ("15s", "30s", "1m", "2m", "5m", "10m", "15m", "30m", "1h"))
 MIN_WINDOW_SAMPLES = 5
 NEAR = Fraction(1, 10)  # "just above" is 10% above a threshold, "just below" 10% below
+SHOWN_DECIMALS = 1  # of the burn rate in the alerts' description
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -350,7 +351,8 @@ def burn_alerts(slo: SLO, settings: Settings) -> list[Alert]:
                 summary=f"SLO {slo.name} burns its error budget {what}",
                 description=(
                     f"{slo.description} The error budget ({_num(100 * slo.budget)}% over {window}) burns "
-                    '{{ $value | printf "%.1f" }}x as fast as the objective allows (over the long window).'
+                    f'{{{{ $value | printf "%.{SHOWN_DECIMALS}f" }}}}x as fast as the objective allows '
+                    "(over the long window)."
                 ),
                 runbook=Runbook(
                     f"{math_text} "
@@ -404,6 +406,15 @@ def evaluate(
         if long / budget > Fraction(b.burn_rate) and short / budget > Fraction(b.burn_rate):
             return float(long) / slo.budget
     return None
+
+
+def _off_the_shown_tie(ratio: Fraction, budget: Fraction) -> Fraction:
+    """`ratio`, or a little more, so that its burn rate is no tie of the one decimal the
+    description shows (1.65x): promtool's float arithmetic and this exact one may round a tie
+    apart. Each step moves a tenth of NEAR closer to an error ratio of 1."""
+    while abs((ratio / budget * 10**SHOWN_DECIMALS) % 1 - Fraction(1, 2)) < Fraction(1, 10**6):
+        ratio += (1 - ratio) * NEAR / 10
+    return ratio
 
 
 def sample_interval(burns: Sequence[BurnWindow], scrape: float) -> float:
@@ -476,7 +487,7 @@ def scenarios(slo: SLO, burns: Sequence[BurnWindow], severity: str, settings: Se
 
     for b in burns:
         threshold = Fraction(b.burn_rate) * budget
-        above = min(threshold * (1 + NEAR), (threshold + 1) / 2)
+        above = _off_the_shown_tie(min(threshold * (1 + NEAR), (threshold + 1) / 2), budget)
         scenario(f"fires at a burn just above {b.text}", [above] * (samples(b.long) + 1))
         # Just below, for one long window after a good history: the other pairs see it diluted.
         below = threshold * (1 - NEAR)

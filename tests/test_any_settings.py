@@ -15,7 +15,7 @@ import yaml
 
 from monitoring_as_code.duration import format_duration, parse_duration
 from monitoring_as_code.settings import _schema, load_settings
-from tests.conftest import TEST_PROFILE, MacRunner
+from tests.conftest import PROFILES, TEST_PROFILE, MacRunner
 
 
 def _resolved(schema: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +49,7 @@ def _in_range(value: float, schema: dict[str, Any]) -> bool:
         value <= schema.get("maximum", math.inf)
         and value >= schema.get("minimum", -math.inf)
         and value > schema.get("exclusiveMinimum", -math.inf)
+        and value < schema.get("exclusiveMaximum", math.inf)
     )
 
 
@@ -93,3 +94,36 @@ def test_generate_lint_and_validate_hold_under_perturbed_settings(project: Path,
     assert settings.business_hours.timezone in (generated / "alertmanager/alertmanager.yml").read_text()
     tests = sorted((generated / "prometheus/tests").glob("*.yml"))
     assert len(tests) > 10
+
+
+# Valid settings at the edges, each of which once failed `mac generate` (a scenario that could not
+# pass, a sample limit, a float a hair above its threshold), all in one project with both outputs.
+EDGES: dict[str, Any] = {
+    "thresholds.disk_usage_percent": 57,  # 100 * (1 - 430/1000) is 57.00000000000001
+    "thresholds.container_memory_percent": 0.5,
+    "thresholds.disk_for": "2d",  # 11,521 samples at the scrape interval
+    "thresholds.container_memory_for": "1h",  # longer than the cluster scenario's 40 samples were
+    "thresholds.backup_max_age": "30d",
+    "thresholds.sse_spike_factor": 10,  # reachable only with evaluations at every scrape
+    "windows.scheduler_baseline": "7d",
+    "windows.sse_baseline": "2d",
+    "windows.request_baseline": "2d",
+    "slos.page": [{"burn_rate": 3.5, "long": "1h", "short": "5m"}],  # 3.85x: a tie of "%.1f"
+    "slos.ticket": [{"burn_rate": 1.5, "long": "1d", "short": "2h"}],  # 1.65x
+}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_settings_at_the_edges_generate(project: Path, mac: MacRunner, profile: str) -> None:
+    data = yaml.safe_load(TEST_PROFILE.read_text())
+    data["rat"]["profile"] = profile
+    for dotted, value in EDGES.items():
+        section, key = dotted.split(".")
+        data[section][key] = value
+    data["outputs"] = ["compose", "kubernetes"]
+    (project / "monitoring.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+    result = mac(project, "generate")
+    assert result.exit_code == 0, result.output
+    tests = (project / "generated/prometheus/tests").glob("*.yml")
+    assert max(len(t.read_text()) for t in tests) < 200_000  # long windows sampled coarsely, not by the hour-long list

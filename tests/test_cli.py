@@ -46,6 +46,13 @@ def test_check_reports_missing_and_extra_files(project: Path, mac: MacRunner) ->
     assert "--- generated/stray.yml" in result.output
 
 
+def test_check_names_an_extra_empty_file(project: Path, mac: MacRunner) -> None:
+    (project / "generated/empty.yml").write_text("")
+    result = mac(project, "check")
+    assert result.exit_code == 1
+    assert "--- generated/empty.yml\n+++ /dev/null\n(an empty file)" in result.output
+
+
 def test_validate_catches_a_hand_edited_rule(project: Path, mac: MacRunner) -> None:
     assert mac(project, "validate").exit_code == 0
     edit(project / "generated/prometheus/rules/api.yml", "probe_success{", "probe_success{{")

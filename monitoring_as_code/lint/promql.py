@@ -60,6 +60,12 @@ class _Walk:
         """by (...), without (...), on (...), ignoring (...): a platform's label may be absent."""
         self.require(labels, [label for label in wanted if label not in PLATFORM_LABELS], where)
 
+    @staticmethod
+    def kept(labels: Labels, grouping: list[str]) -> frozenset[str]:
+        """What `by (grouping)` or `on (grouping)` keeps: a platform's label only where the operand
+        has it (grouping by an absent label adds none, and a matcher on it would select nothing)."""
+        return frozenset(g for g in grouping if g not in PLATFORM_LABELS or labels is None or g in labels)
+
     def selector(self, node: pp.VectorSelector, counter_ok: bool) -> Labels:
         entry = self.series.get(node.name or "")
         if entry is None:
@@ -108,7 +114,7 @@ class _Walk:
             return extra
         if _is_without(node):
             return None if inner is None else (inner - set(grouping)) | extra
-        return frozenset(grouping) | extra
+        return self.kept(inner, grouping) | extra
 
     def call(self, node: pp.Call) -> Labels:
         name = node.func.name
@@ -186,7 +192,7 @@ class _Walk:
         if comparison or matching is None:
             return lhs
         if keeps_only_matched:
-            return frozenset(matched)
+            return self.kept(both, matched)
         return None if lhs is None else lhs - set(matched)
 
 

@@ -105,6 +105,16 @@ def test_a_platform_label_may_be_grouped_by_where_series_lack_it(context: LintCo
     assert problems(alert(expr=expr), context, "promql-unknown-label") == []
 
 
+def test_grouping_by_a_platform_label_does_not_make_it_selectable(settings: Settings) -> None:
+    """On compose `min by (namespace, job) (up)` yields series without `namespace`: a recording
+    rule of it must not let a matcher or a template read a label that never exists there."""
+    rule = RecordingRule("namespace_job:up:min", 'min by (namespace, job) (up{job="ratd"})')
+    extended = build_context(settings, GUIDE_CATALOG, [rule])
+    found = problems(alert(expr='namespace_job:up:min{namespace="rat"} == 0'), extended, "promql-unknown-label")
+    assert found == ["label 'namespace' in namespace_job:up:min{...} is not on ['job']"]
+    assert problems(alert(expr='namespace_job:up:min{job="ratd"} == 0'), extended, "promql-unknown-label") == []
+
+
 def test_recording_rule_name(context: LintContext) -> None:
     assert problems(RecordingRule("ratd_rate", "sum(up)"), context, "recording-rule-name")
     assert problems(RecordingRule("job:up:sum", "sum by (job) (up)"), context, "recording-rule-name") == []
