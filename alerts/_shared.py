@@ -149,7 +149,7 @@ def baseline_timing(
     reads the whole baseline, so fewer make promtool faster. `held(every)` is how long a change
     must last to fire, `fits(tail, steady)` whether the baseline still tells it apart then.
     None: no timing fits (the settings make the alert unable to fire)."""
-    step = max(finest, pace(baseline, settings, coarsest))
+    step = max(settings.intervals.scrape, finest, pace(baseline, settings, coarsest))
     steady = int(baseline // step)
     for every in (max(evaluations, step), step):
         per_evaluation = max(1, round(every / step))

@@ -181,7 +181,7 @@ def _trigger_scenarios(settings: Settings) -> list[Scenario]:
         # A stop must not outlast the baseline: its rate would be 0 and the ratio 0/0.
         lambda tail, steady: tail < steady,
         settings,
-        finest=60.0,
+        finest=min(60.0, w.scheduler_rate / 4),  # once a minute at most, four samples per rate window at least
         evaluations=300.0,
         coarsest=w.scheduler_rate / 4,  # rate() needs samples in its window
     )

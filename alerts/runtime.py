@@ -362,7 +362,7 @@ def _dispatch_scenarios(settings: Settings) -> list[Scenario]:
         # A stop's zeros must not fill the baseline: its average would be 0 and the ratio 0/0.
         lambda tail, steady: tail < steady,
         settings,
-        finest=60.0,
+        finest=min(60.0, w.scheduler_rate / 4),  # once a minute at most, four samples per rate window at least
         evaluations=300.0,
     )
     if timing is None:
