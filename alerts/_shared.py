@@ -9,6 +9,7 @@ from collections.abc import Callable
 import attrs
 
 from monitoring_as_code.duration import format_duration
+from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import KUBERNETES, Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
@@ -161,6 +162,31 @@ def baseline_timing(
         if fits(at - steady, steady) and filling_at > at - steady:
             return BaselineTiming(step, per_evaluation * step, steady, at, filling_at)
     return None
+
+
+def scheduler_stop_timing(alert: str, settings: Settings, *, counter: bool) -> BaselineTiming:
+    """The timing of a scheduler rate-change alert's scenarios: steady over the baseline, then a
+    stop, which must fire before its zeros fill the baseline (the ratio is 0/0 then). Sampled once
+    a minute at most, and for a counter's rate() at least four times per rate window."""
+    w, t = settings.windows, settings.thresholds
+    timing = baseline_timing(
+        w.scheduler_baseline,
+        # The rate window and `for`, plus one step for the pending state to start and one for `for` to end.
+        lambda every: w.scheduler_rate + t.scheduler_rate_for + 2 * every,
+        lambda tail, steady: tail < steady,
+        settings,
+        finest=min(60.0, w.scheduler_rate / 4),
+        evaluations=300.0,
+        coarsest=w.scheduler_rate / 4 if counter else LOOKBACK,
+    )
+    if timing is None:
+        raise DefinitionError(
+            f"a stopped scheduler's zeros fill windows.scheduler_baseline before {alert} could fire (after "
+            "windows.scheduler_rate and thresholds.scheduler_rate_for): lengthen the baseline or shorten those",
+            obj="settings windows.scheduler_baseline",
+            file=settings.source,
+        )
+    return timing
 
 
 def consecutive_failures_for(failures: int, settings: Settings) -> float:

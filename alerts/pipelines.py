@@ -10,12 +10,11 @@ from alerts._shared import (
     RATD_JOB,
     VALUE,
     baseline_is_complete,
-    baseline_timing,
     num,
+    scheduler_stop_timing,
     window,
 )
 from alerts.profile_guide import GUIDE
-from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
@@ -173,26 +172,8 @@ def _queue_scenarios(settings: Settings, limit: float) -> list[Scenario]:
 def _trigger_scenarios(settings: Settings) -> list[Scenario]:
     """A steady trigger rate over the whole baseline, then a stop (fires) or a rise below the factor.
     Sampled once a minute at most: hours of 15s samples make a slow test and prove nothing more."""
-    w, t = settings.windows, settings.thresholds
-    timing = baseline_timing(
-        w.scheduler_baseline,
-        # The rate window and `for`, plus one step for the pending state to start and one for `for` to end.
-        lambda every: w.scheduler_rate + t.scheduler_rate_for + 2 * every,
-        # A stop must not outlast the baseline: its rate would be 0 and the ratio 0/0.
-        lambda tail, steady: tail < steady,
-        settings,
-        finest=min(60.0, w.scheduler_rate / 4),  # once a minute at most, four samples per rate window at least
-        evaluations=300.0,
-        coarsest=w.scheduler_rate / 4,  # rate() needs samples in its window
-    )
-    if timing is None:
-        raise DefinitionError(
-            "a stopped scheduler's zero rate fills windows.scheduler_baseline before RatSchedulerTriggerRateChange "
-            "could fire (after windows.scheduler_rate and thresholds.scheduler_rate_for): lengthen the baseline "
-            "or shorten those",
-            obj="settings windows.scheduler_baseline",
-            file=settings.source,
-        )
+    t = settings.thresholds
+    timing = scheduler_stop_timing("RatSchedulerTriggerRateChange", settings, counter=True)
     series = f'ratd_scheduler_runs_triggered_total{{job="{RATD_JOB}"}}'
     steady, tail, filling = timing.steady, timing.tail, timing.filling
     per_step = 1.0

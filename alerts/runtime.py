@@ -20,6 +20,7 @@ from alerts._shared import (
     baseline_timing,
     num,
     pace,
+    scheduler_stop_timing,
     window,
 )
 from alerts.profile_ratd_0_2 import RATD_0_2
@@ -354,25 +355,8 @@ def _growth_scenarios(settings: Settings) -> list[Scenario]:
 def _dispatch_scenarios(settings: Settings) -> list[Scenario]:
     """Schedules dispatched per tick, steady over the baseline, then a stop (fires) or a rise
     below the factor. Sampled once a minute at most (hours of 15s samples prove nothing more)."""
-    w, t = settings.windows, settings.thresholds
-    timing = baseline_timing(
-        w.scheduler_baseline,
-        # The rate window and `for`, plus one step for the pending state to start and one for `for` to end.
-        lambda every: w.scheduler_rate + t.scheduler_rate_for + 2 * every,
-        # A stop's zeros must not fill the baseline: its average would be 0 and the ratio 0/0.
-        lambda tail, steady: tail < steady,
-        settings,
-        finest=min(60.0, w.scheduler_rate / 4),  # once a minute at most, four samples per rate window at least
-        evaluations=300.0,
-    )
-    if timing is None:
-        raise DefinitionError(
-            "a stopped scheduler's zeros fill windows.scheduler_baseline before RatSchedulerDispatchRateChange "
-            "could fire (after windows.scheduler_rate and thresholds.scheduler_rate_for): lengthen the baseline "
-            "or shorten those",
-            obj="settings windows.scheduler_baseline",
-            file=settings.source,
-        )
+    t = settings.thresholds
+    timing = scheduler_stop_timing("RatSchedulerDispatchRateChange", settings, counter=False)
     series = f"{DISPATCHED}{{{RATD}}}"
     steady, tail = timing.steady, timing.tail
     slower_rise = num(2 * (t.scheduler_rate_change_factor + 1) / 2)
