@@ -37,7 +37,8 @@ def slo_windows(slo: SLO, context: LintContext) -> Iterator[str]:
         elif round(window * 1000) % round(scrape * 1000):
             yield (
                 f"window {format_duration(window)} is not a multiple of the scrape interval "
-                f"{format_duration(scrape)}: its edge would fall between scrapes"
+                f"{format_duration(scrape)}: its edge would fall between scrapes; change monitoring.yaml's "
+                "slos windows or intervals.scrape (one that divides a minute)"
             )
     for burn in (*slo.page, *slo.ticket):
         if burn.long > slo.compliance_window:
