@@ -51,6 +51,15 @@ def _drop_stdout() -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+def _http_urls(param: click.Parameter, value: Any) -> Any:
+    """http:// or https:// only: `file:///x` would read a local file by another name (a saved
+    exposition goes to --metrics-file)."""
+    for url in value if isinstance(value, tuple) else (value,) if value else ():
+        if not url.startswith(("http://", "https://")):
+            raise click.BadParameter(f"{url!r} is not an http:// or https:// URL", param=param)
+    return value
+
+
 def _os_error_line(exc: OSError) -> str:
     where = exc.filename if exc.filename is not None else "(unknown path)"
     return f"{where}: {exc.strerror or exc}"
@@ -188,7 +197,13 @@ def lint(project: pipeline.Project) -> None:
 
 
 @main.command()
-@click.option("--metrics-url", "urls", multiple=True, help="A target's /metrics URL (repeatable).")
+@click.option(
+    "--metrics-url",
+    "urls",
+    multiple=True,
+    callback=lambda ctx, param, value: _http_urls(param, value),
+    help="A target's /metrics URL (repeatable).",
+)
 @click.option(
     "--metrics-file", "files", multiple=True, type=click.Path(dir_okay=False), help="A saved exposition (repeatable)."
 )
@@ -197,7 +212,12 @@ def lint(project: pipeline.Project) -> None:
     default=None,
     help="Which source the expositions come from (ratd, node_exporter, ...) [default: told by the metric prefix].",
 )
-@click.option("--prometheus-url", default=None, help="A running Prometheus: what each scrape job really has.")
+@click.option(
+    "--prometheus-url",
+    default=None,
+    callback=lambda ctx, param, value: _http_urls(param, value),
+    help="A running Prometheus: what each scrape job really has.",
+)
 @click.option("--profile", default=None, help="Compare with this RAT profile [default: rat.profile of the settings].")
 @click.pass_obj
 @reporting_errors

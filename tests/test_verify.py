@@ -244,3 +244,11 @@ def test_an_unreachable_url_is_a_clear_error(mac: MacRunner) -> None:
     result = mac(profile_project(), "verify", "--metrics-url", "http://127.0.0.1:9/metrics")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: http://127.0.0.1:9/metrics: cannot read the exposition")
+
+
+@pytest.mark.parametrize("option", ["--metrics-url", "--prometheus-url"])
+def test_a_url_option_takes_http_only(mac: MacRunner, option: str) -> None:
+    """`file:///etc/passwd` is no URL of a target: it would be read as a local file by another name."""
+    result = mac(profile_project(), "verify", option, "file:///etc/passwd")
+    assert result.exit_code == 2
+    assert "'file:///etc/passwd' is not an http:// or https:// URL" in result.output + result.stderr
