@@ -338,6 +338,8 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         return f"unknown key {', '.join(map(repr, extra))}"
     if error.validator == "pattern" and error.schema.get("pattern") == _schema()["$defs"]["address"]["pattern"]:
         return f"{error.instance!r} is not host:port with a port from 1 to 65535"
+    if error.validator == "pattern" and "description" in error.schema:
+        return f"{error.instance!r} is not valid here: {error.schema['description']}"
     if error.validator == "oneOf" and isinstance(error.instance, dict):
         return f"not a valid receiver of type {error.instance.get('type')!r} (see settings.schema.json)"
     return error.message
