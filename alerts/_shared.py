@@ -208,34 +208,62 @@ def failures_text(failures: int) -> str:
     return "any failure" if failures == 1 else f"{failures}+ consecutive failures"
 
 
-def probe_failure_scenarios(check: str, instance: str, failures: int, settings: Settings) -> list[Scenario]:
+# ratd's liveness probe, as the scenarios of the alerts read through ratd's health endpoints see it.
+LIVE_SCENARIO_SERIES = f'probe_success{{job="{PROBE_JOB}",check="live",instance="http://ratd:8080/health/live"}}'
+
+
+def while_ratd_answers() -> str:
+    """An `and` clause for an alert on what ratd reports about a dependency: only while ratd's own
+    liveness probe succeeds. With ratd down, every check it reports fails too; RatApiDown alone
+    should speak, and not only once its inhibition is in place (a check's alert may come first)."""
+    return f'and on ({BY_JOB}) (probe_success{{job="{PROBE_JOB}",check="live"}} == 1)'
+
+
+def probe_failure_scenarios(
+    check: str, instance: str, failures: int, settings: Settings, *, through_ratd: bool = False
+) -> list[Scenario]:
     """For an alert on `probe_success == 0` of one check: N failures in a row fire; N-1 do not;
-    isolated failures between successes never do."""
+    isolated failures between successes never do; and, for a check ratd reports, nothing while
+    ratd itself is down."""
     labels = {"job": PROBE_JOB, "check": check, "instance": instance}
     series = f'probe_success{{job="{PROBE_JOB}",check="{check}",instance="{instance}"}}'
     step = settings.intervals.scrape
+
+    def inputs(values: str, live: str | None = None) -> dict[str, str]:
+        samples = len(values.split())
+        return {series: values, **({LIVE_SCENARIO_SERIES: live or f"1x{samples}"} if through_ratd else {})}
+
     out = [
         Scenario(
             f"fires on the {failures}. consecutive failure",
-            {series: "1 1" + " 0" * failures},
+            inputs("1 1" + " 0" * failures),
             at=(1 + failures) * step,
             fires=[Firing(labels, 0)],
         ),
-        Scenario("silent while every probe succeeds", {series: "1x10"}, at=tuple(k * step for k in range(11))),
+        Scenario("silent while every probe succeeds", inputs("1x10"), at=tuple(k * step for k in range(11))),
     ]
     if failures > 1:
         out += [
             Scenario(
                 f"silent after {failures - 1} consecutive failures",
-                {series: "1 1" + " 0" * (failures - 1) + " 1 1"},
+                inputs("1 1" + " 0" * (failures - 1) + " 1 1"),
                 at=tuple(k * step for k in range(2, failures + 3)),
             ),
             Scenario(
                 "silent on isolated failures between successes",
-                {series: "1 0 " * (2 * failures) + "1"},
+                inputs("1 0 " * (2 * failures) + "1"),
                 at=tuple(k * step for k in range(1, 4 * failures + 1)),
             ),
         ]
+    if through_ratd:
+        down = "1 1" + " 0" * (failures + 2)
+        out.append(
+            Scenario(
+                "silent while ratd itself is down (every check it reports fails too)",
+                inputs(down, live=down),
+                at=tuple(k * step for k in range(2, failures + 4)),
+            )
+        )
     return out
 
 
@@ -247,7 +275,7 @@ def dependency_down(
     failures = settings.thresholds.consecutive_failures[service]
     return Alert(
         name=dependency.alert,
-        expr=f'probe_success{{job="{PROBE_JOB}",check="{dependency.check}"}} == 0',
+        expr=f'probe_success{{job="{PROBE_JOB}",check="{dependency.check}"}} == 0\n{while_ratd_answers()}',
         for_=consecutive_failures_for(failures, settings),
         severity=dependency.severity,
         service=service,
@@ -265,7 +293,7 @@ def dependency_down(
             ],
         ),
         scenarios=probe_failure_scenarios(
-            dependency.check, scenario_instance("ratd:8080", endpoint), failures, settings
+            dependency.check, scenario_instance("ratd:8080", endpoint), failures, settings, through_ratd=True
         ),
     )
 

@@ -40,7 +40,6 @@ def define(settings: Settings) -> list[object]:
         Inhibition(
             "critical-over-warning", ['severity="critical"', 'slo=""'], ['severity="warning"'], [*same_rat, "service"]
         ),
-        Inhibition(
-            "slo-page-over-ticket", ['severity="critical"', 'slo=~".+"'], ['severity="warning"'], [*same_rat, "slo"]
-        ),
+        # An SLO's fast burn holds back its slow one, whether the fast burn pages or not.
+        Inhibition("slo-fast-over-slow", ['burn="fast"'], ['burn="slow"'], [*same_rat, "slo"]),
     ]

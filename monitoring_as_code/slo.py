@@ -198,6 +198,9 @@ class SLO(_Checked):
     steps: tuple[str, ...] = attrs.field(default=(), converter=tuple)  # the runbook's first steps
     labels: Mapping[str, str] = attrs.field(factory=dict)  # extra labels of both alerts
     lint_disable: Mapping[str, str] = attrs.field(factory=dict)
+    # False: the fast burn is a warning, not a page, where other alerts already page for every
+    # cause of the burn (and the guide grades some causes a warning).
+    pages: bool = True
     kind = "SLO"
 
     def _check(self) -> None:
@@ -318,7 +321,7 @@ def _condition(slo: SLO, burns: Sequence[BurnWindow]) -> str:
 def burn_alerts(slo: SLO, settings: Settings) -> list[Alert]:
     out = []
     for severity, burns, suffix, what in (
-        (PAGE, slo.page, "FastBurn", "fast"),
+        (PAGE if slo.pages else TICKET, slo.page, "FastBurn", "fast"),
         (TICKET, slo.ticket, "SlowBurn", "slow"),
     ):
         if not burns:
@@ -330,12 +333,12 @@ def burn_alerts(slo: SLO, settings: Settings) -> list[Alert]:
             f"events. A burn rate of N spends it N times as fast as the {window} allow, so the whole budget "
             f"lasts {window} / N ({lasts})."
         )
-        bound = outage_bound(slo, burns, settings.intervals.scrape) if severity == PAGE else None
+        bound = outage_bound(slo, burns, settings.intervals.scrape) if what == "fast" else None
         threshold = " or ".join(b.text for b in burns)
         if bound is not None:
             failures, seconds = bound
             threshold += (
-                f"; a full outage pages after {failures} scrape interval(s), "
+                f"; a full outage {_alerts(slo)} after {failures} scrape interval(s), "
                 f"within {format_duration(seconds + settings.intervals.evaluation)}"
             )
         out.append(
@@ -344,7 +347,7 @@ def burn_alerts(slo: SLO, settings: Settings) -> list[Alert]:
                 expr=_condition(slo, burns),
                 severity=severity,
                 service=slo.service,
-                labels={"slo": slo.name, **slo.labels},
+                labels={"slo": slo.name, "burn": what, **slo.labels},
                 condition=f"SLO {slo.name}: error budget burning {what}",
                 check=slo.sli.text,
                 threshold=threshold,
@@ -359,6 +362,9 @@ def burn_alerts(slo: SLO, settings: Settings) -> list[Alert]:
                     + (
                         "This page means the budget is gone within days at this pace: act now."
                         if severity == PAGE
+                        else "At this pace the budget is gone within days: find the cause today (a dependency's "
+                        "own alert names it)."
+                        if what == "fast"
                         else "This ticket means the budget runs out before the window ends: fix it this week."
                     ),
                     [
@@ -366,7 +372,7 @@ def burn_alerts(slo: SLO, settings: Settings) -> list[Alert]:
                         *slo.steps,
                     ],
                 ),
-                scenarios=scenarios(slo, burns, severity, settings),
+                scenarios=scenarios(slo, burns, settings, fast=what == "fast"),
             )
         )
     return out
@@ -451,7 +457,13 @@ def outage_bound(slo: SLO, burns: Sequence[BurnWindow], interval: float) -> tupl
     return low, low * interval
 
 
-def scenarios(slo: SLO, burns: Sequence[BurnWindow], severity: str, settings: Settings) -> list[Scenario]:
+def _alerts(slo: SLO, plural: bool = True) -> str:
+    """What the fast burn does: pages, or (an SLO that does not page) fires."""
+    verb = "page" if slo.pages else "fire"
+    return verb + "s" if plural else verb
+
+
+def scenarios(slo: SLO, burns: Sequence[BurnWindow], settings: Settings, *, fast: bool) -> list[Scenario]:
     """The scenarios of one alert, each with its expected result computed by `evaluate`. None
     without an error budget to burn (lint's slo-objective refuses such an objective)."""
     if not 0 < slo.budget < 1:
@@ -495,23 +507,27 @@ def scenarios(slo: SLO, burns: Sequence[BurnWindow], severity: str, settings: Se
             f"silent at a burn just below {b.text}",
             [Fraction(0)] * (longest - samples(b.long) + 1) + [below] * samples(b.long),
         )
-    if severity != PAGE:
+    if not fast:
         return out
-    scenario("never pages at a burn of 1x (exactly on budget)", [budget] * (longest + 1))
+    fires = _alerts(slo)
+    scenario(f"never {fires} at a burn of 1x (exactly on budget)", [budget] * (longest + 1))
     bound = outage_bound(slo, burns, interval)
     if bound is not None:
         failures, seconds = bound
         good = [Fraction(0)] * (longest + 1)
         outage = good + [Fraction(1)] * failures
-        scenario(f"a full outage pages within {format_duration(seconds)} ({failures} failed sample(s))", outage)
+        scenario(f"a full outage {fires} within {format_duration(seconds)} ({failures} failed sample(s))", outage)
         if failures > 1:
-            scenario(f"a full outage does not page before {failures} failed samples", outage[:-1])
+            scenario(
+                f"a full outage does not {_alerts(slo, plural=False)} before {failures} failed samples", outage[:-1]
+            )
         # Recovery: the outage goes on a while, then every event succeeds again.
         outage = good + [Fraction(1)] * (2 * failures)
         after = outage + [Fraction(0)] * (samples(max(b.short for b in burns)) + 1)
         resolved = next(k for k in range(len(outage), len(after)) if evaluate(slo, burns, after, k, interval) is None)
+        alert, after_outage = "page" if slo.pages else "alert", format_duration((resolved - len(outage) + 1) * interval)
         scenario(
-            f"recovery resolves the page {format_duration((resolved - len(outage) + 1) * interval)} after the outage",
+            f"recovery resolves the {alert} {after_outage} after the outage",
             after[: resolved + 1],
         )
     return out

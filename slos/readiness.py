@@ -20,6 +20,10 @@ def define(settings: Settings) -> list[SLO]:
             service="ratd",
             description="ratd's /health/ready reports every configured dependency ok.",
             sli=ProbeSli(f'probe_success{{job="{PROBE_JOB}",check="ready"}}'),
+            # Every cause of a readiness burn has its own alert (RatPostgresDown, RatS3Down,
+            # RatRunnerDown page; RatQueryDown is a warning, as the guide grades a ratq outage):
+            # a page here would be a second incident for one outage, and would page for ratq.
+            pages=False,
             steps=[
                 "Service Readiness on the RAT overview: which dependency check is red?",
                 f"`curl -s http://localhost:8080{settings.health.ready_path} | jq .checks` for ratd's errors.",

@@ -9,6 +9,7 @@ import attrs
 import pytest
 import yaml
 
+from alerts._shared import while_ratd_answers
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.loader import load_alerting
 from monitoring_as_code.render.runbook import routing_text
@@ -141,9 +142,9 @@ def test_inhibitions(settings: Settings) -> None:
     critical = rules[('severity="critical"', 'slo=""')]  # an SLO page mutes no cause's warning
     assert critical["target_matchers"] == ['severity="warning"']
     assert critical["equal"] == ["service"]
-    slo_page = rules[('severity="critical"', 'slo=~".+"')]  # but its own SLO's ticket
-    assert slo_page["target_matchers"] == ['severity="warning"']
-    assert slo_page["equal"] == ["slo"]
+    fast = rules[('burn="fast"',)]  # an SLO's fast burn mutes its slow one, paging or not
+    assert fast["target_matchers"] == ['burn="slow"']
+    assert fast["equal"] == ["slo"]
     # Everything read through ratd's health endpoints depends on ratd, so RatApiDown silences it;
     # Nessie, probed directly under ratd-0.2, does not.
     through_ratd = {
@@ -155,6 +156,9 @@ def test_inhibitions(settings: Settings) -> None:
         dependent = {a.name for a in defs.alerts if a.labels.get("depends_on") == "ratd"}
         assert names <= dependent
         assert profile == GUIDE or "RatNessieDown" not in dependent
+        # What ratd's health endpoints report holds only while ratd answers: no race with RatApiDown.
+        probed = [a for a in defs.alerts if a.name in dependent and "probe_success" in a.expr]
+        assert probed and all(while_ratd_answers() in a.expr for a in probed)
 
 
 def test_no_secret_in_generated_files() -> None:

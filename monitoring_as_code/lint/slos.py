@@ -48,7 +48,7 @@ def slo_windows(slo: SLO, context: LintContext) -> Iterator[str]:
             )
 
 
-@rule("slo-alerts", "Every SLO has a page (critical) and a ticket (warning) burn-rate alert.", SLO)
+@rule("slo-alerts", "Every SLO has a fast (page) and a slow (ticket) burn-rate alert.", SLO)
 def slo_alerts(slo: SLO, _: LintContext) -> Iterator[str]:
     for what, burns in (("page", slo.page), ("ticket", slo.ticket)):
         if not burns:
