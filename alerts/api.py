@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alerts._shared import PROBE_JOB, VALUE, consecutive_failures_for, failures_text
+from alerts._shared import BY_JOB, PROBE_JOB, VALUE, consecutive_failures_for, failures_text, window
 from monitoring_as_code.model import COMPOSE, Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
@@ -16,10 +16,18 @@ def define(settings: Settings) -> list[Alert]:
     t = settings.thresholds
     api_failures = t.consecutive_failures["api"]
     live_labels = {"job": PROBE_JOB, "check": "live", "instance": "http://ratd:8080/health/live"}
+    live = f'probe_success{{job="{PROBE_JOB}",check="live"}}'
+    step, grace = settings.intervals.scrape, settings.windows.rate
+    history = int(grace // step) + 1  # samples that give the probe a history of `grace`
     return [
         Alert(
             name="RatApiDown",
-            expr=f'probe_success{{job="{PROBE_JOB}",check="live"}} == 0',
+            # Only once the probe has a history of windows.rate: on a first `make up` Prometheus
+            # starts with RAT, whose ratd waits for its dependencies; that is no outage to page for.
+            expr=(
+                f"{live} == 0\nand on ({BY_JOB}) count by ({BY_JOB}) "
+                f"(present_over_time({live}[{window(grace)}] offset {window(grace)}))"
+            ),
             for_=consecutive_failures_for(api_failures, settings),
             severity="critical",
             service="ratd",
@@ -44,11 +52,22 @@ def define(settings: Settings) -> list[Alert]:
             scenarios=[
                 Scenario(
                     f"fires on the {api_failures}. failed probe",
-                    {LIVE: "1 1" + " 0" * api_failures},
-                    at=(1 + api_failures) * settings.intervals.scrape,
+                    {LIVE: f"1x{history}" + " 0" * api_failures},
+                    at=(history + api_failures) * step,
                     fires=[Firing(live_labels, 0)],
                 ),
-                Scenario("silent while the probe succeeds", {LIVE: "1x10"}, at="2m"),
+                Scenario("silent while the probe succeeds", {LIVE: f"1x{history + 10}"}, at=(history + 10) * step),
+                Scenario(
+                    "silent while ratd is still starting with the monitoring (no probe history yet)",
+                    {LIVE: f"0x{history - 2}"},
+                    at=tuple(k * step for k in range(history - 1)),
+                ),
+                Scenario(
+                    "fires when ratd never comes up, once the probe has a history",
+                    {LIVE: f"0x{history + api_failures + 1}"},
+                    at=(history + api_failures + 1) * step,
+                    fires=[Firing(live_labels, 0)],
+                ),
             ],
         ),
     ]

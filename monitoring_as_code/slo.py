@@ -118,6 +118,11 @@ class ProbeSli:
     def text(self) -> str:
         return f"share of successful probes, {self.selector}"
 
+    @property
+    def history(self) -> str:
+        """A selector whose samples show the SLI has data at a time (the start of a window)."""
+        return self.selector
+
     def inputs(self, errors: Sequence[Fraction]) -> dict[str, str]:
         return {self.selector: _gauge_values([(1 - e, n) for e, n in _runs(errors)])}
 
@@ -137,6 +142,10 @@ class RequestsSli:
     @property
     def text(self) -> str:
         return f"share of {self.total} not matching {self.bad}"
+
+    @property
+    def history(self) -> str:
+        return self.total
 
     def inputs(self, errors: Sequence[Fraction]) -> dict[str, str]:
         return {
@@ -169,6 +178,10 @@ class LatencySli:
     @property
     def text(self) -> str:
         return f"share of {self.histogram} observations within {_num(self.threshold)}s"
+
+    @property
+    def history(self) -> str:
+        return f"{self.histogram}_count{{{self.matchers}}}"
 
     def inputs(self, errors: Sequence[Fraction]) -> dict[str, str]:
         fast = f'{self.histogram}_bucket{{{self.matchers},le="{_num(self.threshold)}"}}'
@@ -307,12 +320,17 @@ def recording_rules(slo: SLO, settings: Settings) -> list[RecordingRule]:
     return rules
 
 
-def _condition(slo: SLO, burns: Sequence[BurnWindow]) -> str:
-    """Any pair with both windows above its burn rate; the value is the long window's burn rate."""
-    budget = _num(slo.budget)
+def _condition(slo: SLO, burns: Sequence[BurnWindow], settings: Settings) -> str:
+    """Any pair with both windows above its burn rate, once the SLI has data as old as the long
+    window; the value is the long window's burn rate."""
+    budget, edge = _num(slo.budget), format_duration(settings.windows.rate)
     arms = [
         f"(\n  {slo.error_ratio(b.long)} / {budget} > {_num(b.burn_rate)}\n"
-        f"and\n  {slo.error_ratio(b.short)} / {budget} > {_num(b.burn_rate)}\n)"
+        f"and\n  {slo.error_ratio(b.short)} / {budget} > {_num(b.burn_rate)}\n"
+        # A window only partly filled (a new Prometheus, RAT started after it) holds a few
+        # samples: one failed start-up probe among them would burn at hundreds of times the budget.
+        f"and on (namespace) count by (namespace) "
+        f"(present_over_time({slo.sli.history}[{edge}] offset {format_duration(b.long)}))\n)"
         for b in burns
     ]
     return "\nor\n".join(arms)
@@ -344,7 +362,7 @@ def burn_alerts(slo: SLO, settings: Settings) -> list[Alert]:
         out.append(
             Alert(
                 name=f"{slo.alert_base}{suffix}",
-                expr=_condition(slo, burns),
+                expr=_condition(slo, burns, settings),
                 severity=severity,
                 service=slo.service,
                 labels={"slo": slo.name, "burn": what, **slo.labels},
@@ -407,6 +425,8 @@ def evaluate(
     or None when it is silent."""
     budget = Fraction(slo.budget).limit_denominator(10**9)
     for b in burns:
+        if m * interval < b.long:
+            continue  # no data as old as the long window yet (the samples start at 0)
         long = window_error_ratio(slo.sli, errors, m, round(b.long / interval))
         short = window_error_ratio(slo.sli, errors, m, round(b.short / interval))
         if long / budget > Fraction(b.burn_rate) and short / budget > Fraction(b.burn_rate):
@@ -507,6 +527,9 @@ def scenarios(slo: SLO, burns: Sequence[BurnWindow], settings: Settings, *, fast
             f"silent at a burn just below {b.text}",
             [Fraction(0)] * (longest - samples(b.long) + 1) + [below] * samples(b.long),
         )
+    # A fresh start (a new Prometheus, RAT still starting): the first sample fails, and no window
+    # holds data as old as itself yet.
+    scenario("silent on a fresh start, whatever fails, until a window is full", [Fraction(1)])
     if not fast:
         return out
     fires = _alerts(slo)
