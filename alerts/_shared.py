@@ -288,7 +288,7 @@ def dependency_down(
         runbook=Runbook(
             dependency.meaning,
             [
-                f"`curl -s http://localhost:8080{endpoint} | jq .` to see what ratd reports.",
+                f"{http_get(settings.targets.ratd, endpoint, settings, '| jq .')} to see what ratd reports.",
                 *service_steps(service, settings),
             ],
         ),
@@ -296,6 +296,19 @@ def dependency_down(
             dependency.check, scenario_instance("ratd:8080", endpoint), failures, settings, through_ratd=True
         ),
     )
+
+
+def http_get(address: str, path: str, settings: Settings, then: str = "") -> str:
+    """A runbook's command that asks `path` of the service at `address` (host:port, as
+    settings.targets name it): on compose its port on the host; on a cluster through a
+    port-forward to the Service the address names, which needs no tool in the service's image."""
+    port = address.rsplit(":", 1)[1]
+    curl = f"`curl -s http://localhost:{port}{path}{' ' + then if then else ''}`"
+    if settings.platform == KUBERNETES:
+        service = address.split(".", 1)[0]  # <service>.<namespace>.svc:<port>
+        forward = f"kubectl -n {settings.deployment.kubernetes.rat_namespace} port-forward svc/{service} {port}"
+        return f"`{forward} &`, then {curl}"
+    return curl
 
 
 def service_steps(service: str, settings: Settings) -> list[str]:
@@ -311,7 +324,6 @@ def service_steps(service: str, settings: Settings) -> list[str]:
     return [
         f"`docker compose -f infra/docker-compose.yml ps {service}`: running and healthy?",
         f"`docker compose -f infra/docker-compose.yml logs --tail 100 {service}` for the cause.",
-        f"`docker inspect --format='{{{{json .State.Health.Log}}}}' {service} | jq .` for the "
-        "latest health check output.",
+        f"`docker inspect {service} | jq '.[0].State.Health.Log'` for the latest health check output.",
         '"connection refused" right after a restart: wait until the service is healthy.',
     ]

@@ -45,7 +45,7 @@ def define(settings: Settings) -> list[Alert]:
                 [
                     "`docker compose -f infra/docker-compose.yml ps ratd`: is it running, restarting, unhealthy?",
                     "`docker compose -f infra/docker-compose.yml logs --tail 100 ratd` for a crash or a failed start.",
-                    "`docker inspect --format='{{json .State.Health.Log}}' ratd | jq .` for the health check output.",
+                    "`docker inspect ratd | jq '.[0].State.Health.Log'` for the health check output.",
                     "If ratd runs, check that blackbox-exporter shares a network with it.",
                 ],
             ),

@@ -50,8 +50,7 @@ def define(settings: Settings) -> list[Alert]:
                 "The host's disk is nearly full. Postgres, MinIO and Docker itself fail when it fills up.",
                 [
                     "`df -h` and `docker system df` on the host: images, volumes or logs?",
-                    "Logs: each service keeps at most 3 x 10 MB with json-file rotation; check that "
-                    "rotation is set (`docker inspect --format '{{.HostConfig.LogConfig}}' <container>`).",
+                    _logs_step(settings),
                     "`docker image prune` for old images; grow the volume if the data itself grew.",
                 ],
             ),
@@ -110,6 +109,28 @@ def define(settings: Settings) -> list[Alert]:
             scenarios=_missing_scenarios(t.backup_max_age),
         ),
     ]
+
+
+def _logs_step(settings: Settings) -> str:
+    """Where the containers' logs take disk space, as the logging driver of monitoring.yaml keeps them."""
+    policy = settings.deployment.logging
+    options = policy.options
+    inspect = "`docker inspect <container> | jq '.[0].HostConfig.LogConfig'`"
+    if not policy.ships_to_loki:
+        return (
+            f"Logs: each service keeps at most {options['max-file']} x {options['max-size']} with json-file "
+            f"rotation; check that rotation is set ({inspect})."
+        )
+    if options.get("no-file") == "true":
+        local = "no local copy (`no-file`)"
+    elif "max-size" in options:
+        local = f"a local copy for `docker logs` of at most {options.get('max-file', '1')} x {options['max-size']}"
+    else:
+        local = "an unrotated local copy for `docker logs` (`logging.loki` sets no `max-size`)"
+    return (
+        f"Logs: the Loki driver ships them to Loki, whose volume keeps {window(settings.deployment.retention.loki)} "
+        f"(`retention.loki`), and keeps {local} per container; {inspect} shows a container's log options."
+    )
 
 
 def _backup_runbook() -> Runbook:

@@ -15,6 +15,7 @@ from alerts._shared import (
     consecutive_failures_for,
     dependency_down,
     failures_text,
+    http_get,
     probe_failure_scenarios,
     scenario_instance,
     service_steps,
@@ -99,7 +100,10 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
             runbook=Runbook(
                 "Nessie, the Iceberg catalog, does not answer: catalog reads and commits of ratd, ratq and "
                 "the runner fail. ratd 0.2 does not check Nessie itself, so this probe asks Nessie directly.",
-                [f"`curl -s http://localhost:19120{NESSIE_PATH}` on the host.", *service_steps("nessie", settings)],
+                [
+                    f"{http_get(targets.nessie, NESSIE_PATH, settings)}: does Nessie answer?",
+                    *service_steps("nessie", settings),
+                ],
             ),
             scenarios=probe_failure_scenarios(
                 NESSIE_CHECK, scenario_instance("nessie:19120", NESSIE_PATH), failures, settings

@@ -128,8 +128,9 @@ def define(settings: Settings) -> list[Alert]:
                 "One ratd replica does not answer: capacity is reduced, and if it held the scheduler "
                 "lock another replica takes over. While every replica is down, RatApiDown speaks instead.",
                 [
-                    kubectl(settings, "describe pod {{ $labels.pod }}") + ": events, restarts, OOMKilled?",
-                    kubectl(settings, "logs {{ $labels.pod }} --previous --tail 100") + " for the last crash.",
+                    kubectl(settings, "describe pod <pod>")
+                    + ", `<pod>` being the one the alert's `pod` label names: events, restarts, OOMKilled?",
+                    kubectl(settings, "logs <pod> --previous --tail 100") + " for the last crash.",
                 ],
             ),
             scenarios=[
@@ -173,8 +174,9 @@ def define(settings: Settings) -> list[Alert]:
                 "A container of RAT's namespace works close to its own memory limit; at the limit it is "
                 "OOM-killed and restarts. Containers without a limit are never compared.",
                 [
-                    kubectl(settings, "top pod {{ $labels.pod }} --containers") + ": which container, how fast?",
-                    kubectl(settings, "describe pod {{ $labels.pod }}") + ": Last State OOMKilled?",
+                    kubectl(settings, "top pod <pod> --containers")
+                    + ", `<pod>` being the one the alert's `pod` label names: which container, how fast?",
+                    kubectl(settings, "describe pod <pod>") + ": Last State OOMKilled?",
                     "Raise the limit in RAT's Deployment, or find what grows (runner: DuckDB queries).",
                 ],
             ),

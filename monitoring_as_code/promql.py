@@ -115,6 +115,25 @@ def _unwrap(node: promql_parser.Expr) -> promql_parser.Expr:
     return node
 
 
+def label_sources(expr: str, label: str) -> list[str]:
+    """The labels that label_replace() or label_join() in an expression copy into `label`, in
+    order of appearance, without repeats (none: the expression does not set it)."""
+    sources: list[str] = []
+
+    def visit(node: object) -> None:
+        if not isinstance(node, promql_parser.Call) or node.func.name not in LABEL_FUNCTIONS or len(node.args) < 4:
+            return
+        target = node.args[1]
+        if isinstance(target, promql_parser.StringLiteral) and target.val == label:
+            read = node.args[3:4] if node.func.name == "label_replace" else node.args[3:]
+            for arg in read:
+                if isinstance(arg, promql_parser.StringLiteral) and arg.val and arg.val not in sources:
+                    sources.append(arg.val)
+
+    promql_parser.walk(parse_promql(expr), visit)
+    return sources
+
+
 def rate_windows(expr: str) -> list[tuple[str, float]]:
     """(function, window in seconds) for every rate(), irate() and increase() of an expression."""
     windows: list[tuple[str, float]] = []

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from alerts._shared import PROBE_JOB
+from alerts._shared import PROBE_JOB, http_get
 from alerts.profile_ratd_0_2 import RATD_0_2
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.slo import SLO, ProbeSli
@@ -26,7 +26,8 @@ def define(settings: Settings) -> list[SLO]:
             pages=False,
             steps=[
                 "Service Readiness on the RAT overview: which dependency check is red?",
-                f"`curl -s http://localhost:8080{settings.health.ready_path} | jq .checks` for ratd's errors.",
+                f"{http_get(settings.targets.ratd, settings.health.ready_path, settings, '| jq .checks')} for ratd's "
+                "errors.",
                 "A dependency alert (RatPostgresDown, RatS3Down, ...) firing too names the cause.",
             ],
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from monitoring_as_code.deployment import KubernetesSettings
 from tests.conftest import REPO, TEST_PROFILE, profile_project
 
 README = (REPO / "README.md").read_text()
@@ -97,3 +98,17 @@ def test_add_an_alert_as_written(checkout: Path) -> None:
     rules = yaml.safe_load((generated / "prometheus/rules/runtime.yml").read_text())["groups"][0]["rules"]
     assert next(r for r in rules if r.get("alert") == "RatSchedulerIdle")["for"] == "10m"
     assert run(checkout, "make check").returncode == 0
+
+
+def test_the_kubernetes_install_creates_alertmanagers_secrets_before_helm_points_at_them() -> None:
+    """The values snippet sets Alertmanager's configSecret and spec.secrets: run before both Secrets
+    exist, the operator falls back to an empty config and the pod cannot mount the receivers' one."""
+    k8s = KubernetesSettings()
+    commands = readme_block("Install, with kube-prometheus-stack", "sh").replace("\\\n", " ").splitlines()
+
+    def first(text: str) -> int:
+        return next(i for i, command in enumerate(commands) if text in command)
+
+    helm = first("helm upgrade")
+    assert first(f"create secret generic {k8s.receiver_secret} ") < helm
+    assert first("kubectl apply -k generated/kubernetes") < helm  # secret-alertmanager.yaml: the configSecret

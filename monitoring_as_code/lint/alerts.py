@@ -47,6 +47,19 @@ def alert_description_value(alert: Alert, _: LintContext) -> Iterator[str]:
         yield "description does not show the observed value ({{ $value | humanize }} or similar)"
 
 
+@rule(
+    "alert-runbook-static", "Runbook text has no `{{`: the runbook is static Markdown, never template-expanded.", Alert
+)
+def alert_runbook_static(alert: Alert, _: LintContext) -> Iterator[str]:
+    texts = [("meaning", alert.runbook.meaning), *((f"step {i}", s) for i, s in enumerate(alert.runbook.steps, 1))]
+    for where, text in texts:
+        if "{{" in text:
+            yield (
+                f"runbook {where} has a template ({{{{ ... }}}}), which nothing expands on the runbook page: "
+                "say in words which label to read (the annotations may use templates)"
+            )
+
+
 @rule("alert-for-interval", "`for` and `keep_firing_for` are multiples of the evaluation interval.", Alert)
 def alert_for_interval(alert: Alert, context: LintContext) -> Iterator[str]:
     step = context.settings.intervals.evaluation

@@ -11,7 +11,8 @@ from typing import Any
 import jinja2
 
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.model import SEVERITIES, Alert, Definitions, Route
+from monitoring_as_code.model import SEVERITIES, Alert, Definitions, RecordingRule, Route
+from monitoring_as_code.promql import label_sources, metric_names
 from monitoring_as_code.render.alertmanager import SILENT_RECEIVER
 from monitoring_as_code.render.rules import runbook_anchor
 from monitoring_as_code.settings import Settings
@@ -56,6 +57,24 @@ def routing_text(alert: Alert, routes: tuple[Route, ...], settings: Settings) ->
     return f"{route.receiver}, {when}, after {format_duration(wait)}"
 
 
+def service_text(alert: Alert, recording_rules: Iterable[RecordingRule]) -> str:
+    """The alert's service: its static label, or (service None) where each firing alert's own
+    `service` label comes from: the labels that the expression, or the recording rules it reads,
+    copy into it."""
+    if alert.service is not None:
+        return alert.service
+    exprs = {rule.name: rule.expr for rule in recording_rules}
+    sources, read = label_sources(alert.expr, "service"), metric_names(alert.expr)
+    while not sources and any(name in exprs for name in read):  # down the recording rules read
+        rules = [exprs.pop(name) for name in read if name in exprs]
+        sources = [label for expr in rules for label in label_sources(expr, "service")]
+        read = [name for expr in rules for name in metric_names(expr)]
+    if not sources:
+        return "from the alert's `service` label (the series the expression reads carry it)"
+    labels = " or ".join(f"`{label}`" for label in dict.fromkeys(sources))
+    return f"from the alert's `service` label (copied from the series label {labels})"
+
+
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("monitoring_as_code", "templates"),
     undefined=jinja2.StrictUndefined,
@@ -79,6 +98,7 @@ def _rows(defs: Definitions, settings: Settings) -> list[dict[str, Any]]:
             "alert": alert,
             "anchor": runbook_anchor(alert.name),
             "routing": routing_text(alert, defs.routes, settings),
+            "service": service_text(alert, defs.recording_rules),
             "for": format_duration(alert.for_) if alert.for_ else "",
         }
         for alert in defs.alerts

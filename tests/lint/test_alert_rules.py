@@ -33,6 +33,12 @@ CASES = [
     ("alert-annotations", {"summary": " "}, "annotation summary is missing"),
     ("alert-annotations", {"runbook": Runbook("", [])}, "runbook needs"),
     ("alert-description-value", {"description": "{{ $labels.instance }} is down"}, "observed value"),
+    (
+        "alert-runbook-static",
+        {"runbook": Runbook("what it means", ["`kubectl describe pod {{ $labels.pod }}`"])},
+        "runbook step 1 has a template",
+    ),
+    ("alert-runbook-static", {"runbook": Runbook("{{ $labels.pod }} is down", ["first step"])}, "runbook meaning"),
     ("alert-for-interval", {"for_": "20s"}, "20s is not a multiple of the evaluation interval 15s"),
     ("alert-comparison", {"expr": 'up{job="ratd"}'}, "no comparison"),
     # A `!=` matcher is no comparison, nor is a comparison with `bool` (it returns 0 or 1 for every series).
@@ -89,6 +95,15 @@ def test_rule_passes_the_good_alert(context: LintContext, rule_id: str) -> None:
 )
 def test_alert_comparison_reads_the_syntax_tree(context: LintContext, expr: str) -> None:
     assert problems(alert(expr=expr), context, "alert-comparison") == []
+
+
+def test_a_runbook_may_name_labels_and_braces_without_a_template(context: LintContext) -> None:
+    """The near-miss of alert-runbook-static: a placeholder, a label named in words, jq's single braces."""
+    steps = [
+        "`kubectl describe pod <pod>`, `<pod>` being the one the alert's `pod` label names.",
+        "`curl -s localhost:8080/health/ready | jq '{status, checks}'`",
+    ]
+    assert problems(alert(runbook=Runbook("$labels.pod is the pod", steps)), context, "alert-runbook-static") == []
 
 
 @pytest.mark.parametrize(
