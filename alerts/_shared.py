@@ -189,6 +189,18 @@ def scheduler_stop_timing(alert: str, settings: Settings, *, counter: bool) -> B
     return timing
 
 
+# Prometheus scrapes a target only after its discovery manager's first update, sent every 5s.
+DISCOVERY_DELAY = 5.0
+
+
+def absent_for(settings: Settings, wanted: float) -> float:
+    """A `for` for an absent() alert: `absent` also holds before the first scrape after a start,
+    so the window covers the discovery delay and two scrapes, in whole evaluation intervals."""
+    start_up = DISCOVERY_DELAY + 2 * settings.intervals.scrape
+    evaluation = settings.intervals.evaluation
+    return max(wanted, math.ceil(start_up / evaluation) * evaluation)
+
+
 def consecutive_failures_for(failures: int, settings: Settings) -> float:
     """`for:` that makes `probe_success == 0` fire on the N-th failed probe in a row and never
     sooner: the first failure makes the alert pending, each further probe adds one interval.

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
-
-from alerts._shared import ALERTMANAGER_JOB, PROBE_JOB, PROMETHEUS_JOB, RATD_JOB, VALUE, window
+from alerts._shared import ALERTMANAGER_JOB, PROBE_JOB, PROMETHEUS_JOB, RATD_JOB, VALUE, absent_for, window
 from monitoring_as_code.model import COMPOSE, Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
@@ -36,22 +34,10 @@ def _counter_scenarios(
     ]
 
 
-# Prometheus scrapes a target only after its discovery manager's first update, sent every 5s.
-DISCOVERY_DELAY = 5.0
-
-
-def _absent_for(settings: Settings, wanted: float) -> float:
-    """A `for` for an absent() alert: `absent` also holds before the first scrape after a start,
-    so the window covers the discovery delay and two scrapes, in whole evaluation intervals."""
-    start_up = DISCOVERY_DELAY + 2 * settings.intervals.scrape
-    evaluation = settings.intervals.evaluation
-    return max(wanted, math.ceil(start_up / evaluation) * evaluation)
-
-
 def define(settings: Settings) -> list[Alert]:
     t = settings.thresholds
     rate = window(settings.windows.rate)
-    blind_for = _absent_for(settings, t.target_down_for)
+    blind_for = absent_for(settings, t.target_down_for)
     return [
         Alert(
             name="Watchdog",
@@ -106,6 +92,7 @@ def define(settings: Settings) -> list[Alert]:
         Alert(
             # Every alert read through blackbox_exporter (RatApiDown and the subsystem alerts) is
             # blind without probe results, and RatScrapeTargetDown is only a business-hours warning.
+            # (The kubernetes variant's own RatHealthProbesBlind is in alerts/probes_blind.py.)
             # `absent` holds whatever the cause: the exporter down or unreachable, the probe job or
             # the live probe gone from prometheus.yml. No `depends_on`: RatApiDown cannot inhibit it.
             name="RatHealthProbesBlind",

@@ -9,6 +9,7 @@ from monitoring_as_code.settings import Settings
 def define(settings: Settings) -> list[object]:
     am = settings.alertmanager
     # On a cluster an inhibition holds within one namespace: one RAT's outage mutes nothing of another's.
+    # (The kubernetes output also scopes every route and inhibition here to RAT's namespace.)
     same_rat = ["namespace"] if settings.platform == KUBERNETES else []
     return [
         # First match wins: the Watchdog (severity info) must not fall into the silent info route.
@@ -20,6 +21,9 @@ def define(settings: Settings) -> list[object]:
             # A repeat only goes out at a group_interval tick: both set the heartbeat's pace.
             group_interval=am.watchdog_repeat_interval,
             repeat_interval=am.watchdog_repeat_interval,
+            # On a cluster no RAT alert is the Watchdog: the stack's own (no namespace) feeds the
+            # dead-man's switch, proving the Prometheus and Alertmanager RAT's alerts go through.
+            cluster_wide=True,
         ),
         # One page per broken service: grouped by service alone, a ratd outage's RatApiDown and the
         # SLO burn alerts it sets off (both service="ratd") are one notification group, so one

@@ -140,6 +140,12 @@ class KubernetesGrafana:
     folder: str = "RAT"
 
 
+# On a cluster our configSecret is the whole Alertmanager's configuration: the cluster's own alerts
+# go to `kubernetes.cluster_receiver`, or to this one, with no integrations (kube-prometheus-stack's
+# default receiver has this name and no integrations too).
+CLUSTER_NULL_RECEIVER = "null"
+
+
 @attrs.frozen
 class KubernetesSettings:
     """The `kubernetes` section: where the prometheus-operator resources go and what they select.
@@ -151,7 +157,9 @@ class KubernetesSettings:
     ratd_port: str = "http"
     ratd_pod_selector: Mapping[str, str] = attrs.field(factory=lambda: {"app": "ratd"})
     probe_service: str = "ratd-probe"
-    prober: str = "blackbox-exporter.monitoring.svc:19115"  # kube-prometheus' blackbox_exporter, probe port
+    # The Service the prometheus-blackbox-exporter chart creates for a release of that name in
+    # `monitoring` (README, "Kubernetes": kube-prometheus-stack ships no blackbox_exporter).
+    prober: str = "prometheus-blackbox-exporter.monitoring.svc:9115"
     labels: Mapping[str, Mapping[str, str]] = attrs.field(
         factory=lambda: (
             {"PrometheusRule": {"release": "kube-prometheus-stack"}}
@@ -163,6 +171,9 @@ class KubernetesSettings:
     receiver_secret: str = "alertmanager-rat-receivers"
     kube_prometheus_stack_values: bool = True
     rbac_for: str | None = None  # "namespace/serviceaccount" of a kube-prometheus Prometheus
+    # A receiver of alertmanager.receivers for the cluster's own alerts (every alert outside
+    # rat_namespace); unset: CLUSTER_NULL_RECEIVER, which sends nothing.
+    cluster_receiver: str | None = None
     runbook_base_url: str | None = None  # unset: derived from runbook_base_url (outputs/kubernetes.py)
 
     def labels_of(self, kind: str) -> dict[str, str]:

@@ -321,6 +321,9 @@ class Route(_Checked):
     repeat_interval: str | float | None = None
     active_time_intervals: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     group_by: tuple[str, ...] = attrs.field(default=(), converter=tuple)  # (): the root's grouping
+    # On a cluster our routes take only the alerts of RAT's namespace; a cluster-wide route takes
+    # its alerts from every namespace (the stack's Watchdog, which has none).
+    cluster_wide: bool = False
     kind = "route"
 
     def _check(self) -> None:

@@ -465,6 +465,17 @@ def _alertmanager(am: dict[str, Any]) -> AlertmanagerSettings:
     return AlertmanagerSettings(**am_times, receivers=receivers, route_to=dict(am["route_to"]))
 
 
+def _check_cluster_receiver(name: str | None, am: AlertmanagerSettings) -> None:
+    """kubernetes.cluster_receiver names one of alertmanager.receivers, as route_to does."""
+    if name is None:
+        return
+    by_name = {r.name: r for r in am.receivers}
+    where = "settings kubernetes.cluster_receiver"
+    if name not in by_name:
+        raise DefinitionError(f"unknown receiver {name!r} (defined: {', '.join(sorted(by_name))})", obj=where)
+    check_deliverable(by_name[name], where)
+
+
 def _limits(given: dict[str, Any]) -> Limits:
     limits = {**_parse_durations(DEFAULT_LIMITS, _schema()["properties"]["limits"], "limits"), **given}
     for key, seconds in limits.items():
@@ -506,7 +517,7 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
         raise DefinitionError("must be at least 4x the scrape interval", obj="settings windows.rate")
 
     health = data["health"]
-    return Settings(
+    settings = Settings(
         source=source,
         profile=data["rat"]["profile"],
         intervals=intervals,
@@ -530,3 +541,5 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
         outputs=tuple(data.get("outputs", ("compose",))),
         slos=slo_settings(data["slos"]),
     )
+    _check_cluster_receiver(settings.deployment.kubernetes.cluster_receiver, settings.alertmanager)
+    return settings

@@ -8,11 +8,14 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import kubernetes_validate
 import promql_parser
 import pytest
@@ -25,6 +28,8 @@ from monitoring_as_code.outputs import Variant
 from monitoring_as_code.outputs import kubernetes as kubernetes_output
 from monitoring_as_code.outputs.kubernetes import PATHS
 from monitoring_as_code.promql import parse_promql
+from monitoring_as_code.render import kubernetes as k8s_render
+from monitoring_as_code.render.runbook import routing_text
 from monitoring_as_code.settings import load_settings
 from monitoring_as_code.validate import kubernetes as checks
 from monitoring_as_code.validate import promtool
@@ -322,6 +327,18 @@ def test_every_expression_keeps_or_filters_namespace(variants: dict[str, Variant
 
 
 @pytest.mark.parametrize("profile", PROFILES)
+def test_every_alert_carries_rats_namespace(variants: dict[str, Variant], profile: str) -> None:
+    """Alertmanager routes RAT's alerts by their `namespace` (test_cluster_alerts_...): every alert
+    of the variant keeps it (absent() keeps the label its equality matchers set)."""
+    variant = variants[profile]
+    defs = variant.alerting
+    context = build_context(variant.settings, defs.catalog, defs.recording_rules)
+    for alert in defs.alerts:
+        labels = context.analysis(alert.expr).labels
+        assert labels is not None and "namespace" in labels, f"{alert.name}: {alert.expr}"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
 def test_api_down_means_every_replica_and_alone_mutes_what_depends_on_ratd(
     variants: dict[str, Variant], profile: str
 ) -> None:
@@ -372,7 +389,7 @@ def test_scheduler_rate_survives_a_failover(variants: dict[str, Variant]) -> Non
 
 def test_the_kubernetes_scenarios_ran_with_promtool(generated: Path) -> None:
     tests = sorted((generated / PATHS.tests).glob("*.yml"))
-    assert {"RatApiDown.yml", "RatApiReplicaDown.yml"} <= {t.name for t in tests}
+    assert {"RatApiDown.yml", "RatApiReplicaDown.yml", "RatHealthProbesBlind.yml"} <= {t.name for t in tests}
     before = tree_bytes(generated)
 
     promtool.test_rules(generated, PATHS.tests)
@@ -383,9 +400,9 @@ def test_platforms_pick_each_side(variants: dict[str, Variant]) -> None:
     bundle = pipeline.load(pipeline.Project(REPO, REPO / "monitoring.yaml"))
     compose = {a.name for a in bundle.alerting.alerts}
     cluster = {a.name for a in variants[bundle.settings.profile].alerting.alerts}
-    assert {"RatHostDiskFull", "Watchdog", "RatHealthProbesBlind"} <= compose - cluster  # host, meta: compose only
+    assert {"RatHostDiskFull", "Watchdog"} <= compose - cluster  # host, meta: compose only
     assert {"RatApiReplicaDown"} <= cluster - compose  # replicas.py: kubernetes only
-    assert "RatApiDown" in compose & cluster  # each side's own definition
+    assert {"RatApiDown", "RatHealthProbesBlind"} <= compose & cluster  # each side's own definition
     assert {j.name for j in variants[bundle.settings.profile].alerting.scrape_jobs} == {"ratd"}
 
 
@@ -399,3 +416,184 @@ def test_lint_judges_the_kubernetes_variant_too(tmp_path: Path, mac: MacRunner) 
     assert result.exit_code == 2, result.output
     assert "alerts/replicas.py: alert RatApiReplicaDown: metric 'ratd_upp' is not in the catalog" in result.output
     assert tree_bytes(root / "generated") == before
+
+
+# --- Alertmanager: RAT is one tenant of the cluster's Alertmanager ----------------------------------
+
+
+def alertmanager_config(generated: Path, tmp_path: Path) -> Path:
+    """The configSecret's alertmanager.yaml, as a file amtool reads."""
+    secret = objects(generated)["secret-alertmanager.yaml"]
+    path = tmp_path / "alertmanager.yaml"
+    path.write_text(secret["stringData"][k8s_render.ALERTMANAGER_CONFIG_KEY])
+    return path
+
+
+def amtool_route(config: Path, labels: dict[str, str]) -> str:
+    result = subprocess.run(
+        ["amtool", "config", "routes", "test", f"--config.file={config}", *(f"{k}={v}" for k, v in labels.items())],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+# The cluster's own alerts (kube-prometheus' rules): none is RAT's, whatever its severity.
+CLUSTER_ALERTS = [
+    {"alertname": "KubeAPIDown", "severity": "critical"},
+    {"alertname": "KubePodCrashLooping", "severity": "warning", "namespace": "kube-system", "service": "ratd"},
+    {"alertname": "NodeFilesystemAlmostOutOfSpace", "severity": "critical", "namespace": "monitoring"},
+    {"alertname": "CPUThrottlingHigh", "severity": "info", "namespace": "default"},
+    {"alertname": "RatApiDown", "severity": "critical", "service": "ratd", "namespace": "rat-staging"},  # another RAT
+]
+
+
+@pytest.mark.parametrize("labels", CLUSTER_ALERTS, ids=lambda labels: labels["alertname"])
+def test_cluster_alerts_never_reach_rats_receivers(generated: Path, tmp_path: Path, labels: dict[str, str]) -> None:
+    assert amtool_route(alertmanager_config(generated, tmp_path), labels) == "null"
+
+
+def test_rats_alerts_route_as_the_runbook_says(generated: Path, variants: dict[str, Variant], tmp_path: Path) -> None:
+    config = alertmanager_config(generated, tmp_path)
+    profile = yaml.safe_load((generated.parent / "monitoring.yaml").read_text())["rat"]["profile"]
+    variant = variants[profile]
+    defs, settings = variant.alerting, variant.settings
+    for alert in defs.alerts:
+        labels = {"alertname": alert.name, "namespace": "rat", **alert.static_labels}
+        receiver = amtool_route(config, labels)
+        assert routing_text(alert, defs.routes, settings).startswith(receiver), alert.name
+        assert receiver != "null", alert.name
+    assert amtool_route(config, {"alertname": "RatApiDown", "severity": "critical", "namespace": "rat"}) == "pager"
+    chat = {"alertname": "RatQueryDown", "severity": "warning", "service": "ratq", "namespace": "rat"}
+    assert amtool_route(config, chat) == "team-chat"
+
+
+def test_the_stacks_watchdog_feeds_rats_switch_and_info_inhibitor_mutes(generated: Path, tmp_path: Path) -> None:
+    config = alertmanager_config(generated, tmp_path)
+    am = yaml.safe_load(config.read_text())
+    receivers = {r["name"] for r in am["receivers"]}
+    switch = "deadmans-switch" if "deadmans-switch" in receivers else "dashboard-only"  # disabled as shipped
+    assert amtool_route(config, {"alertname": "Watchdog", "severity": "none"}) == switch
+    info = {"alertname": "InfoInhibitor", "severity": "none", "namespace": "rat"}
+    assert amtool_route(config, info) == "null"
+    assert {"name": "null"} in am["receivers"]
+
+
+def _matches(matcher: str, labels: dict[str, str]) -> bool:
+    name, op, value = re.fullmatch(r'([a-z_]+)(=~|!~|!=|=)"(.*)"', matcher).groups()  # type: ignore[union-attr]
+    found = labels.get(name, "")
+    return {
+        "=": found == value,
+        "!=": found != value,
+        "=~": re.fullmatch(value, found) is not None,
+        "!~": re.fullmatch(value, found) is None,
+    }[op]
+
+
+def test_inhibitions_keep_rat_and_the_cluster_apart(generated: Path, variants: dict[str, Variant]) -> None:
+    """RAT's inhibitions mute only RAT's alerts (and hold only while RAT's own fire); the stack's
+    defaults, which the configSecret replaced, hold again for everything else."""
+    am = yaml.safe_load(objects(generated)["secret-alertmanager.yaml"]["stringData"]["alertmanager.yaml"])
+    rules = am["inhibit_rules"]
+    rat_alerts = [
+        {"alertname": a.name, "namespace": "rat", **a.static_labels}
+        for v in variants.values()
+        for a in v.alerting.alerts
+    ]
+    cluster = [{"service": "ratd", "depends_on": "ratd", "slo": "x", **labels} for labels in CLUSTER_ALERTS]
+    cluster += [{**labels, "namespace": "rat-staging"} for labels in rat_alerts]
+    ours = [r for r in rules if 'namespace="rat"' in r["target_matchers"]]
+    assert len(ours) == len(next(iter(variants.values())).alerting.inhibitions)
+    for rule in ours:
+        assert 'namespace="rat"' in rule["source_matchers"]
+        assert not any(all(_matches(m, labels) for m in rule["target_matchers"]) for labels in cluster), rule
+    stack = [r for r in rules if r not in ours]
+    assert [r["source_matchers"] for r in stack] == [
+        ['severity="critical"'],
+        ['severity="warning"'],
+        ['alertname="InfoInhibitor"'],
+    ]
+    for rule in stack:
+        assert 'namespace!="rat"' in rule["target_matchers"]
+        assert not any(all(_matches(m, labels) for m in rule["target_matchers"]) for labels in rat_alerts), rule
+        assert any(all(_matches(m, labels) for m in rule["target_matchers"]) for labels in cluster), rule
+
+
+def test_the_cluster_receiver_takes_the_clusters_alerts(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project", RATD_0_2, "kubernetes:\n  cluster_receiver: team-chat\n")
+    pipeline.generate(pipeline.Project(root, root / "monitoring.yaml"))
+    config = alertmanager_config(root / "generated", tmp_path)
+    assert amtool_route(config, {"alertname": "KubeAPIDown", "severity": "critical"}) == "team-chat"
+    assert amtool_route(config, {"alertname": "RatApiDown", "severity": "critical", "namespace": "rat"}) == "pager"
+    compose = (root / "generated/alertmanager/alertmanager.yml").read_text()
+    assert compose == (REPO / "generated/alertmanager/alertmanager.yml").read_text()  # compose: unchanged
+
+
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ("  cluster_receiver: nobody\n", "kubernetes.cluster_receiver: unknown receiver 'nobody'"),
+        ("  cluster_receiver: deadmans-switch\n", "receiver 'deadmans-switch' is routed to, but url"),
+    ],
+)
+def test_an_unknown_or_placeholder_cluster_receiver_is_refused(tmp_path: Path, extra: str, error: str) -> None:
+    root = copy_project(tmp_path / "project", RATD_0_2, "kubernetes:\n" + extra)
+    text = (root / "monitoring.yaml").read_text()
+    if "deadmans-switch" in extra:  # enabled, with its placeholder URL
+        text = text.replace("      disabled: no dead-man's switch service configured yet\n", "")
+        (root / "monitoring.yaml").write_text(text)
+    with pytest.raises(DefinitionError, match=re.escape(error)):
+        load_settings(root / "monitoring.yaml")
+
+
+# --- the probes: blind-probe alert, and a blackbox_exporter where the Probes look -----------------
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_blind_probes_page_on_a_cluster(variants: dict[str, Variant], profile: str) -> None:
+    alerts = {a.name: a for a in variants[profile].alerting.alerts}
+    blind = alerts["RatHealthProbesBlind"]
+    assert blind.severity == "critical" and "depends_on" not in blind.labels
+    assert blind.expr == 'absent(probe_success{job="rat-probes",check="live",namespace="rat"})'
+    fires = [s for s in blind.scenarios if s.fires]
+    assert {"fires when the results stop", "fires when only another namespace is probed"} <= {s.name for s in fires}
+    assert all(f.labels["namespace"] == "rat" for s in fires for f in s.fires)
+    assert any(not s.fires and "down but probed" in s.name for s in blind.scenarios)
+
+
+def test_the_default_prober_is_the_blackbox_exporter_the_documented_install_creates(generated: Path) -> None:
+    """kube-prometheus-stack ships no blackbox_exporter: the README installs the
+    prometheus-blackbox-exporter chart with our values, whose Service is where the Probes look."""
+    values = yaml.safe_load((generated / PATHS.blackbox_values).read_text())
+    service = f"{values['fullnameOverride']}.monitoring.svc:{values['service']['port']}"
+    assert service == "prometheus-blackbox-exporter.monitoring.svc:9115"
+    found = objects(generated)
+    assert {o["spec"]["prober"]["url"] for o in found.values() if o["kind"] == "Probe"} == {service}
+    modules = yaml.safe_load(found["configmap-blackbox.yaml"]["data"]["blackbox.yml"])
+    assert values["config"] == modules
+    readme = (REPO / "README.md").read_text()
+    assert (
+        "helm upgrade --install prometheus-blackbox-exporter prometheus-community/prometheus-blackbox-exporter"
+        in readme
+    )
+    assert PATHS.blackbox_values.removeprefix("kubernetes/") in readme
+
+
+@pytest.mark.parametrize(
+    ("prober", "expected"),
+    [
+        (
+            "blackbox-exporter.monitoring.svc:19115",
+            {"fullnameOverride": "blackbox-exporter", "service": {"port": 19115}},
+        ),
+        ("bb.probes.svc.cluster.local:9115", {"fullnameOverride": "bb", "service": {"port": 9115}}),
+        ("10.0.0.7:9115", {}),  # no Service name to give
+    ],
+)
+def test_the_blackbox_values_follow_the_prober(prober: str, expected: dict[str, Any]) -> None:
+    settings = load_settings(REPO / "monitoring.yaml")
+    k8s = attrs.evolve(settings.deployment.kubernetes, prober=prober)
+    settings = attrs.evolve(settings, deployment=attrs.evolve(settings.deployment, kubernetes=k8s))
+    values = k8s_render.render_blackbox_exporter_values({"modules": {}}, settings)
+    assert values == {**expected, "config": {"modules": {}}}

@@ -130,7 +130,7 @@ class _Walk:
         if name == "absent":
             selector = _unwrap(args[0])
             if isinstance(selector, pp.VectorSelector):
-                return frozenset(m.name for m in selector.matchers.matchers if str(m.op) == "=")
+                return frozenset(m.name for m in selector.matchers.matchers if m.op == pp.MatchOp.Equal)
             return frozenset()
         first = labels[0] if labels else frozenset()
         if name in LABEL_ADDING_FUNCTIONS and isinstance(args[1], pp.StringLiteral):

@@ -19,7 +19,7 @@ from monitoring_as_code.model import KUBERNETES
 from monitoring_as_code.outputs import Output, Variant, rule_test_files
 from monitoring_as_code.project import HEADER, Bundle, Project
 from monitoring_as_code.render import kubernetes as k8s_render
-from monitoring_as_code.render.alertmanager import render_alertmanager_config
+from monitoring_as_code.render.alertmanager import render_cluster_alertmanager_config
 from monitoring_as_code.render.blackbox import render_blackbox_config
 from monitoring_as_code.render.grafana import render_dashboard
 from monitoring_as_code.render.rules import render_rule_file
@@ -38,6 +38,7 @@ class KubernetesPaths:
     tests: str = "kubernetes/promtool/tests"  # the scenarios, run on this variant's rules
     runbook: str = "kubernetes/docs/alerts.md"
     stack_values: str = "kubernetes/extras/kube-prometheus-stack-values.yaml"
+    blackbox_values: str = "kubernetes/extras/prometheus-blackbox-exporter-values.yaml"
 
 
 PATHS = KubernetesPaths()
@@ -103,14 +104,15 @@ def render(bundle: Bundle) -> dict[str, str]:
         objects[f"service-{k8s.probe_service}.yaml"] = k8s_render.render_probe_service(settings)
     for probe in defs.probes:
         objects[f"probe-{probe.check}.yaml"] = k8s_render.render_probe(probe, settings)
-    blackbox = to_yaml(render_blackbox_config(defs))
+    modules = render_blackbox_config(defs)
+    blackbox = to_yaml(modules)
     objects["configmap-blackbox.yaml"] = k8s_render.render_config_map(
         "rat-blackbox-modules", {k8s_render.BLACKBOX_CONFIG_KEY: blackbox}, settings
     )
     for group in defs.groups:
         spec = render_rule_file(group, settings)
         objects[f"prometheusrule-{group.name}.yaml"] = k8s_render.render_prometheus_rule(group, spec, settings)
-    alertmanager = to_yaml(render_alertmanager_config(defs, settings))
+    alertmanager = to_yaml(render_cluster_alertmanager_config(defs, settings))
     objects["secret-alertmanager.yaml"] = k8s_render.render_alertmanager_secret(alertmanager, settings)
     folder = {k8s_render.FOLDER_ANNOTATION: settings.grafana.folder}
     for dashboard in variant.dashboards:
@@ -133,6 +135,9 @@ def render(bundle: Bundle) -> dict[str, str]:
     files[f"{PATHS.manifests}/kustomization.yaml"] = to_yaml(k8s_render.render_kustomization(sorted(objects)), header)
     if k8s.kube_prometheus_stack_values:
         files[PATHS.stack_values] = to_yaml(k8s_render.render_stack_values(settings), header)
+        if defs.probes:
+            values = k8s_render.render_blackbox_exporter_values(modules, settings)
+            files[PATHS.blackbox_values] = to_yaml(values, header)
     files[PATHS.runbook] = render_runbook(defs, settings)
     files.update(rule_test_files(defs, settings, PATHS.tests))
     return files

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from monitoring_as_code.deployment import CLUSTER_NULL_RECEIVER
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.model import BUSINESS_HOURS, Definitions, Route
+from monitoring_as_code.model import BUSINESS_HOURS, Definitions, Inhibition, Route
 from monitoring_as_code.settings import Receiver, Settings
 
 SILENT_RECEIVER = "dashboard-only"  # no integrations: what routes here is never sent
+# kube-prometheus' and kube-prometheus-stack's default inhibitions (both ship these three), kept
+# for the cluster's own alerts: a critical alert mutes the warnings and infos of the same alert
+# and namespace, a warning its infos, and InfoInhibitor (the stack's general.rules) the infos of
+# a namespace where nothing more severe fires.
+CLUSTER_INHIBITIONS = (
+    Inhibition("stack-critical", ['severity="critical"'], ['severity=~"warning|info"'], ["namespace", "alertname"]),
+    Inhibition("stack-warning", ['severity="warning"'], ['severity="info"'], ["namespace", "alertname"]),
+    Inhibition("stack-info", ['alertname="InfoInhibitor"'], ['severity="info"'], ["namespace"]),
+)
 
 
 def _receiver(receiver: Receiver) -> dict[str, Any]:
@@ -38,6 +48,14 @@ def _route(route: Route, disabled: set[str]) -> dict[str, Any]:
     return out
 
 
+def _inhibit_rule(inhibition: Inhibition, source: tuple[str, ...] = (), target: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "source_matchers": [*inhibition.source, *source],
+        "target_matchers": [*inhibition.target, *target],
+        **({"equal": list(inhibition.equal)} if inhibition.equal else {}),
+    }
+
+
 def render_alertmanager_config(defs: Definitions, settings: Settings) -> dict[str, Any]:
     am = settings.alertmanager
     hours = settings.business_hours
@@ -51,14 +69,7 @@ def render_alertmanager_config(defs: Definitions, settings: Settings) -> dict[st
             "repeat_interval": format_duration(am.repeat_interval),
             "routes": [_route(r, disabled) for r in defs.routes],
         },
-        "inhibit_rules": [
-            {
-                "source_matchers": list(i.source),
-                "target_matchers": list(i.target),
-                **({"equal": list(i.equal)} if i.equal else {}),
-            }
-            for i in defs.inhibitions
-        ],
+        "inhibit_rules": [_inhibit_rule(i) for i in defs.inhibitions],
         "receivers": [{"name": SILENT_RECEIVER}] + [_receiver(r) for r in am.receivers if not r.disabled],
         "time_intervals": [
             {
@@ -73,3 +84,40 @@ def render_alertmanager_config(defs: Definitions, settings: Settings) -> dict[st
             }
         ],
     }
+
+
+def render_cluster_alertmanager_config(defs: Definitions, settings: Settings) -> dict[str, Any]:
+    """The configSecret's alertmanager.yaml: the whole Alertmanager's configuration, of a cluster
+    where RAT is one tenant. RAT's routes sit under one route matching RAT's namespace (every RAT
+    alert keeps it); every other alert goes to `kubernetes.cluster_receiver` (unset: `null`, which
+    sends nothing). RAT's inhibitions hold within RAT's namespace; the stack's default ones hold
+    outside it, as they did before this configuration replaced the stack's."""
+    k8s = settings.deployment.kubernetes
+    rat, not_rat = f'namespace="{k8s.rat_namespace}"', f'namespace!="{k8s.rat_namespace}"'
+    config = render_alertmanager_config(defs, settings)
+    disabled = {r.name for r in settings.alertmanager.receivers if r.disabled}
+    cluster = k8s.cluster_receiver
+    fallback = CLUSTER_NULL_RECEIVER if cluster is None or cluster in disabled else cluster
+    ours = config["route"]
+    config["route"] = {
+        "receiver": fallback,
+        "group_by": ["namespace"],  # the stacks' grouping of the cluster's alerts
+        **{k: ours[k] for k in ("group_wait", "group_interval", "repeat_interval")},
+        "routes": [
+            *(_route(r, disabled) for r in defs.routes if r.cluster_wide),
+            # The stack's InfoInhibitor only mutes (kube-prometheus routes it to `null` too).
+            {"receiver": CLUSTER_NULL_RECEIVER, "matchers": ['alertname="InfoInhibitor"']},
+            {
+                "receiver": ours["receiver"],
+                "matchers": [rat],
+                "group_by": ours["group_by"],
+                "routes": [_route(r, disabled) for r in defs.routes if not r.cluster_wide],
+            },
+        ],
+    }
+    config["inhibit_rules"] = [
+        *(_inhibit_rule(i, source=(rat,), target=(rat,)) for i in defs.inhibitions),
+        *(_inhibit_rule(i, target=(not_rat,)) for i in CLUSTER_INHIBITIONS),
+    ]
+    config["receivers"] = [{"name": CLUSTER_NULL_RECEIVER}, *config["receivers"]]
+    return config

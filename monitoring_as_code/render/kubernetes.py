@@ -4,6 +4,7 @@ and returns one object as plain data."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -184,6 +185,25 @@ def render_stack_values(settings: Settings) -> dict[str, Any]:
             }
         },
     }
+
+
+# A Service address in the cluster's DNS: <service>.<namespace>.svc[.cluster.local]:<port>.
+_SERVICE_ADDRESS = re.compile(
+    r"^(?P<service>[a-z0-9-]+)\.(?P<namespace>[a-z0-9-]+)\.svc(\.cluster\.local)?:(?P<port>\d+)$"
+)
+
+
+def render_blackbox_exporter_values(modules: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """A values snippet for the prometheus-blackbox-exporter chart (kube-prometheus-stack ships
+    no blackbox_exporter): the chart's own config takes our modules, and where `prober` is a
+    Service address, the chart's Service gets its name and port (install it in its namespace)."""
+    values: dict[str, Any] = {}
+    address = _SERVICE_ADDRESS.match(settings.deployment.kubernetes.prober)
+    if address:
+        values["fullnameOverride"] = address["service"]
+        values["service"] = {"port": int(address["port"])}
+    values["config"] = modules
+    return values
 
 
 def render_kustomization(resources: list[str]) -> dict[str, Any]:
