@@ -59,9 +59,10 @@ tools:  ## install the Debian packages whose binaries are missing
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DEBIAN_TOOLS) >/dev/null; \
 	fi
 
-# RAT's compose file with the generated override layered on: compose.rat.file in monitoring.yaml,
-# or else RAT_COMPOSE; run from the folder holding generated/ (compose.generated_dir in
-# monitoring.yaml says where generated/ is, seen from RAT's compose folder).
+# RAT's compose files with the generated override layered on: compose.rat.file in monitoring.yaml,
+# or else RAT_COMPOSE, and the docker-compose.override.yml beside it if RAT has one (Compose merges
+# it on its own only when given no -f); run from the folder holding generated/
+# (compose.generated_dir in monitoring.yaml says where generated/ is, seen from RAT's compose folder).
 RAT_COMPOSE ?= infra/docker-compose.yml
 SETTINGS ?= monitoring.yaml
 OVERRIDE := generated/compose/docker-compose.monitoring.yml
@@ -71,12 +72,12 @@ READS_GENERATED := label=org.monitoring-as-code.reads-generated=true
 
 # `mac preflight` stops before anything starts: a secret file a container cannot read, or the
 # Loki plugin missing (RAT's containers could not be created); it prints the fix, and on success
-# the compose file to layer on.
+# RAT's files to layer on, as shell-quoted `-f` options (hence eval).
 up: generate  ## start RAT with the monitoring stack (prints the commands when there is no Docker engine)
-	@base=$$($(BIN)/mac --settings "$(SETTINGS)" preflight --rat-compose "$(RAT_COMPOSE)") || exit $$?; \
-	compose="docker compose -f $$base -f $(OVERRIDE)"; \
+	@rat=$$($(BIN)/mac --settings "$(SETTINGS)" preflight --rat-compose "$(RAT_COMPOSE)") || exit $$?; \
+	compose="docker compose $$rat -f $(OVERRIDE)"; \
 	if docker info >/dev/null 2>&1; then \
-		$$compose up -d && docker ps -q --filter $(READS_GENERATED) | xargs -r docker restart; \
+		eval "$$compose up -d" && docker ps -q --filter $(READS_GENERATED) | xargs -r docker restart; \
 	else \
 		echo "no Docker engine here; on the Docker host run:"; \
 		echo "  $$compose up -d"; \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -21,6 +22,7 @@ from monitoring_as_code.duration import format_duration
 from monitoring_as_code.errors import DefinitionError, Interrupted, ToolError
 from monitoring_as_code.lint import RULES
 from monitoring_as_code.preflight import preflight as check_before_up
+from monitoring_as_code.rat_compose import compose_files
 from monitoring_as_code.settings import load_settings
 
 # The exit-code contract (README, "Exit codes"): nothing else leaves `mac`.
@@ -266,16 +268,18 @@ def _report(what: str, gaps: list[verifying.Gap]) -> list[verifying.Gap]:
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path("infra/docker-compose.yml"),
     show_default=True,
-    help="RAT's compose file, when monitoring.yaml sets no compose.rat.file.",
+    help="RAT's compose file, when monitoring.yaml sets no compose.rat.file (and its override beside it, if any).",
 )
 @click.pass_obj
 @reporting_errors
 def preflight(project: pipeline.Project, rat_compose: Path) -> None:
-    """Before `up`: the secret files and the Loki plugin. Prints RAT's compose file to layer on."""
+    """Before `up`: the secret files and the Loki plugin. Prints RAT's compose files to layer ours on,
+    as `-f` options for a shell: RAT's file, then the override Compose merges onto it on its own
+    (given any -f it merges nothing, and `up` would recreate RAT's containers without it)."""
     settings = load_settings(project.settings_path)
-    base = settings.deployment.compose.rat.compose.file or rat_compose
-    check_before_up(settings, base.parent)
-    click.echo(base)
+    files = settings.deployment.compose.rat.compose.files or compose_files(rat_compose)
+    check_before_up(settings, files[0].parent)
+    click.echo(" ".join(f"-f {shlex.quote(str(file))}" for file in files))
 
 
 @main.command(name="list")

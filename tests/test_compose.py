@@ -1,9 +1,10 @@
 """The override as Docker Compose reads it: layered on RAT's compose file as its Docker Compose
 guide documents it (tests/fixtures/rat/infra/docker-compose.yml, rebuilt from
-../shared/seed/rat-docker-compose.md; its header says what had to be guessed) and merged by the real
-Docker Compose CLI, as `docker compose -f infra/docker-compose.yml -f
-generated/compose/docker-compose.monitoring.yml` would on the host. The tests assert on the merged
-result, against RAT's file read on its own."""
+../shared/seed/rat-docker-compose.md; its header says what had to be guessed), with or without RAT's
+own override beside it (docker-compose.override.yml, from the guide's override blocks), and merged by
+the real Docker Compose CLI, as `docker compose -f infra/docker-compose.yml [-f
+infra/docker-compose.override.yml] -f generated/compose/docker-compose.monitoring.yml` would on the
+host. The tests assert on the merged result, against RAT's files read on their own."""
 
 from __future__ import annotations
 
@@ -22,12 +23,20 @@ from monitoring_as_code import pipeline
 from monitoring_as_code.catalog import COMPOSE_LABELS
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.outputs.compose import PATHS
-from monitoring_as_code.rat_compose import DOCUMENTED, RAT_SERVICES, docker_compose, read_rat_compose
+from monitoring_as_code.rat_compose import (
+    DEFAULT_FILE_NAMES,
+    DOCUMENTED,
+    RAT_SERVICES,
+    compose_files,
+    docker_compose,
+    read_rat_compose,
+)
 from monitoring_as_code.validate import compose as compose_validator
 from monitoring_as_code.writer import write_files
 from tests.conftest import REPO, TEST_PROFILE, MacRunner, tree_bytes
 
 RAT_FILE = Path(__file__).parent / "fixtures/rat/infra/docker-compose.yml"
+RAT_OVERRIDE = RAT_FILE.with_name("docker-compose.override.yml")  # Compose merges it on its own
 STACK = ("prometheus", "alertmanager", "grafana", "loki", "blackbox-exporter", "cadvisor", "node-exporter")
 BOOTSTRAP = ("minio-init", "nessie-init")
 
@@ -41,13 +50,16 @@ def site_settings(edit: Callable[[Settings], None] | None = None) -> Settings:
     return settings
 
 
-def deploy(host: Path, settings: Settings, rat_file: str | None = None) -> Path:
+def deploy(host: Path, settings: Settings, rat_file: str | None = None, rat_override: str | None = None) -> Path:
     """A RAT checkout on a Docker host: infra/ with RAT's compose file (`rat_file`'s text, RAT's
-    as documented by default), generated/ beside it, the secrets, and stand-ins for the host folders
-    the exporters read. Returns the folder to run compose from."""
+    as documented by default) and, given `rat_override`, RAT's docker-compose.override.yml beside it,
+    generated/ beside infra/, the secrets, and stand-ins for the host folders the exporters read.
+    Returns the folder to run compose from."""
     infra = host / "infra"
     infra.mkdir(parents=True)
     (infra / "docker-compose.yml").write_text(rat_file or RAT_FILE.read_text())
+    if rat_override is not None:
+        (infra / "docker-compose.override.yml").write_text(rat_override)
     paths = settings["compose"]["host_paths"]
     for key in paths:
         paths[key] = str(host / "hostfs" / key)
@@ -79,8 +91,13 @@ def compose_config(host: Path, *files: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=host, capture_output=True, text=True)
 
 
+def rat_files(host: Path) -> list[str]:
+    """What RAT runs on the host: its compose file, then its override if it has one."""
+    return [f for f in ("infra/docker-compose.yml", "infra/docker-compose.override.yml") if (host / f).is_file()]
+
+
 def merged(host: Path) -> subprocess.CompletedProcess[str]:
-    return compose_config(host, "infra/docker-compose.yml", f"generated/{PATHS.override}")
+    return compose_config(host, *rat_files(host), f"generated/{PATHS.override}")
 
 
 def merge(host: Path) -> dict[str, Any]:
@@ -89,8 +106,8 @@ def merge(host: Path) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
-def rat_alone(host: Path) -> dict[str, Any]:
-    result = compose_config(host, "infra/docker-compose.yml")
+def rat_alone(host: Path, *files: str) -> dict[str, Any]:
+    result = compose_config(host, *(files or rat_files(host)))
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -191,10 +208,84 @@ def test_a_setting_may_replace_rats_check(tmp_path: Path) -> None:
 
 
 def test_the_documented_defaults_are_what_the_documented_file_declares() -> None:
-    read = read_rat_compose(RAT_FILE, "fixture")
+    read = read_rat_compose(RAT_FILE, "fixture")  # with RAT's override beside it
+    assert read.files == (RAT_FILE.resolve(), RAT_OVERRIDE.resolve())
     assert read.networks == DOCUMENTED.networks
     assert read.service_networks == DOCUMENTED.service_networks
     assert read.healthchecked == DOCUMENTED.healthchecked
+    assert read.published == DOCUMENTED.published
+
+
+@pytest.fixture(scope="module")
+def overridden(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A host where RAT runs with its override, the generated override read from RAT's file."""
+    host = tmp_path_factory.mktemp("overridden")
+    return deploy(host, site_settings(reading_rat_file), None, RAT_OVERRIDE.read_text())
+
+
+def test_rats_override_survives_the_merge_unchanged(overridden: Path) -> None:
+    """What RAT's override sets (the runner's and ratq's memory and DuckDB settings, ratd's
+    environment, the volumes bound to /data/rat) is in the merged project as RAT runs it alone:
+    ours changes only the logging of RAT's services."""
+    rat, config = rat_alone(overridden), merge(overridden)
+    for name, service in rat["services"].items():
+        assert {k: v for k, v in config["services"][name].items() if k != "logging"} == {
+            k: v for k, v in service.items() if k != "logging"
+        }, name
+    assert {k: v for k, v in config["volumes"].items() if k in rat["volumes"]} == rat["volumes"]
+    # ... and those are the override's settings, not the file's alone.
+    runner = config["services"]["runner"]
+    assert runner["environment"]["DUCKDB_MEMORY_LIMIT"] == "4GB"
+    assert runner["deploy"]["resources"]["limits"]["memory"] == str(6 * 2**30)
+    assert config["services"]["ratq"]["deploy"]["resources"]["limits"]["memory"] == str(4 * 2**30)
+    assert config["volumes"]["postgres_data"]["driver_opts"]["device"] == "/data/rat/postgres"
+    # Layered on RAT's file alone, as a bare `-f` list would, every one of them is lost.
+    without = rat_alone(overridden, "infra/docker-compose.yml", f"generated/{PATHS.override}")
+    assert "DUCKDB_MEMORY_LIMIT" not in without["services"]["runner"]["environment"]
+    assert without["services"]["runner"]["deploy"] != runner["deploy"]
+    assert "driver_opts" not in without["volumes"]["postgres_data"]
+
+
+def test_a_port_rats_override_publishes_is_taken(tmp_path: Path) -> None:
+    rat_override = yaml.safe_load(RAT_OVERRIDE.read_text())
+    rat_override["services"]["portal"] = {"ports": ["127.0.0.1:3001:3001"]}  # Grafana's, in the test profile
+    with pytest.raises(DefinitionError, match=r"grafana.publish: port 3001 is already published by RAT's portal"):
+        deploy(tmp_path, site_settings(reading_rat_file), None, yaml.safe_dump(rat_override))
+
+
+def test_a_broken_rat_override_is_named(tmp_path: Path) -> None:
+    with pytest.raises(
+        DefinitionError, match=r"compose.rat.file: infra/docker-compose.yml with docker-compose.override.yml: docker"
+    ):
+        deploy(tmp_path, site_settings(reading_rat_file), None, "services:\n  ratd:\n    ports: 8080\n")
+
+
+@pytest.mark.parametrize(
+    ("base", "overrides"),
+    [
+        ("docker-compose.yml", []),
+        ("docker-compose.yml", ["docker-compose.override.yml"]),
+        ("docker-compose.yaml", ["docker-compose.override.yaml"]),
+        ("compose.yaml", ["compose.override.yaml"]),
+        ("compose.yml", ["compose.override.yml", "compose.override.yaml"]),
+        ("compose.yaml", ["docker-compose.override.yml"]),  # Compose does not match the names
+        ("docker-compose.yml", ["docker-compose.override.yaml", "compose.override.yml"]),
+        ("rat.yml", ["docker-compose.override.yml"]),  # a name Compose never finds: no override
+    ],
+)
+def test_the_override_is_the_one_compose_merges_on_its_own(tmp_path: Path, base: str, overrides: list[str]) -> None:
+    """compose_files against Compose itself, run without -f in the folder: the same files."""
+    (tmp_path / base).write_text(yaml.safe_dump({"services": {"ratd": {"image": "busybox:1.36"}}}))
+    for name in overrides:
+        (tmp_path / name).write_text(yaml.safe_dump({"services": {"ratd": {"environment": {"FROM": name}}}}))
+    files = [file.name for file in compose_files(tmp_path / base)]
+    if base not in DEFAULT_FILE_NAMES:
+        assert files == [base]
+        return
+    result = compose_config(tmp_path)  # no -f: Compose picks the file and its override
+    assert result.returncode == 0, result.stderr
+    chosen = json.loads(result.stdout)["services"]["ratd"].get("environment", {})
+    assert files == [base, *chosen.values()]
 
 
 def test_reading_the_file_gives_the_override_of_the_documented_defaults(tmp_path: Path) -> None:
@@ -425,13 +516,19 @@ def test_with_the_rat_file_set_generate_checks_the_secrets_beside_it(tmp_path: P
         pipeline.load(pipeline.Project(root=REPO, settings_path=host / "monitoring.yaml"))
 
 
-@pytest.mark.parametrize("clash", [False, True], ids=["RAT's file", "RAT's file with a service clashing with ours"])
-def test_generate_validates_the_merge_onto_rats_real_file(project: Path, mac: MacRunner, clash: bool) -> None:
-    rat = yaml.safe_load(RAT_FILE.read_text())
-    if clash:  # only the real file can tell: a `grafana` of RAT's own, on the host's network
-        rat["services"]["grafana"] = {"image": "grafana/grafana:11.0.0", "network_mode": "host"}
+@pytest.mark.parametrize(
+    "clash",
+    [None, "docker-compose.yml", "docker-compose.override.yml"],
+    ids=["RAT's files", "RAT's file with a service clashing with ours", "RAT's override with that service"],
+)
+def test_generate_validates_the_merge_onto_rats_real_file(project: Path, mac: MacRunner, clash: str | None) -> None:
+    rat, rat_override = yaml.safe_load(RAT_FILE.read_text()), yaml.safe_load(RAT_OVERRIDE.read_text())
+    # Only the real files can tell: a `grafana` of RAT's own, on the host's network.
+    grafana = {"image": "grafana/grafana:11.0.0", "network_mode": "host"}
+    if clash:
+        (rat if clash == "docker-compose.yml" else rat_override)["services"]["grafana"] = grafana
     settings = site_settings(reading_rat_file)
-    deploy(project / "rat", settings, yaml.safe_dump(rat))
+    deploy(project / "rat", settings, yaml.safe_dump(rat), yaml.safe_dump(rat_override))
     settings["compose"]["rat"]["file"] = "rat/infra/docker-compose.yml"
     (project / "monitoring.yaml").write_text(yaml.safe_dump(settings))
     before = tree_bytes(project / "generated")
@@ -440,5 +537,6 @@ def test_generate_validates_the_merge_onto_rats_real_file(project: Path, mac: Ma
         assert result.exit_code == 0, result.output
         return
     assert result.exit_code == 2
-    assert f"docker compose config (onto {project}/rat/infra/docker-compose.yml) failed" in result.stderr
+    onto = f"{project}/rat/infra/docker-compose.yml with docker-compose.override.yml"
+    assert f"docker compose config (onto {onto}) failed" in result.stderr
     assert tree_bytes(project / "generated") == before

@@ -5,23 +5,28 @@ with the command that fixes it, before RAT or the stack is touched."""
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from monitoring_as_code.rat_compose import docker_compose
 from tests.conftest import REPO
-from tests.test_compose import Settings, deploy, site_settings
+from tests.test_compose import RAT_OVERRIDE, Settings, deploy, reading_rat_file, site_settings
 
 UP = "up -d"  # what `make up` runs, or prints without a Docker engine
+OURS = "generated/compose/docker-compose.monitoring.yml"
 
 
 def make_up(host: Path, docker: Path | None = None) -> subprocess.CompletedProcess[str]:
     """`make up` of this project, onto the RAT deployed in `host` with its settings. `docker`: a
     folder with a stand-in docker CLI, put first on PATH."""
-    environment = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    # PYTHONPATH: this checkout's `mac`, even when the virtualenv's editable install is another's.
+    environment = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock", "PYTHONPATH": str(REPO)}
     if docker is not None:
         environment["PATH"] = f"{docker}:{environment['PATH']}"
     command = ["make", "-s", "-o", "generate", "up"]
@@ -47,10 +52,39 @@ def host(tmp_path: Path) -> Path:
 def test_with_every_secret_in_place_up_goes_ahead(host: Path) -> None:
     result = make_up(host)
     assert result.returncode == 0, result.stderr
-    assert (
-        f"docker compose -f {host}/infra/docker-compose.yml -f generated/compose/docker-compose.monitoring.yml up -d"
-        in (result.stdout)
+    assert f"docker compose -f {host}/infra/docker-compose.yml -f {OURS} up -d" in result.stdout
+
+
+def printed_up(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """The `docker compose ... up -d` line `make up` prints without a Docker engine, as a shell reads it."""
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if line.strip().startswith("docker compose")]
+    return shlex.split(line)
+
+
+@pytest.mark.parametrize(
+    ("edit", "folder"),
+    [(None, "host"), (reading_rat_file, "host"), (None, "rat's-host")],
+    ids=["RAT_COMPOSE", "compose.rat.file", "a folder the shell must quote"],
+)
+def test_up_layers_rats_own_override_first(
+    tmp_path: Path, edit: Callable[[Settings], None] | None, folder: str
+) -> None:
+    """RAT's docker-compose.override.yml, which Compose merges on its own only without -f, is in the
+    command between RAT's file and ours; and that command runs RAT with its settings."""
+    host = deploy(tmp_path / folder, site_settings(edit), None, RAT_OVERRIDE.read_text())
+    infra = host / "infra"
+    command = printed_up(make_up(host))
+    files = [str(infra / "docker-compose.yml"), str(infra / "docker-compose.override.yml"), OURS]
+    assert command == ["docker", "compose", *(arg for f in files for arg in ("-f", f)), "up", "-d"]
+    # The same files, as this project's folder (REPO) would run them: RAT's override is there.
+    config = subprocess.run(
+        [docker_compose(), *command[2:-2], "config", "--format", "json"], cwd=REPO, capture_output=True, text=True
     )
+    assert config.returncode == 0, config.stderr
+    runner = json.loads(config.stdout)["services"]["runner"]
+    assert runner["environment"]["DUCKDB_MEMORY_LIMIT"] == "4GB"
+    assert runner["deploy"]["resources"]["limits"]["memory"] == str(6 * 2**30)
 
 
 def test_a_missing_secret_file_stops_up(host: Path) -> None:
@@ -164,6 +198,14 @@ def test_up_goes_ahead_when_the_logging_driver_is_there(
     docker = _docker_stand_in(tmp_path / "bin", plugin)
     result = make_up(host, docker)
     assert result.returncode == 0, result.stderr
-    assert f"compose -f {host}/infra/docker-compose.yml -f generated/compose/docker-compose.monitoring.yml up -d" in (
-        (docker / "calls").read_text()
-    )
+    assert f"compose -f {host}/infra/docker-compose.yml -f {OURS} up -d" in (docker / "calls").read_text()
+
+
+@pytest.mark.parametrize("folder", ["host", "rat's-host"], ids=["plain", "a folder the shell must quote"])
+def test_up_runs_rats_override_on_a_docker_host(tmp_path: Path, folder: str) -> None:
+    host = deploy(tmp_path / folder, site_settings(), None, RAT_OVERRIDE.read_text())
+    docker = _docker_stand_in(tmp_path / "bin", "true")
+    assert make_up(host, docker).returncode == 0
+    infra = host / "infra"
+    layered = f"-f {infra}/docker-compose.yml -f {infra}/docker-compose.override.yml -f {OURS}"
+    assert f"compose {layered} up -d" in (docker / "calls").read_text()

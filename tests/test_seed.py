@@ -1,8 +1,8 @@
 """The stand-ins against RAT's own documents (../shared/seed), not against fixtures of ours: each
 profile's ratd catalog is its guide's "Key Metrics" table, the simulated ratd 0.2 serves exactly
-that, the ratd-0.2 probes read the `/health/ready` body the current guide prints, and the stand-in
-of RAT's compose file (tests/fixtures/rat) and `rat_compose.DOCUMENTED` are what the Docker Compose
-guide's YAML blocks and tables show."""
+that, the ratd-0.2 probes read the `/health/ready` body the current guide prints, and the stand-ins
+of RAT's compose file and its override (tests/fixtures/rat) and `rat_compose.DOCUMENTED` are what the
+Docker Compose guide's YAML blocks and tables show."""
 
 from __future__ import annotations
 
@@ -137,7 +137,13 @@ def test_the_probes_read_the_documented_ready_body(
 # RAT's compose file: the stand-in and DOCUMENTED against rat-docker-compose.md.
 
 RAT_FILE = REPO / "tests" / "fixtures" / "rat" / "infra" / "docker-compose.yml"
+RAT_OVERRIDE = RAT_FILE.with_name("docker-compose.override.yml")
 COMPOSE_FILE, OVERRIDE_FILE = "infra/docker-compose.yml", "infra/docker-compose.override.yml"
+# The stand-in override is the guide's infra/docker-compose.override.yml blocks merged in this order
+# (by the heading above each): a deployment's own settings, then its production tuning and storage.
+OVERRIDE_BLOCKS = ("Compose Overrides", "Tuning for Larger Workloads", "External Volumes (Production)")
+# The blocks left out, and why. Nothing else is in the stand-in override: it has no guesses.
+OVERRIDE_LEFT_OUT = {"Tuning for Minimal Resources": "the laptop choice of the same keys as the larger workloads'"}
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)(.*)$")  # an opening fence: marker, language, info
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
 FILENAME = re.compile(r'filename="([^"(]+?)\s*(?:\(([^)]+)\))?"')  # "infra/docker-compose.yml (ratd)"
@@ -224,7 +230,7 @@ class ComposeGuide:
     markdown: Markdown
     fragments: dict[str, Any]  # top-level keys of infra/docker-compose.yml: networks, volumes, x- anchors
     services: dict[str, dict[str, Any]]  # service -> the keys its infra/docker-compose.yml block shows
-    overrides: list[dict[str, Any]]  # the infra/docker-compose.override.yml blocks
+    overrides: dict[str, dict[str, Any]]  # heading -> the infra/docker-compose.override.yml block under it
 
     def rows(self, heading: str) -> dict[str, dict[str, str]]:
         """The table under HEADING, by its first column (bold service names unwrapped)."""
@@ -251,7 +257,9 @@ def read_compose_guide(text: str) -> ComposeGuide:
         if block.filename == COMPOSE_FILE and block.part:
             shown = yaml.safe_load(anchors + block.body)
             services[block.part] = shown[block.part]
-    overrides = [yaml.safe_load(b.body) for b in blocks if b.filename == OVERRIDE_FILE]
+    overridden = [b for b in blocks if b.filename == OVERRIDE_FILE]
+    overrides = {b.heading: yaml.safe_load(b.body) for b in overridden}
+    assert len(overrides) == len(overridden), "two override blocks under one heading"
     return ComposeGuide(markdown, fragments, services, overrides)
 
 
@@ -387,7 +395,7 @@ def test_documented_is_what_the_guide_says(guide: ComposeGuide) -> None:
         for name, row in guide.rows("Services").items()
         for _, host, _ in documented_ports(row["Exposed Ports"])
     }
-    for override in guide.overrides:
+    for override in guide.overrides.values():
         networks |= {key: (spec or {}).get("name", key) for key, spec in (override.get("networks") or {}).items()}
         for name, spec in (override.get("services") or {}).items():
             members[name] |= set(spec.get("networks") or ())
@@ -398,6 +406,33 @@ def test_documented_is_what_the_guide_says(guide: ComposeGuide) -> None:
     assert all(on == tuple(sorted(on)) for on in DOCUMENTED.service_networks.values())  # as read_rat_compose gives them
     assert DOCUMENTED.healthchecked == set(guide.rows("Health Checks"))
     assert dict(DOCUMENTED.published) == published
+
+
+def merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """OVERRIDE merged onto BASE as Compose merges mappings: key by key, the later value winning. A
+    list is never in both (asserted), so Compose's ways of merging lists do not come into it."""
+    result = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            result[key] = merged(base[key], value)
+        else:
+            assert not isinstance(value, list) or key not in base, f"{key}: a list in two blocks"
+            result[key] = value
+    return result
+
+
+def test_the_stand_in_override_is_the_guides_override_blocks(guide: ComposeGuide) -> None:
+    """tests/fixtures/rat/infra/docker-compose.override.yml is exactly OVERRIDE_BLOCKS merged in
+    order, and every override block of the guide is either used or left out by name; the guide says
+    Compose merges that file onto the other on its own, which is why everything layering on RAT must
+    name it."""
+    assert set(guide.overrides) == {*OVERRIDE_BLOCKS, *OVERRIDE_LEFT_OUT}
+    expected: dict[str, Any] = {}
+    for heading in OVERRIDE_BLOCKS:
+        expected = merged(expected, guide.overrides[heading])
+    assert yaml.safe_load(RAT_OVERRIDE.read_text()) == expected
+    merges = "Docker Compose automatically merges `docker-compose.yml` with `docker-compose.override.yml`"
+    assert merges in guide.markdown.sections["Compose Overrides"]
 
 
 def key_paths(service: dict[str, Any]) -> set[str]:

@@ -1,6 +1,6 @@
 """The docker-compose override, merged by the real Docker Compose CLI onto RAT's compose file
-(`docker compose config` needs no engine): the file `compose.rat.file` names, or without it a
-stand-in of RAT's compose as documented. And its mounts of generated/."""
+(`docker compose config` needs no engine): the file `compose.rat.file` names with RAT's own override
+beside it, or without it a stand-in of RAT's compose as documented. And its mounts of generated/."""
 
 from __future__ import annotations
 
@@ -39,16 +39,19 @@ def stand_in_base(rat: RatCompose) -> dict[str, Any]:
 
 
 def check_merge(tree: Path, override: str, rat: RatCompose = DOCUMENTED) -> None:
-    """`docker compose -f RAT -f override config`: onto RAT's real file when the settings name one."""
+    """`docker compose -f RAT [-f RAT's override] -f override config`: onto RAT's real files when
+    the settings name one, in the order `make up` layers them."""
     _override(tree, override)
     with tempfile.TemporaryDirectory(prefix="mac-compose-") as tmp:
-        base = rat.file
-        if base is None:
-            base = Path(tmp) / "infra" / "docker-compose.yml"
-            base.parent.mkdir()
-            base.write_text(yaml.safe_dump(stand_in_base(rat)))
-        command = [docker_compose(), "-f", str(base), "-f", str((tree / override).resolve()), "config", "--quiet"]
-        result = run_command("docker-compose", command, base.parent, override)
+        files = rat.files
+        if not files:
+            stand_in = Path(tmp) / "infra" / "docker-compose.yml"
+            stand_in.parent.mkdir()
+            stand_in.write_text(yaml.safe_dump(stand_in_base(rat)))
+            files = (stand_in,)
+        layers = [arg for file in (*files, (tree / override).resolve()) for arg in ("-f", str(file))]
+        command = [docker_compose(), *layers, "config", "--quiet"]
+        result = run_command("docker-compose", command, files[0].parent, override)
     if result.returncode:
         raise failure(override, f"docker compose config (onto {rat.source})", result)
 
