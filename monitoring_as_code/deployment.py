@@ -237,6 +237,19 @@ def _check_loki_options(options: Mapping[str, str], loki_port: int) -> None:
         )
 
 
+# The RAT services the monitoring talks to: ratd (metrics, health) and Nessie (its API, probed).
+REACHED = ("ratd", "nessie")
+
+
+def networks_reaching(rat: RatCompose, services: tuple[str, ...]) -> tuple[str, ...]:
+    """The fewest of RAT's networks that reach every one of `services`: one they all share (in the
+    first's order), else the first network of each. RAT's guide keeps `frontend` to portal and
+    ratd; the monitoring needs only `backend`."""
+    first, *others = (rat.service_networks[s] for s in services)
+    shared = [n for n in first if all(n in o for o in others)]
+    return (shared[0],) if shared else tuple(dict.fromkeys(nets[0] for nets in (first, *others) if nets))
+
+
 def _rat_settings(rat: Mapping[str, Any], settings_dir: Path) -> RatSettings:
     """RAT's compose project (read from compose.rat.file, relative to monitoring.yaml) and what the
     settings say about it, checked against it: every service the override touches or the settings
@@ -249,8 +262,7 @@ def _rat_settings(rat: Mapping[str, Any], settings_dir: Path) -> RatSettings:
                 f"{base.source} has no service {name!r} (it has: {', '.join(sorted(base.services))})",
                 obj=f"settings {where}",
             )
-    # ratd's own networks, unless the settings override them.
-    networks = tuple(rat.get("networks") or base.service_networks["ratd"])
+    networks = tuple(rat.get("networks") or networks_reaching(base, REACHED))
     for network in networks:
         if network not in base.networks:
             raise DefinitionError(
