@@ -1,13 +1,16 @@
 """`mac preflight`, run by `make up` before it starts anything: every problem that would make the
 first `up` fail, or make it quietly go wrong, is found on the Docker host first. The secret files
-(monitoring_as_code/secrets.py), and the Loki logging plugin when logs go through it: a service
-whose logging driver Docker lacks is never created, and RAT's services would be among them."""
+(monitoring_as_code/secrets.py), the host folders the exporters mount, and the Loki logging plugin
+when logs go through it: a service whose logging driver Docker lacks, or whose bind mount has no
+source, is never created, and an `up` that stops there may already have recreated RAT's."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 from pathlib import Path
+
+import attrs
 
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.secrets import secret_problems
@@ -54,9 +57,21 @@ def loki_plugin_problem(settings: Settings) -> str | None:
     return None
 
 
+def host_path_problems(settings: Settings) -> list[str]:
+    """Compose's long-syntax bind mounts do not create their source: each host folder must exist."""
+    paths = attrs.asdict(settings.deployment.compose.host_paths)
+    return [
+        f"{path} (compose.host_paths.{key}) is not a folder on this host"
+        + (": create it (`mkdir -p` it), the backup job writes rat_backup.prom there" if key == "textfile_dir" else "")
+        for key, path in paths.items()
+        if not Path(path).is_dir()
+    ]
+
+
 def preflight(settings: Settings, compose_dir: Path) -> None:
     """Every problem at once: the first as the error, the others below it."""
-    problems = [p for p in (loki_plugin_problem(settings), *secret_problems(settings, compose_dir)) if p]
+    checks = (loki_plugin_problem(settings), *secret_problems(settings, compose_dir), *host_path_problems(settings))
+    problems = [p for p in checks if p]
     if problems:
         error = DefinitionError(problems[0], obj="preflight", file=settings.source)
         error.details = "\n".join(problems[1:])

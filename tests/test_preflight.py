@@ -92,6 +92,13 @@ def test_a_missing_secret_file_stops_up(host: Path) -> None:
     refused(make_up(host), "pagerduty-routing-key", "does not exist", "chown 65534:65534")
 
 
+def test_a_missing_textfile_folder_stops_up(host: Path) -> None:
+    """Compose's long-syntax bind mount does not create its source: node-exporter would never be
+    created, and an `up` that stops there may already have recreated RAT's containers."""
+    (host / "hostfs/textfile_dir").rmdir()
+    refused(make_up(host), "compose.host_paths.textfile_dir", "is not a folder on this host", "mkdir -p")
+
+
 def test_an_empty_secret_file_stops_up(host: Path) -> None:
     (host / "secrets/grafana-admin-password").write_text("")
     refused(make_up(host), "grafana-admin-password", "is empty")
