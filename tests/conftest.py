@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import os
 import re
 import shutil
 import tempfile
@@ -27,6 +28,19 @@ from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"  # read-only references beside the clone, read in place
+
+
+def shared(folder: Path, what: str) -> Path:
+    """`folder` of ../shared, which tests read in place: CI always has it beside the clone, so
+    missing there fails; a user's clone has none, so there the test is skipped."""
+    if not folder.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} are missing at {folder}; CI always provides ../shared")
+        pytest.skip(f"{what} are not at {folder} (../shared exists only in the workspace)")
+    return folder
+
+
 PROJECT_PARTS = ("alerts", "slos", "dashboards", "services", "generated", "monitoring.yaml")
 # What the lint rules' own tests select: the exporters' metrics and ratd's as the guide wrote them.
 GUIDE_CATALOG = EXPORTER_METRICS + tuple(GUIDE_RATD_METRICS)

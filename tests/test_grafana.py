@@ -28,10 +28,10 @@ from monitoring_as_code.render.grafana import render_dashboard
 from monitoring_as_code.serialize import to_json
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.validate import grafana as grafana_validator
-from tests.conftest import GUIDE, PROFILES, RATD_0_2, MacRunner, edit, profile_project, set_profile
+from tests.conftest import GUIDE, PROFILES, RATD_0_2, SHARED, MacRunner, edit, profile_project, set_profile, shared
 
 GENERATED = profile_project() / "generated"
-OFFICIAL = Path(__file__).resolve().parents[1].parent / "shared" / "schemas" / "grafana-v11.6"
+OFFICIAL = SHARED / "schemas" / "grafana-v11.6"
 
 # Each guide's "Dashboard Template": panel title -> Grafana panel type.
 GUIDE_PANELS = {
@@ -90,11 +90,8 @@ def _panel(dashboard: dict[str, Any], title: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def official() -> Callable[[str], dict[str, Any]]:
-    if not OFFICIAL.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"Grafana's official schemas are missing at {OFFICIAL}; CI always provides ../shared")
-        pytest.skip(f"Grafana's official schemas are not at {OFFICIAL} (../shared exists only in the workspace)")
-    return lambda name: json.loads((OFFICIAL / f"{name}.jsonschema.json").read_text())
+    folder = shared(OFFICIAL, "Grafana's official schemas")
+    return lambda name: json.loads((folder / f"{name}.jsonschema.json").read_text())
 
 
 def _errors(schema: dict[str, Any], instance: Any, definition: str | None = None) -> list[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -33,9 +32,20 @@ from monitoring_as_code.render.runbook import routing_text
 from monitoring_as_code.settings import load_settings
 from monitoring_as_code.validate import kubernetes as checks
 from monitoring_as_code.validate import promtool
-from tests.conftest import PROFILES, PROJECT_PARTS, RATD_0_2, REPO, MacRunner, set_outputs, set_profile, tree_bytes
+from tests.conftest import (
+    PROFILES,
+    PROJECT_PARTS,
+    RATD_0_2,
+    REPO,
+    SHARED,
+    MacRunner,
+    set_outputs,
+    set_profile,
+    shared,
+    tree_bytes,
+)
 
-SCHEMAS = REPO.parent / "shared" / "schemas" / "prometheus-operator-v0.93.0"
+SCHEMAS = SHARED / "schemas" / "prometheus-operator-v0.93.0"
 MANIFESTS = PATHS.manifests
 
 
@@ -73,11 +83,7 @@ def objects(tree: Path) -> dict[str, dict[str, Any]]:
 
 
 def crd_schemas() -> Path:
-    if not SCHEMAS.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"prometheus-operator's CRD schemas are missing at {SCHEMAS}; CI always provides ../shared")
-        pytest.skip(f"prometheus-operator's CRD schemas are not at {SCHEMAS} (../shared exists only in the workspace)")
-    return SCHEMAS
+    return shared(SCHEMAS, "prometheus-operator's CRD schemas")
 
 
 # --- both outputs render and validate ----------------------------------------------------------
@@ -296,8 +302,7 @@ def test_selectors_labels_and_rbac_follow_the_settings(tmp_path: Path) -> None:
     )
     assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == "rat-prod"
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "prometheus-k8s", "namespace": "monitoring"}]
-    if SCHEMAS.is_dir():
-        checks.check_custom_resources(root / "generated", MANIFESTS, SCHEMAS)
+    checks.check_custom_resources(root / "generated", MANIFESTS, crd_schemas())
 
 
 # --- the rules are replica-correct ------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -25,21 +24,17 @@ from alerts.profile_guide import RATD_METRICS as GUIDE_METRICS
 from alerts.profile_ratd_0_2 import RATD_METRICS as RATD_0_2_METRICS
 from alerts.profile_ratd_0_2 import READY_CHECKS
 from monitoring_as_code.rat_compose import DOCUMENTED
-from tests.conftest import REPO
+from tests.conftest import REPO, SHARED, shared
 from tests.sim.rat import RATD_0_2, SimulatedRat, send_json, serving
 from tests.test_blackbox import blackbox, blackbox_config, probe  # noqa: F401 - the real exporter, as fixtures
 
-SEED = REPO.parent / "shared" / "seed"
+SEED = SHARED / "seed"
 TYPES = ("counter", "gauge", "histogram", "summary")
 
 
 @pytest.fixture(scope="module")
 def seed() -> Path:
-    if not SEED.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"RAT's documents are missing at {SEED}; CI always provides ../shared")
-        pytest.skip(f"RAT's documents are not at {SEED} (../shared exists only in the workspace)")
-    return SEED
+    return shared(SEED, "RAT's documents")
 
 
 def key_metrics(text: str) -> dict[str, str]:
