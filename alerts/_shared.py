@@ -220,7 +220,8 @@ def failures_text(failures: int) -> str:
     return "any failure" if failures == 1 else f"{failures}+ consecutive failures"
 
 
-# ratd's liveness probe, as the scenarios of the alerts read through ratd's health endpoints see it.
+# ratd's liveness probe, and one series of it as the scenarios give it.
+LIVE = f'probe_success{{job="{PROBE_JOB}",check="live"}}'
 LIVE_SCENARIO_SERIES = f'probe_success{{job="{PROBE_JOB}",check="live",instance="http://ratd:8080/health/live"}}'
 
 
@@ -228,7 +229,7 @@ def while_ratd_answers() -> str:
     """An `and` clause for an alert on what ratd reports about a dependency: only while ratd's own
     liveness probe succeeds. With ratd down, every check it reports fails too; RatApiDown alone
     should speak, and not only once its inhibition is in place (a check's alert may come first)."""
-    return f'and on ({BY_JOB}) (probe_success{{job="{PROBE_JOB}",check="live"}} == 1)'
+    return f"and on ({BY_JOB}) ({LIVE} == 1)"
 
 
 def probe_failure_scenarios(

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from alerts._shared import BY_JOB, PROBE_JOB, VALUE, consecutive_failures_for, failures_text, window
+from alerts._shared import (
+    LIVE,
+    LIVE_SCENARIO_SERIES,
+    PROBE_JOB,
+    VALUE,
+    baseline_is_complete,
+    consecutive_failures_for,
+    failures_text,
+)
 from monitoring_as_code.model import COMPOSE, Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
 # On a cluster, alerts/replicas.py says when ratd is down: every replica, not one probe.
 PLATFORMS = (COMPOSE,)
 
-LIVE = f'probe_success{{job="{PROBE_JOB}",check="live",instance="http://ratd:8080/health/live"}}'
-
 
 def define(settings: Settings) -> list[Alert]:
     t = settings.thresholds
     api_failures = t.consecutive_failures["api"]
     live_labels = {"job": PROBE_JOB, "check": "live", "instance": "http://ratd:8080/health/live"}
-    live = f'probe_success{{job="{PROBE_JOB}",check="live"}}'
     step, grace = settings.intervals.scrape, settings.windows.rate
     history = int(grace // step) + 1  # samples that give the probe a history of `grace`
     return [
@@ -24,10 +29,7 @@ def define(settings: Settings) -> list[Alert]:
             name="RatApiDown",
             # Only once the probe has a history of windows.rate: on a first `make up` Prometheus
             # starts with RAT, whose ratd waits for its dependencies; that is no outage to page for.
-            expr=(
-                f"{live} == 0\nand on ({BY_JOB}) count by ({BY_JOB}) "
-                f"(present_over_time({live}[{window(grace)}] offset {window(grace)}))"
-            ),
+            expr=f"{LIVE} == 0\n" + baseline_is_complete(LIVE, grace, settings),
             for_=consecutive_failures_for(api_failures, settings),
             severity="critical",
             service="ratd",
@@ -52,19 +54,23 @@ def define(settings: Settings) -> list[Alert]:
             scenarios=[
                 Scenario(
                     f"fires on the {api_failures}. failed probe",
-                    {LIVE: f"1x{history}" + " 0" * api_failures},
+                    {LIVE_SCENARIO_SERIES: f"1x{history}" + " 0" * api_failures},
                     at=(history + api_failures) * step,
                     fires=[Firing(live_labels, 0)],
                 ),
-                Scenario("silent while the probe succeeds", {LIVE: f"1x{history + 10}"}, at=(history + 10) * step),
+                Scenario(
+                    "silent while the probe succeeds",
+                    {LIVE_SCENARIO_SERIES: f"1x{history + 10}"},
+                    at=(history + 10) * step,
+                ),
                 Scenario(
                     "silent while ratd is still starting with the monitoring (no probe history yet)",
-                    {LIVE: f"0x{history - 2}"},
+                    {LIVE_SCENARIO_SERIES: f"0x{history - 2}"},
                     at=tuple(k * step for k in range(history - 1)),
                 ),
                 Scenario(
                     "fires when ratd never comes up, once the probe has a history",
-                    {LIVE: f"0x{history + api_failures + 1}"},
+                    {LIVE_SCENARIO_SERIES: f"0x{history + api_failures + 1}"},
                     at=(history + api_failures + 1) * step,
                     fires=[Firing(live_labels, 0)],
                 ),
