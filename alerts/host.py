@@ -147,7 +147,7 @@ def _backup_runbook() -> Runbook:
     )
 
 
-DISK_SIZE = 1000.0  # bytes of the scenarios' filesystem and container limit: only ratios matter
+SCENARIO_BYTES = 1000.0  # the scenarios' filesystem size and container memory limit: only ratios matter
 
 
 def _disk_scenarios(settings: Settings) -> list[Scenario]:
@@ -165,14 +165,14 @@ def _disk_scenarios(settings: Settings) -> list[Scenario]:
     limit = settings.thresholds.disk_usage_percent
 
     def used(avail: float) -> float:  # as the rule computes it
-        return 100 * (1 - avail / DISK_SIZE)
+        return 100 * (1 - avail / SCENARIO_BYTES)
 
     def avail(used_percent: float) -> float:
-        return not_above(used_percent, DISK_SIZE - DISK_SIZE * used_percent / 100, used, math.inf)
+        return not_above(used_percent, SCENARIO_BYTES - SCENARIO_BYTES * used_percent / 100, used, math.inf)
 
     def series(avail_bytes: float) -> dict[str, str]:
         return {
-            f"node_filesystem_size_bytes{{{selector}}}": f"{num(DISK_SIZE)}x{samples}",
+            f"node_filesystem_size_bytes{{{selector}}}": f"{num(SCENARIO_BYTES)}x{samples}",
             f"node_filesystem_avail_bytes{{{selector}}}": f"{num(avail_bytes)}x{samples}",
         }
 
@@ -200,23 +200,23 @@ def _memory_scenarios(settings: Settings) -> list[Scenario]:
     limit = settings.thresholds.container_memory_percent
 
     def used(working_set: float) -> float:  # as the rule computes it
-        return 100 * working_set / DISK_SIZE
+        return 100 * working_set / SCENARIO_BYTES
 
-    def series(working_set: float, limit_bytes: float = DISK_SIZE) -> dict[str, str]:
+    def series(working_set: float, limit_bytes: float = SCENARIO_BYTES) -> dict[str, str]:
         return {
             f"container_memory_working_set_bytes{{{labels}}}": f"{num(working_set)}x{samples}",
             f"container_spec_memory_limit_bytes{{{labels}}}": f"{num(limit_bytes)}x{samples}",
         }
 
-    over = DISK_SIZE * min(100.0, limit + 5) / 100
-    at_limit = not_above(limit, DISK_SIZE * limit / 100, used, -math.inf)
+    over = SCENARIO_BYTES * min(100.0, limit + 5) / 100
+    at_limit = not_above(limit, SCENARIO_BYTES * limit / 100, used, -math.inf)
     timing = {"at": samples * step, "interval": step, "evaluation_interval": step}
     return [
         Scenario(
             "fires above the threshold", series(over), fires=[Firing({"service": "runner"}, used(over))], **timing
         ),
         Scenario("silent at the threshold", series(at_limit), **timing),
-        Scenario("silent for a container without a limit", series(DISK_SIZE, limit_bytes=0), **timing),
+        Scenario("silent for a container without a limit", series(SCENARIO_BYTES, limit_bytes=0), **timing),
     ]
 
 

@@ -1,6 +1,6 @@
 """The health probes on a cluster (kubernetes output): RatHealthProbesBlind, compose's alert of
-the same name (meta.py) for the Probes. Every probe alert (RatApiDown's readiness, the
-dependency alerts) and both probe SLOs read `probe_success`; a blackbox_exporter missing at
+the same name (meta.py) for the Probes. The dependency alerts and both probe SLOs read
+`probe_success` (RatApiDown reads `up` here); a blackbox_exporter missing at
 `kubernetes.prober`, a Probe the operator does not pick up or a probe job gone leaves no result,
 and they all go silent. kube-prometheus' TargetDown sees a failing scrape, not a job that is gone.
 """
@@ -37,8 +37,8 @@ def define(settings: Settings) -> list[Alert]:
                 "missing or unreachable, or the Probes are not picked up, and no RAT health alert can fire."
             ),
             runbook=Runbook(
-                "Prometheus has no result of the live probe: RatApiDown's readiness, every dependency "
-                "alert and the probe SLOs cannot fire, whatever RAT's state.",
+                "Prometheus has no result of the live probe: every dependency alert and the probe SLOs "
+                "cannot fire, whatever RAT's state.",
                 [
                     f"`kubectl -n {k8s.namespace} get probes -l app.kubernetes.io/part-of=rat-monitoring`: "
                     "are the Probes there, with the labels Prometheus' probeSelector wants?",
