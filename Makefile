@@ -61,25 +61,28 @@ tools:  ## install the Debian packages whose binaries are missing
 
 # RAT's compose files with the generated override layered on: compose.rat.file in monitoring.yaml,
 # or else RAT_COMPOSE, and the docker-compose.override.yml beside it if RAT has one (Compose merges
-# it on its own only when given no -f); run from the folder holding generated/
-# (compose.generated_dir in monitoring.yaml says where generated/ is, seen from RAT's compose folder).
-RAT_COMPOSE ?= infra/docker-compose.yml
+# it on its own only when given no -f). The override names this project's files under
+# ${MAC_PROJECT_DIR}: this folder (docs/compose.md has the layout).
+RAT_COMPOSE ?=
 SETTINGS ?= monitoring.yaml
 OVERRIDE := generated/compose/docker-compose.monitoring.yml
 # Services reading generated/ carry this label (render/compose.py): `generate` swaps generated/ by
 # rename and their bind mounts keep the old folder until the container restarts.
 READS_GENERATED := label=org.monitoring-as-code.reads-generated=true
+export MAC_PROJECT_DIR := $(CURDIR)
 
-# `mac preflight` stops before anything starts: a secret file a container cannot read, or the
-# Loki plugin missing (RAT's containers could not be created); it prints the fix, and on success
-# RAT's files to layer on, as shell-quoted `-f` options (hence eval).
+# `mac preflight` stops before anything starts: RAT's compose file missing, a secret file a
+# container cannot read, a host path the override mounts missing, or the Loki plugin missing (RAT's
+# containers could not be created); it prints the fix, and on success RAT's files to layer on, as
+# shell-quoted `-f` options (hence eval).
 up: generate  ## start RAT with the monitoring stack (prints the commands when there is no Docker engine)
-	@rat=$$($(BIN)/mac --settings "$(SETTINGS)" preflight --rat-compose "$(RAT_COMPOSE)") || exit $$?; \
+	@rat=$$($(BIN)/mac --settings "$(SETTINGS)" preflight $(if $(RAT_COMPOSE),--rat-compose "$(RAT_COMPOSE)")) || exit $$?; \
 	compose="docker compose $$rat -f $(OVERRIDE)"; \
 	if docker info >/dev/null 2>&1; then \
 		eval "$$compose up -d" && docker ps -q --filter $(READS_GENERATED) | xargs -r docker restart; \
 	else \
-		echo "no Docker engine here; on the Docker host run:"; \
+		echo "no Docker engine here; on the Docker host run, from $(CURDIR):"; \
+		echo "  export MAC_PROJECT_DIR=$(CURDIR)"; \
 		echo "  $$compose up -d"; \
 		echo "  docker ps -q --filter $(READS_GENERATED) | xargs -r docker restart"; \
 	fi

@@ -11,6 +11,7 @@ import attrs
 from monitoring_as_code.duration import format_duration
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import KUBERNETES, Alert, Firing, Runbook, Scenario
+from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES_SETTINGS
 from monitoring_as_code.settings import Settings
 
 RATD_JOB = "ratd"
@@ -319,7 +320,7 @@ def http_get(address: str, path: str, settings: Settings, then: str = "") -> str
     curl = f"`curl -s http://localhost:{port}{path}{' ' + then if then else ''}`"
     if settings.platform == KUBERNETES:
         service = address.split(".", 1)[0]  # <service>.<namespace>.svc:<port>
-        forward = f"kubectl -n {settings.deployment.kubernetes.rat_namespace} port-forward svc/{service} {port}"
+        forward = f"kubectl -n {settings.of(KUBERNETES_SETTINGS).rat_namespace} port-forward svc/{service} {port}"
         return f"`{forward} &`, then {curl}"
     return curl
 
@@ -327,7 +328,7 @@ def http_get(address: str, path: str, settings: Settings, then: str = "") -> str
 def service_steps(service: str, settings: Settings) -> list[str]:
     """A runbook's first steps for a RAT service that is down or unhealthy, with the platform's tools."""
     if settings.platform == KUBERNETES:
-        kubectl = f"kubectl -n {settings.deployment.kubernetes.rat_namespace}"
+        kubectl = f"kubectl -n {settings.of(KUBERNETES_SETTINGS).rat_namespace}"
         return [
             f"`{kubectl} get pods -l app={service} -o wide`: running, ready, restarting?",
             f"`{kubectl} logs -l app={service} --tail 100 --prefix` for the cause.",

@@ -113,7 +113,7 @@ def define(settings: Settings) -> list[Alert]:
 
 def _logs_step(settings: Settings) -> str:
     """Where the containers' logs take disk space, as the logging driver of monitoring.yaml keeps them."""
-    policy = settings.deployment.logging
+    policy = settings.logging
     options = policy.options
     inspect = "`docker inspect <container> | jq '.[0].HostConfig.LogConfig'`"
     if not policy.ships_to_loki:
@@ -128,7 +128,7 @@ def _logs_step(settings: Settings) -> str:
     else:
         local = "an unrotated local copy for `docker logs` (`logging.loki` sets no `max-size`)"
     return (
-        f"Logs: the Loki driver ships them to Loki, whose volume keeps {window(settings.deployment.retention.loki)} "
+        f"Logs: the Loki driver ships them to Loki, whose volume keeps {window(settings.retention.loki)} "
         f"(`retention.loki`), and keeps {local} per container; {inspect} shows a container's log options."
     )
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from alerts._shared import PROBE_JOB, VALUE, absent_for, scenario_instance, window
 from alerts.replicas import kubectl, rat_namespace
 from monitoring_as_code.model import KUBERNETES, Alert, Firing, Runbook, Scenario
+from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES_SETTINGS
 from monitoring_as_code.settings import Settings
 
 PLATFORMS = (KUBERNETES,)
 
 
 def define(settings: Settings) -> list[Alert]:
-    k8s = settings.deployment.kubernetes
+    k8s = settings.of(KUBERNETES_SETTINGS)
     blind_for = absent_for(settings, settings.thresholds.target_down_for)
     live = f'job="{PROBE_JOB}",check="live",{rat_namespace(settings)}'
     return [
@@ -54,7 +55,7 @@ def define(settings: Settings) -> list[Alert]:
 
 
 def _scenarios(settings: Settings, for_: float) -> list[Scenario]:
-    namespace = settings.deployment.kubernetes.rat_namespace
+    namespace = settings.of(KUBERNETES_SETTINGS).rat_namespace
     instance = scenario_instance(settings.targets.ratd, settings.health.live_path)
     live = f'job="{PROBE_JOB}",check="live",instance="{instance}"'
     ours, other = f'{live},namespace="{namespace}"', f'{live},namespace="{namespace}-other"'

@@ -15,6 +15,7 @@ from alerts._shared import (
     window,
 )
 from monitoring_as_code.model import KUBERNETES, RecordingRule
+from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES_SETTINGS
 from monitoring_as_code.settings import Settings
 
 CONTAINER_MEMORY = "service:container_memory_working_set_bytes:sum"
@@ -33,7 +34,7 @@ def per_service(expr: str, by: str, source_label: str) -> str:
 def define(settings: Settings) -> list[RecordingRule]:
     rate = window(settings.windows.rate)
     if settings.platform == KUBERNETES:
-        namespace = f'namespace="{settings.deployment.kubernetes.rat_namespace}"'
+        namespace = f'namespace="{settings.of(KUBERNETES_SETTINGS).rat_namespace}"'
         kubelet = f'{{{KUBELET_CADVISOR},{namespace},container!=""}}'
         limits = f'{{{KUBE_STATE_METRICS},{namespace},resource="memory"}}'
         memory = f"container_memory_working_set_bytes{kubelet}"

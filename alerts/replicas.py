@@ -21,23 +21,24 @@ from alerts._shared import (
     window,
 )
 from monitoring_as_code.model import KUBERNETES, Alert, Firing, Runbook, Scenario
+from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES_SETTINGS
 from monitoring_as_code.settings import Settings
 
 PLATFORMS = (KUBERNETES,)
 
 
 def rat_namespace(settings: Settings) -> str:
-    return f'namespace="{settings.deployment.kubernetes.rat_namespace}"'
+    return f'namespace="{settings.of(KUBERNETES_SETTINGS).rat_namespace}"'
 
 
 def kubectl(settings: Settings, command: str) -> str:
-    return f"`kubectl -n {settings.deployment.kubernetes.rat_namespace} {command}`"
+    return f"`kubectl -n {settings.of(KUBERNETES_SETTINGS).rat_namespace} {command}`"
 
 
 def define(settings: Settings) -> list[Alert]:
     t = settings.thresholds
     step = settings.intervals.scrape
-    namespace = settings.deployment.kubernetes.rat_namespace
+    namespace = settings.of(KUBERNETES_SETTINGS).rat_namespace
     ratd = f'job="{RATD_JOB}",{rat_namespace(settings)}'
     up = f"up{{{ratd}}}"
     labels = {"job": RATD_JOB, "namespace": namespace}

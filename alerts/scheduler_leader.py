@@ -14,6 +14,7 @@ from alerts._shared import DEPENDS_ON_RATD, RATD_JOB, VALUE, window
 from alerts.profile_ratd_0_2 import RATD_0_2
 from alerts.replicas import kubectl, rat_namespace
 from monitoring_as_code.model import KUBERNETES, Alert, Firing, Runbook, Scenario
+from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES_SETTINGS
 from monitoring_as_code.settings import Settings
 
 PROFILES = (RATD_0_2,)
@@ -27,7 +28,7 @@ def define(settings: Settings) -> list[Alert]:
     leader_for = t.scheduler_leader_for
     steps = round(leader_for / step)
     ratd = f'job="{RATD_JOB}",{rat_namespace(settings)}'
-    namespace = settings.deployment.kubernetes.rat_namespace
+    namespace = settings.of(KUBERNETES_SETTINGS).rat_namespace
     up_a, up_b = (f'up{{{ratd},pod="ratd-{p}"}}' for p in ("a", "b"))
     tick_a, tick_b = (f'{TICK}{{{ratd},pod="ratd-{p}"}}' for p in ("a", "b"))
     long = f"1x{steps + 4}"

@@ -19,7 +19,7 @@ from pathlib import Path
 START = time.perf_counter()
 
 from monitoring_as_code import pipeline  # noqa: E402 - imported after START: the import is a phase
-from monitoring_as_code.validate import Validators, validate_tree  # noqa: E402
+from monitoring_as_code.validate.validators import Validators, validate_tree  # noqa: E402
 from monitoring_as_code.writer import write_files  # noqa: E402
 
 

@@ -17,7 +17,7 @@ LEVELS = ("ERROR", "WARN", "INFO", "DEBUG")
 
 
 def define(settings: Settings) -> list[Dashboard]:
-    if not settings.deployment.logging.ships_to_loki:
+    if not settings.logging.ships_to_loki:
         return []  # nothing ships logs to Loki: this dashboard would be empty by construction
     loki = loki_variable(settings)
     logs = ref(loki)

@@ -21,9 +21,11 @@ from monitoring_as_code import verify as verifying
 from monitoring_as_code.duration import format_duration
 from monitoring_as_code.errors import DefinitionError, Interrupted, ToolError
 from monitoring_as_code.lint import RULES
-from monitoring_as_code.preflight import preflight as check_before_up
-from monitoring_as_code.rat_compose import compose_files
-from monitoring_as_code.settings import load_settings
+from monitoring_as_code.outputs import registry
+from monitoring_as_code.outputs.compose.preflight import preflight as check_before_up
+from monitoring_as_code.outputs.compose.preflight import rat_compose_file
+from monitoring_as_code.outputs.compose.unit import PATHS
+from monitoring_as_code.yamlfile import read_yaml
 
 # The exit-code contract (README, "Exit codes"): nothing else leaves `mac`.
 EXIT_FINE = 0
@@ -45,6 +47,10 @@ def _fail(message: str, code: int, details: str = "") -> NoReturn:
     if details:
         click.echo("\n".join(f"  {line}" for line in details.splitlines()), err=True)
     sys.exit(code)
+
+
+def _note(message: str) -> None:
+    click.echo(f"note: {message}", err=True)
 
 
 def _drop_stdout() -> None:
@@ -158,7 +164,7 @@ def main(ctx: click.Context, root: Path, settings_path: Path | None, debug: bool
 @reporting_errors
 def generate(project: pipeline.Project) -> None:
     """Render, validate and write generated/ atomically."""
-    files = pipeline.generate(project, on_wait=lambda message: click.echo(f"note: {message}", err=True))
+    files = pipeline.generate(project, on_wait=_note, on_note=_note)
     click.echo(f"generated {len(files)} files in {project.generated}")
 
 
@@ -167,7 +173,7 @@ def generate(project: pipeline.Project) -> None:
 @reporting_errors
 def check(project: pipeline.Project) -> None:
     """Render in memory, validate, and fail (exit 1) if generated/ differs."""
-    diffs = pipeline.check(project)
+    diffs = pipeline.check(project, on_note=_note)
     if diffs:
         for diff in diffs:
             click.echo(diff)
@@ -266,19 +272,21 @@ def _report(what: str, gaps: list[verifying.Gap]) -> list[verifying.Gap]:
 @click.option(
     "--rat-compose",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("infra/docker-compose.yml"),
-    show_default=True,
+    default=None,
     help="RAT's compose file, when monitoring.yaml sets no compose.rat.file (and its override beside it, if any).",
 )
 @click.pass_obj
 @reporting_errors
-def preflight(project: pipeline.Project, rat_compose: Path) -> None:
-    """Before `up`: the secret files and the Loki plugin. Prints RAT's compose files to layer ours on,
-    as `-f` options for a shell: RAT's file, then the override Compose merges onto it on its own
-    (given any -f it merges nothing, and `up` would recreate RAT's containers without it)."""
-    settings = load_settings(project.settings_path)
-    files = settings.deployment.compose.rat.compose.files or compose_files(rat_compose)
-    check_before_up(settings, files[0].parent)
+def preflight(project: pipeline.Project, rat_compose: Path | None) -> None:
+    """Before `up`: RAT's compose file, the secret files, every host path the generated override
+    mounts, and the Loki plugin. Prints RAT's compose files to layer ours on, as `-f` options for a
+    shell: RAT's file, then the override Compose merges onto it on its own (given any -f it merges
+    nothing, and `up` would recreate RAT's containers without it)."""
+    settings = registry.load_settings(project.settings_path)
+    root = project.root.absolute()  # the messages' paths and fixes work from any folder
+    files = rat_compose_file(settings, root, rat_compose)
+    override = read_yaml(project.generated / PATHS.override)
+    check_before_up(settings, root, override)
     click.echo(" ".join(f"-f {shlex.quote(str(file))}" for file in files))
 
 

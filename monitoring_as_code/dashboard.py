@@ -17,9 +17,10 @@ import attr
 import attrs
 from grafanalib import core
 
+from monitoring_as_code.checked import Checked
 from monitoring_as_code.duration import format_duration
 from monitoring_as_code.logql import parse_logql
-from monitoring_as_code.model import _Checked, check_lint_disable
+from monitoring_as_code.model import check_lint_disable
 from monitoring_as_code.promql import MIN_RATE_SCRAPES, parse_promql
 
 if TYPE_CHECKING:
@@ -327,7 +328,7 @@ def _check_variables(templates: Sequence[Any]) -> dict[str, core.Template]:
 
 
 @attrs.frozen
-class Dashboard(_Checked):
+class Dashboard(Checked):
     """One Grafana dashboard, written to generated/grafana/dashboards/<uid>.json. Time range and
     refresh come from settings (`grafana`), the same for every dashboard."""
 

@@ -27,13 +27,13 @@ from typing import Any
 import attrs
 
 from monitoring_as_code.dashboard import Dashboard
+from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.errors import DefinitionError, Interrupted
 from monitoring_as_code.model import (
     BUSINESS_HOURS,
     KNOWN_PLATFORMS,
     Alert,
     BlackboxModule,
-    Definitions,
     Inhibition,
     Probe,
     RecordingRule,

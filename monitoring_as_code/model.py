@@ -6,20 +6,15 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import promql_parser
 
 from monitoring_as_code import templates
-from monitoring_as_code.catalog import EXPORTER_METRICS, Metric, on_kubernetes
+from monitoring_as_code.checked import Checked
 from monitoring_as_code.duration import parse_duration
-from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.promql import parse_promql
-
-if TYPE_CHECKING:
-    from monitoring_as_code.profile import Profile  # profile.py and slo.py build on this module
-    from monitoring_as_code.slo import SLO
 
 COMPOSE, KUBERNETES = "compose", "kubernetes"  # the platforms definitions may be limited to (PLATFORMS)
 KNOWN_PLATFORMS = (COMPOSE, KUBERNETES)  # an output with a variant of its own adds its platform here
@@ -67,31 +62,6 @@ def sample_count(values: str) -> int:
     return count
 
 
-class _Checked:
-    """Runs `_check()` after construction and names the object in any error it raises."""
-
-    kind = "object"
-
-    def __attrs_post_init__(self) -> None:
-        try:
-            self._check()
-        except (ValueError, TypeError) as exc:
-            raise DefinitionError(str(exc), obj=self.label) from exc
-        except DefinitionError as exc:
-            exc.located(obj=self.label)
-            raise
-
-    @property
-    def label(self) -> str:
-        return f"{self.kind} {getattr(self, 'name', '?')}"
-
-    def _check(self) -> None:
-        raise NotImplementedError
-
-    def _set(self, field: str, value: Any) -> None:
-        object.__setattr__(self, field, value)
-
-
 def _check_matchers(matchers: tuple[str, ...], what: str) -> None:
     if not matchers:
         raise ValueError(f"{what}: needs at least one matcher")
@@ -123,7 +93,7 @@ class Firing:
 
 
 @attrs.frozen
-class Scenario(_Checked):
+class Scenario(Checked):
     """One promtool unit test: input series sampled every `interval`, evaluated at each time in
     `at` (one time or several), expecting the same alerts at each."""
 
@@ -169,7 +139,7 @@ class Runbook:
 
 
 @attrs.frozen
-class Alert(_Checked):
+class Alert(Checked):
     """An alerting rule with what the runbook and the guide's tables say about it."""
 
     name: str
@@ -223,7 +193,7 @@ class Alert(_Checked):
 
 
 @attrs.frozen
-class RecordingRule(_Checked):
+class RecordingRule(Checked):
     name: str
     expr: str
     labels: Mapping[str, str] = attrs.field(factory=dict)
@@ -239,7 +209,7 @@ class RecordingRule(_Checked):
 
 
 @attrs.frozen
-class ScrapeJob(_Checked):
+class ScrapeJob(Checked):
     """A plain scrape job: Prometheus fetches `metrics_path` from each target."""
 
     name: str
@@ -262,7 +232,7 @@ class ScrapeJob(_Checked):
 
 
 @attrs.frozen
-class BlackboxModule(_Checked):
+class BlackboxModule(Checked):
     """A blackbox_exporter module: how one kind of probe succeeds."""
 
     name: str
@@ -289,7 +259,7 @@ class BlackboxModule(_Checked):
 
 
 @attrs.frozen
-class Probe(_Checked):
+class Probe(Checked):
     """A blackbox probe of one URL with one module; `check` names it in the `check` label."""
 
     check: str
@@ -310,7 +280,7 @@ class Probe(_Checked):
 
 
 @attrs.frozen
-class Route(_Checked):
+class Route(Checked):
     """An Alertmanager route under the root: alerts matching `matchers` go to `receiver`."""
 
     name: str
@@ -337,7 +307,7 @@ class Route(_Checked):
 
 
 @attrs.frozen
-class Inhibition(_Checked):
+class Inhibition(Checked):
     """While an alert matching `source` fires, alerts matching `target` (and equal on `equal`) are muted."""
 
     name: str
@@ -359,32 +329,3 @@ class RuleGroup:
     file: str
     recording_rules: tuple[RecordingRule, ...]
     alerts: tuple[Alert, ...]
-
-
-@attrs.frozen
-class Definitions:
-    groups: tuple[RuleGroup, ...]
-    scrape_jobs: tuple[ScrapeJob, ...]
-    blackbox_modules: tuple[BlackboxModule, ...]
-    probes: tuple[Probe, ...]
-    routes: tuple[Route, ...]
-    inhibitions: tuple[Inhibition, ...]
-    profiles: tuple[Profile, ...]  # every profile the definitions know
-    profile: Profile  # the one monitoring.yaml picks
-    platform: str = "compose"  # whose variant of the definitions this is (loader.py, PLATFORMS)
-    slos: tuple[tuple[str, SLO], ...] = ()  # (definition file, SLO); their rules are in `groups`
-
-    @property
-    def catalog(self) -> tuple[Metric, ...]:
-        """Every metric the definitions may read: the exporters' and this profile's ratd, as the
-        platform's Prometheus scrapes them."""
-        catalog = EXPORTER_METRICS + self.profile.metrics
-        return on_kubernetes(catalog) if self.platform == KUBERNETES else catalog
-
-    @property
-    def alerts(self) -> tuple[Alert, ...]:
-        return tuple(a for g in self.groups for a in g.alerts)
-
-    @property
-    def recording_rules(self) -> tuple[RecordingRule, ...]:
-        return tuple(r for g in self.groups for r in g.recording_rules)

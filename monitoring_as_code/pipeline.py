@@ -16,8 +16,9 @@ from monitoring_as_code.lint.run import lint_definitions
 from monitoring_as_code.loader import load_alerting, load_dashboards
 from monitoring_as_code.outputs import Output, registry
 from monitoring_as_code.project import HEADER, Bundle, Project
-from monitoring_as_code.settings import Settings, load_settings
-from monitoring_as_code.validate import Validator, Validators, tools, validate_tree
+from monitoring_as_code.settings import Settings
+from monitoring_as_code.validate import tools
+from monitoring_as_code.validate.validators import Validator, Validators, validate_tree
 from monitoring_as_code.writer import check_replaceable, locked, remove_leftovers, stage, swap_in, write_files
 
 __all__ = ["HEADER", "Bundle", "Project"]
@@ -25,7 +26,7 @@ __all__ = ["HEADER", "Bundle", "Project"]
 
 def enabled_outputs(settings: Settings) -> list[Output]:
     """The outputs `outputs:` in monitoring.yaml enables, in its order."""
-    known = registry()
+    known = registry.by_name()
     for name in settings.outputs:
         if name not in known:
             raise DefinitionError(
@@ -39,7 +40,7 @@ def enabled_outputs(settings: Settings) -> list[Output]:
 def load(project: Project, profile: str | None = None) -> Bundle:
     """Everything the definitions define, under the settings' RAT profile or `profile`, and what
     each enabled output loads for itself."""
-    settings = load_settings(project.settings_path)
+    settings = registry.load_settings(project.settings_path)
     outputs = enabled_outputs(settings)
     if profile is not None:
         settings = attrs.evolve(settings, profile=profile)
@@ -49,12 +50,14 @@ def load(project: Project, profile: str | None = None) -> Bundle:
         for p in alerting.profiles
         if p.name != settings.profile
     )
+    loaded = {output.name: output.load(project, settings) for output in outputs}
     return Bundle(
         settings=settings,
         alerting=alerting,
         other_profiles=others,
         sourced_dashboards=load_dashboards(project.dashboards, settings, (p.name for p in alerting.profiles)),
-        loaded={output.name: output.load(project, settings) for output in outputs},
+        loaded=loaded,
+        notes=tuple(note for output in outputs for note in output.notes(loaded[output.name])),
     )
 
 
@@ -90,9 +93,9 @@ def render(bundle: Bundle) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def validators(settings: Settings) -> tuple[Validator, ...]:
+def validators(project: Project, settings: Settings) -> tuple[Validator, ...]:
     """The validators of every enabled output."""
-    return sum((output.validators(settings) for output in enabled_outputs(settings)), Validators()).all
+    return sum((output.validators(project, settings) for output in enabled_outputs(settings)), Validators()).all
 
 
 def _check_inside(relative: str) -> None:
@@ -109,27 +112,36 @@ def _raise_first(errors: list[DefinitionError]) -> None:
         raise first
 
 
-def generate(project: Project, on_wait: Callable[[str], None] | None = None) -> list[str]:
+def generate(
+    project: Project, on_wait: Callable[[str], None] | None = None, on_note: Callable[[str], None] | None = None
+) -> list[str]:
     """Render, validate the staged tree, then swap it in for generated/. Returns the files.
-    `on_wait` hears once when another run holds generated/ and this one waits for it."""
+    `on_wait` hears once when another run holds generated/ and this one waits for it; `on_note`
+    hears each output's notes on what it loaded."""
     bundle = load_linted(project)
+    for note in bundle.notes:
+        (on_note or _ignore)(note)
     files = render(bundle)
     check_replaceable(project.generated)
     with locked(project.generated, on_wait=on_wait):
         remove_leftovers(project.generated)
         staging = stage(files, project.generated)
         try:
-            _raise_first(_validated(staging, bundle.settings))
+            _raise_first(_validated(staging, project, bundle.settings))
             swap_in(staging, project.generated)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return list(files)
 
 
-def _validated(tree: Path, settings: Settings) -> list[DefinitionError]:
+def _ignore(note: str) -> None:
+    return None
+
+
+def _validated(tree: Path, project: Project, settings: Settings) -> list[DefinitionError]:
     """Every enabled output's validators over `tree`, each tool under the tool time limit."""
     with tools.time_limit(settings.limits.tool_timeout):
-        return validate_tree(tree, validators(settings))
+        return validate_tree(tree, validators(project, settings))
 
 
 def current_files(folder: Path) -> dict[str, str]:
@@ -159,13 +171,15 @@ def drift(expected: dict[str, str], actual: dict[str, str]) -> list[str]:
     return diffs
 
 
-def check(project: Project) -> list[str]:
+def check(project: Project, on_note: Callable[[str], None] | None = None) -> list[str]:
     """Render in memory, validate, and compare with generated/; the diffs (empty: no drift)."""
     bundle = load_linted(project)
+    for note in bundle.notes:
+        (on_note or _ignore)(note)
     files = render(bundle)
     with tempfile.TemporaryDirectory(prefix="mac-check-") as tmp:
         write_files(files, Path(tmp), durable=False)  # read back at once, then deleted
-        _raise_first(_validated(Path(tmp), bundle.settings))
+        _raise_first(_validated(Path(tmp), project, bundle.settings))
     with locked(project.generated):  # never compare with a half-swapped tree
         return drift(files, current_files(project.generated))
 
@@ -173,6 +187,6 @@ def check(project: Project) -> list[str]:
 def validate(project: Project) -> None:
     if not project.generated.is_dir():
         raise DefinitionError("nothing generated yet: run `mac generate`", file=str(project.generated))
-    settings = load_settings(project.settings_path)  # its outputs, and the tool time limit
+    settings = registry.load_settings(project.settings_path)  # its outputs, and the tool time limit
     with locked(project.generated):
-        _raise_first(_validated(project.generated, settings))
+        _raise_first(_validated(project.generated, project, settings))

@@ -14,13 +14,13 @@ import re
 import attrs
 
 from monitoring_as_code.catalog import RATD, Metric
-from monitoring_as_code.model import _Checked
+from monitoring_as_code.checked import Checked
 
 _PROFILE_NAME = re.compile(r"^[a-z][a-z0-9.-]*$")
 
 
 @attrs.frozen
-class Profile(_Checked):
+class Profile(Checked):
     name: str  # as `rat.profile` names it
     reference: str  # the document this profile implements
     description: str

@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from monitoring_as_code.dashboard import Dashboard
-from monitoring_as_code.model import Definitions
+from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.settings import Settings
 
 HEADER = (
@@ -48,6 +48,7 @@ class Bundle:
     other_profiles: tuple[Definitions, ...]  # the alerting definitions as every other profile loads them
     sourced_dashboards: tuple[tuple[str, Dashboard], ...]  # (definition file, dashboard)
     loaded: Mapping[str, Any] = attrs.field(factory=dict)  # output name -> what that output loaded for itself
+    notes: tuple[str, ...] = ()  # the outputs' one-line notes on what they loaded
 
     @property
     def dashboards(self) -> tuple[Dashboard, ...]:

@@ -1,7 +1,10 @@
 """Site settings: `monitoring.yaml`, checked against the shipped JSON Schema, then typed.
 
 Everything site-specific (addresses, intervals, thresholds, business hours, receivers) comes from
-here, so definitions never carry literals that an operator would need to change.
+here, so definitions never carry literals that an operator would need to change. The core keeps
+what every unit reads; a unit with settings of its own (the compose and kubernetes outputs, the
+SLOs) declares a `Section`: its schema fragment, composed into the core schema, and its typed
+parser. Loading runs nothing and reads nothing but the settings file (and the packaged schemas).
 """
 
 from __future__ import annotations
@@ -9,23 +12,20 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
-import stat
 import zoneinfo
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
 import jsonschema
-import yaml
 
-from monitoring_as_code.deployment import Deployment, deployment_settings
 from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.slo import SloSettings, slo_settings
+from monitoring_as_code.logging_policy import LoggingPolicy, Retention, logging_policy, retention
+from monitoring_as_code.yamlfile import read_yaml
 
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 # Hosts reserved for examples (RFC 2606): a receiver pointing there fails every send, and
@@ -184,9 +184,13 @@ class GrafanaSettings:
 
 
 @functools.cache
+def packaged_schema(package: str, name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in `package` (the core's, or a unit's fragment beside it)."""
+    return json.loads(resources.files(package).joinpath(name).read_text())
+
+
 def _schema() -> dict[str, Any]:
-    text = resources.files("monitoring_as_code").joinpath("settings.schema.json").read_text()
-    return json.loads(text)
+    return packaged_schema("monitoring_as_code", "settings.schema.json")
 
 
 @attrs.frozen
@@ -199,9 +203,6 @@ class Limits:
 
 DEFAULT_LIMITS = {"definition_timeout": "30s", "tool_timeout": "5m"}
 MAX_CONSECUTIVE_FAILURES = 100
-# A settings file is a page of YAML; anything this large is a mistake (or an attack on the parser).
-MAX_SETTINGS_BYTES = 1 << 20
-MAX_SETTINGS_NESTING = 32
 
 
 @attrs.frozen
@@ -217,98 +218,62 @@ class Settings:
     business_hours: BusinessHours
     alertmanager: AlertmanagerSettings
     runbook_base_url: str
-    deployment: Deployment
+    logging: LoggingPolicy
+    retention: Retention
     grafana: GrafanaSettings
     limits: Limits
-    slos: SloSettings
     outputs: tuple[str, ...] = ("compose",)  # which outputs `generate` renders (monitoring_as_code/outputs/)
     # The output whose variant of the definitions is being loaded: a definition module limited by
     # `PLATFORMS = (...)` runs only under those (set by the output's loader, never by monitoring.yaml).
     platform: str = "compose"
+    # Each unit's own section, typed by its parser: read with `of(SECTION)`.
+    sections: Mapping[str, Any] = attrs.field(factory=dict)
 
-
-class _StrictLoader(yaml.SafeLoader):
-    """YAML for files people write: no aliases or anchors (no "billion laughs", and no value
-    that silently stands for another), and no key given twice (YAML says keys are unique;
-    PyYAML would keep the last one)."""
-
-    accept_anchors = False
-
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
-        event = self.peek_event()
-        depth = getattr(self, "_depth", 0)
-        if depth >= MAX_SETTINGS_NESTING:
-            # PyYAML composes recursively: a few thousand brackets overflow Python's stack.
-            raise DefinitionError(f"line {event.start_mark.line + 1}: nested deeper than {MAX_SETTINGS_NESTING} levels")
-        if not self.accept_anchors and (isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)):
-            mark = event.start_mark
-            sign = "*" if isinstance(event, yaml.AliasEvent) else "&"
-            raise DefinitionError(
-                f"line {mark.line + 1}: YAML anchors and aliases ({sign}{event.anchor}) are not accepted; "
-                "write the value out"
-            )
-        self._depth = depth + 1
+    def of(self, section: Section[T]) -> T:
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
-        finally:
-            self._depth = depth
+            return self.sections[section.name]  # type: ignore[no-any-return]
+        except KeyError:
+            raise DefinitionError(f"monitoring.yaml has no `{section.name}` section", obj="settings") from None
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        self.flatten_mapping(node)  # merge keys (`<<: *x`) first: they are no keys of their own
-        first_line: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            if isinstance(key, Hashable) and key in first_line:
-                raise DefinitionError(f"line {line}: duplicate key {key!r}, first given on line {first_line[key]}")
-            if isinstance(key, Hashable):
-                first_line[key] = line
-        return super().construct_mapping(node, deep)
+    def with_section(self, section: Section[T], value: T) -> Settings:
+        return attrs.evolve(self, sections={**self.sections, section.name: value})
 
 
-def read_regular_file(path: Path, limit: int, what: str = "a settings file") -> bytes:
-    """The bytes of `path` if it is a regular file of at most `limit` bytes: a FIFO, a device
-    (/dev/zero) or a directory would hang or exhaust the reader."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait for a writer
-    except OSError as exc:
-        raise DefinitionError(f"cannot read: {exc.strerror}", file=str(path)) from exc
-    info = os.fstat(descriptor)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(descriptor)
-        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO, socket or device"
-        raise DefinitionError(f"is {kind}, not a regular file", file=str(path))
-    with os.fdopen(descriptor, "rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise DefinitionError(f"larger than {limit // 1024} KiB; not {what}", file=str(path))
-    return data
+T = TypeVar("T")
 
 
-class _AnchoredLoader(_StrictLoader):
-    """For files whose own tool resolves anchors (RAT's compose file: `x-s3-credentials: &s3-credentials`).
-    Aliases are kept as references, never expanded, so a "billion laughs" costs no memory here."""
+@attrs.frozen
+class Section(Generic[T]):
+    """A unit's own top-level section of monitoring.yaml."""
 
-    accept_anchors = True
+    name: str  # its key in monitoring.yaml
+    package: str  # where its schema fragment is shipped, beside the unit
+    parse: Callable[[Mapping[str, Any], Settings], T]  # checked and duration-parsed data, the core settings
+    default: Callable[[], T] | None = None  # what an absent section means; None: required...
+    required_by: str | None = None  # ... always, or only while this output is enabled
+    schema_file: str = "settings.schema.json"  # its fragment, in `package`
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return packaged_schema(self.package, self.schema_file)
+
+    def required(self, outputs: Sequence[str]) -> bool:
+        return self.default is None and (self.required_by is None or self.required_by in outputs)
 
 
-def read_yaml(path: Path, *, anchors: bool = False) -> Any:
-    """Parse a YAML file people write; every failure becomes a DefinitionError naming the file.
-    `anchors`: accept anchors and aliases, for a file another tool reads (RAT's compose file)."""
-    raw = read_regular_file(path, MAX_SETTINGS_BYTES)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DefinitionError(f"not UTF-8 (byte {exc.start})", file=str(path)) from exc
-    try:
-        return yaml.load(text, Loader=_AnchoredLoader if anchors else _StrictLoader)
-    except DefinitionError as exc:
-        raise exc.located(file=str(path)) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise DefinitionError(f"{where}YAML syntax error: {problem}", file=str(path)) from exc
+def composed_schema(sections: Sequence[Section[Any]]) -> dict[str, Any]:
+    """The core schema with each section's fragment as one of its properties, and the fragments'
+    own definitions beside the core's (a name defined twice is a bug in a unit)."""
+    core = _schema()
+    schema = {**core, "properties": dict(core["properties"]), "$defs": dict(core["$defs"])}
+    for section in sections:
+        fragment = dict(section.schema)
+        for name, definition in fragment.pop("$defs", {}).items():
+            if name in schema["$defs"]:
+                raise ValueError(f"schema definition {name!r} of section {section.name} is defined twice")
+            schema["$defs"][name] = definition
+        schema["properties"][section.name] = fragment
+    return schema
 
 
 def _not_finite(value: Any, where: str) -> str | None:
@@ -360,7 +325,9 @@ def _one_line_pattern(
 _Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _one_line_pattern})
 
 
-def load_settings(path: Path) -> Settings:
+def load_settings(path: Path, sections: Sequence[Section[Any]] = ()) -> Settings:
+    """monitoring.yaml, checked and typed: the core, then each unit's section (`sections`: those of
+    every unit there is, outputs/registry.py; a section absent from this list is an unknown key)."""
     data = read_yaml(path)
     if data is None:
         raise DefinitionError("file is empty", file=str(path))
@@ -369,19 +336,38 @@ def load_settings(path: Path) -> Settings:
         raise DefinitionError(
             "must be a finite number, not NaN or infinity", obj=f"settings {infinite}", file=str(path)
         )
-    validator = _Validator(_schema())
+    schema = _composed(tuple(sections))
+    validator = _Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         error = jsonschema.exceptions.best_match(errors)
         raise DefinitionError(_schema_message(error), obj=f"settings {_key_path(error)}", file=str(path))
     try:
-        return _typed(_parse_durations(data, _schema(), ""), str(path))
+        parsed = parse_durations(data, schema, "", schema)
+        core = _typed(parsed, str(path))
+        return attrs.evolve(core, sections=_sections(parsed, core, sections))
     except DefinitionError as exc:
         exc.located(file=str(path))
         raise
 
 
-def _parse_durations(value: Any, schema: Mapping[str, Any], where: str) -> Any:
+_composed = functools.cache(composed_schema)
+
+
+def _sections(data: Mapping[str, Any], core: Settings, sections: Sequence[Section[Any]]) -> dict[str, Any]:
+    typed = {}
+    for section in sections:
+        if section.name in data:
+            typed[section.name] = section.parse(data[section.name], core)
+        elif section.default is not None:
+            typed[section.name] = section.default()
+        elif section.required(core.outputs):
+            why = f" (the {section.required_by} output is enabled)" if section.required_by else ""
+            raise DefinitionError(f"missing section `{section.name}`{why}", obj="settings")
+    return typed
+
+
+def parse_durations(value: Any, schema: Mapping[str, Any], where: str, root: Mapping[str, Any] | None = None) -> Any:
     """The same data with every value the schema declares a duration parsed to seconds."""
     durations = (schema, *schema.get("anyOf", ()))
     if any(s.get("$ref") == "#/$defs/duration" for s in durations) and isinstance(value, str):
@@ -390,11 +376,12 @@ def _parse_durations(value: Any, schema: Mapping[str, Any], where: str) -> Any:
         except ValueError as exc:
             raise DefinitionError(str(exc), obj=f"settings {where}") from exc
     if "$ref" in schema:
-        return _parse_durations(value, _schema()["$defs"][schema["$ref"].rsplit("/", 1)[1]], where)
+        root = _schema() if root is None else root
+        return parse_durations(value, root["$defs"][schema["$ref"].rsplit("/", 1)[1]], where, root)
     if isinstance(value, dict) and "properties" in schema:
         props, added = schema["properties"], schema.get("additionalProperties")
         added = added if isinstance(added, dict) else {}
-        return {k: _parse_durations(v, props.get(k, added), f"{where}.{k}".lstrip(".")) for k, v in value.items()}
+        return {k: parse_durations(v, props.get(k, added), f"{where}.{k}".lstrip("."), root) for k, v in value.items()}
     return value
 
 
@@ -465,19 +452,8 @@ def _alertmanager(am: dict[str, Any]) -> AlertmanagerSettings:
     return AlertmanagerSettings(**am_times, receivers=receivers, route_to=dict(am["route_to"]))
 
 
-def _check_cluster_receiver(name: str | None, am: AlertmanagerSettings) -> None:
-    """kubernetes.cluster_receiver names one of alertmanager.receivers, as route_to does."""
-    if name is None:
-        return
-    by_name = {r.name: r for r in am.receivers}
-    where = "settings kubernetes.cluster_receiver"
-    if name not in by_name:
-        raise DefinitionError(f"unknown receiver {name!r} (defined: {', '.join(sorted(by_name))})", obj=where)
-    check_deliverable(by_name[name], where)
-
-
 def _limits(given: dict[str, Any]) -> Limits:
-    limits = {**_parse_durations(DEFAULT_LIMITS, _schema()["properties"]["limits"], "limits"), **given}
+    limits = {**parse_durations(DEFAULT_LIMITS, _schema()["properties"]["limits"], "limits"), **given}
     for key, seconds in limits.items():
         if seconds <= 0:
             raise DefinitionError("must be longer than 0s", obj=f"settings limits.{key}")
@@ -535,11 +511,10 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
         business_hours=_business_hours(data["business_hours"]),
         alertmanager=_alertmanager(data["alertmanager"]),
         runbook_base_url=data["runbook_base_url"],
-        deployment=deployment_settings(data, Path(source).parent),
+        logging=logging_policy(data["logging"]),
+        retention=retention(data["retention"]),
         grafana=_grafana(data["grafana"]),
         limits=_limits(data.get("limits", {})),
         outputs=tuple(data.get("outputs", ("compose",))),
-        slos=slo_settings(data["slos"]),
     )
-    _check_cluster_receiver(settings.deployment.kubernetes.cluster_receiver, settings.alertmanager)
     return settings

@@ -18,25 +18,16 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
+from monitoring_as_code.checked import Checked
 from monitoring_as_code.duration import format_duration, parse_duration
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.model import (
-    Alert,
-    Firing,
-    RecordingRule,
-    Runbook,
-    Scenario,
-    _Checked,
-    check_lint_disable,
-)
+from monitoring_as_code.model import Alert, Firing, RecordingRule, Runbook, Scenario, check_lint_disable
 from monitoring_as_code.promql import parse_promql
-
-if TYPE_CHECKING:
-    from monitoring_as_code.settings import Settings
+from monitoring_as_code.settings import Section, Settings
 
 _SLO_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _SERVICE = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -92,7 +83,7 @@ def _windows(data: list[dict[str, Any]], where: str) -> tuple[BurnWindow, ...]:
     return tuple(out)
 
 
-def slo_settings(data: dict[str, Any]) -> SloSettings:
+def slo_settings(data: Mapping[str, Any], core: Settings) -> SloSettings:
     """The typed `slos` section (the schema has checked its shape; the burn windows, in lists, are
     parsed here)."""
     return SloSettings(
@@ -102,6 +93,9 @@ def slo_settings(data: dict[str, Any]) -> SloSettings:
         page=_windows(data["page"], "page"),
         ticket=_windows(data["ticket"], "ticket"),
     )
+
+
+SECTION = Section("slos", "monitoring_as_code", slo_settings, schema_file="slo.schema.json")
 
 
 # -- the SLIs ---------------------------------------------------------------------------------
@@ -197,7 +191,7 @@ EVENTS = 1000  # requests per sample interval in the scenarios
 
 # -- the model --------------------------------------------------------------------------------
 @attrs.frozen
-class SLO(_Checked):
+class SLO(Checked):
     """One objective: `objective` percent of the SLI's events are good over `compliance_window`."""
 
     name: str  # lower-case words joined by '-': the `slo` label

@@ -11,9 +11,10 @@ from pathlib import PurePosixPath
 
 import attrs
 
+from monitoring_as_code.checked import Checked
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.model import _Checked, seconds
-from monitoring_as_code.rat_compose import RAT_SERVICES
+from monitoring_as_code.model import seconds
+from monitoring_as_code.outputs.compose.rat_compose import RAT_SERVICES
 from monitoring_as_code.settings import Settings
 
 # The monitoring stack the override adds.
@@ -24,7 +25,7 @@ _PINNED_IMAGE = re.compile(r"^[a-z0-9./_-]+:[A-Za-z0-9._-]+$")
 
 
 @attrs.frozen
-class HealthCheck(_Checked):
+class HealthCheck(Checked):
     """A Docker health check, in exec form (`CMD`: no shell needed, several images have none), or
     with `shell` as one command line for the image's /bin/sh (`CMD-SHELL`), where the check must
     read the container's own environment."""
@@ -76,7 +77,7 @@ class VolumeMount:
 
 
 @attrs.frozen
-class RatService(_Checked):
+class RatService(Checked):
     """One of RAT's containers; the override sets its logging policy, and its health check when
     there is one (None: RAT's own stays)."""
 
@@ -90,7 +91,7 @@ class RatService(_Checked):
 
 
 @attrs.frozen
-class MonitoringService(_Checked):
+class MonitoringService(Checked):
     """A service of the monitoring stack, complete: the override defines it."""
 
     name: str

@@ -33,10 +33,11 @@ from monitoring_as_code.catalog import (
     Metric,
 )
 from monitoring_as_code.dashboard import Dashboard, expanded_promql
+from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.model import Definitions
 from monitoring_as_code.promql import label_usage
-from monitoring_as_code.settings import Settings, read_regular_file
+from monitoring_as_code.settings import Settings
+from monitoring_as_code.yamlfile import read_regular_file
 
 MAX_EXPOSITION_BYTES = 64 << 20  # ratd's exposition is kilobytes; a cap keeps /dev/zero or a runaway target out
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from monitoring_as_code.catalog import COMPOSE_LABELS
-from monitoring_as_code.deployment import LOKI_DATA_DIR, LOKI_HTTP_PORT, ComposeSettings
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.outputs.compose import PATHS
+from monitoring_as_code.outputs.compose.settings import LOKI_DATA_DIR, LOKI_HTTP_PORT, generated_path, host_path
+from monitoring_as_code.outputs.compose.settings import SECTION as COMPOSE_SETTINGS
+from monitoring_as_code.outputs.compose.unit import PATHS
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.stack import ALERTMANAGER_SECRETS, BindMount, HealthCheck, MonitoringService, VolumeMount
 
@@ -29,13 +30,13 @@ def _port(address: str) -> int:
     return int(address.rsplit(":", 1)[1])
 
 
-def _generated(compose: ComposeSettings, relative: str, target: str) -> BindMount:
-    return BindMount(f"{compose.generated_dir}/{relative}", target, generated=True)
+def _generated(relative: str, target: str) -> BindMount:
+    return BindMount(generated_path(relative), target, generated=True)
 
 
 def define(settings: Settings) -> list[MonitoringService]:
-    compose = settings.deployment.compose
-    retention = settings.deployment.retention
+    compose = settings.of(COMPOSE_SETTINGS)
+    retention = settings.retention
     targets = settings.targets
     host = compose.host_paths
     timing = compose.stack_healthcheck
@@ -51,7 +52,7 @@ def define(settings: Settings) -> list[MonitoringService]:
     ) -> MonitoringService:
         # Image, limits and published port from settings; RAT's networks only for what reaches ratd.
         spec = compose.services[name]
-        networks = (compose.monitoring_network, *(compose.rat.networks if scrapes_rat else ()))
+        networks = (compose.monitoring_network, *(compose.project.networks if scrapes_rat else ()))
         return MonitoringService(
             name, spec.image, port, health, networks, publish=spec.publish, memory=spec.memory, cpus=spec.cpus,
             **kwargs,
@@ -76,7 +77,7 @@ def define(settings: Settings) -> list[MonitoringService]:
             ),
             # The whole folder: prometheus.yml names its rule files relative to itself.
             mounts=(
-                _generated(compose, PATHS.prometheus_dir, "/etc/prometheus"),
+                _generated(PATHS.prometheus_dir, "/etc/prometheus"),
                 VolumeMount("prometheus-data", "/prometheus"),
             ),
         ),
@@ -90,8 +91,8 @@ def define(settings: Settings) -> list[MonitoringService]:
                 f"--web.listen-address=:{alertmanager_port}",
             ),
             mounts=(
-                _generated(compose, PATHS.alertmanager_config, "/etc/alertmanager/alertmanager.yml"),
-                BindMount(compose.alertmanager_secrets_dir, ALERTMANAGER_SECRETS),
+                _generated(PATHS.alertmanager_config, "/etc/alertmanager/alertmanager.yml"),
+                BindMount(host_path(compose.alertmanager_secrets_dir), ALERTMANAGER_SECRETS),
                 VolumeMount("alertmanager-data", "/alertmanager"),
             ),
         ),
@@ -101,7 +102,7 @@ def define(settings: Settings) -> list[MonitoringService]:
             http_ok(blackbox_port, "/-/healthy"),
             scrapes_rat=True,  # probes ratd's health endpoints
             command=("--config.file=/etc/blackbox_exporter/config.yml", f"--web.listen-address=:{blackbox_port}"),
-            mounts=(_generated(compose, PATHS.blackbox_config, "/etc/blackbox_exporter/config.yml"),),
+            mounts=(_generated(PATHS.blackbox_config, "/etc/blackbox_exporter/config.yml"),),
         ),
         service(
             "cadvisor",
@@ -118,11 +119,11 @@ def define(settings: Settings) -> list[MonitoringService]:
             # cAdvisor's documented mounts; privileged and /dev/kmsg as its docs ask on cgroup v2
             # hosts (container stats, OOM events).
             mounts=(
-                BindMount(host.root, "/rootfs"),
-                BindMount(host.var_run, "/var/run"),
-                BindMount(host.sys, "/sys"),
-                BindMount(host.docker_data, "/var/lib/docker"),
-                BindMount(host.disks, "/dev/disk"),
+                BindMount(host_path(host.root), "/rootfs"),
+                BindMount(host_path(host.var_run), "/var/run"),
+                BindMount(host_path(host.sys), "/sys"),
+                BindMount(host_path(host.docker_data), "/var/lib/docker"),
+                BindMount(host_path(host.disks), "/dev/disk"),
             ),
             devices=("/dev/kmsg:/dev/kmsg",),
             privileged=True,
@@ -137,8 +138,8 @@ def define(settings: Settings) -> list[MonitoringService]:
                 f"--web.listen-address=:{node_port}",
             ),
             mounts=(
-                BindMount(host.root, "/host", propagation="rslave"),
-                BindMount(host.textfile_dir, "/textfile"),
+                BindMount(host_path(host.root), "/host", propagation="rslave"),
+                BindMount(host_path(host.textfile_dir), "/textfile"),
             ),
             pid="host",
         ),
@@ -148,7 +149,7 @@ def define(settings: Settings) -> list[MonitoringService]:
             check("/usr/bin/loki", "-health"),
             # The image's own default config path: no command needed.
             mounts=(
-                _generated(compose, PATHS.loki_config, "/etc/loki/local-config.yaml"),
+                _generated(PATHS.loki_config, "/etc/loki/local-config.yaml"),
                 VolumeMount("loki-data", LOKI_DATA_DIR),
             ),
         ),
@@ -161,12 +162,12 @@ def define(settings: Settings) -> list[MonitoringService]:
                 "GF_AUTH_ANONYMOUS_ENABLED": "false",
                 "GF_USERS_ALLOW_SIGN_UP": "false",
             },
-            secrets={GRAFANA_ADMIN_PASSWORD: compose.grafana_admin_password_file},
+            secrets={GRAFANA_ADMIN_PASSWORD: host_path(compose.grafana_admin_password_file)},
             mounts=(
                 VolumeMount("grafana-data", "/var/lib/grafana"),
                 # Both provisioning folders (datasources, dashboard providers) in one mount.
-                _generated(compose, PATHS.provisioning_dir, "/etc/grafana/provisioning"),
-                _generated(compose, PATHS.dashboards, "/var/lib/grafana/dashboards"),
+                _generated(PATHS.provisioning_dir, "/etc/grafana/provisioning"),
+                _generated(PATHS.dashboards, "/var/lib/grafana/dashboards"),
             ),
         ),
     ]

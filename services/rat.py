@@ -6,7 +6,8 @@ so. Each command below needs one program, named with the reason it is in that se
 
 from __future__ import annotations
 
-from monitoring_as_code.deployment import RatHealthTiming
+from monitoring_as_code.outputs.compose.settings import SECTION as COMPOSE_SETTINGS
+from monitoring_as_code.outputs.compose.settings import RatHealthTiming
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.stack import HealthCheck, RatService
 
@@ -21,7 +22,7 @@ def _grpc_channel_ready(port: int, timeout: float) -> tuple[str, ...]:
 
 
 def define(settings: Settings) -> list[RatService]:
-    rat = settings.deployment.compose.rat
+    rat = settings.of(COMPOSE_SETTINGS).rat
     timing = rat.healthchecks
     checks = {
         # `/ratd`: the image's own binary has a `healthcheck` subcommand (RAT's compose uses it).
@@ -62,4 +63,4 @@ def _timings(timing: RatHealthTiming) -> tuple[float, float, int, float]:
 
 def _rat_has_one(name: str, timing: RatHealthTiming, settings: Settings) -> bool:
     """RAT's own check stays, unless the settings replace it."""
-    return name in settings.deployment.compose.rat.compose.healthchecked and not timing.replace
+    return name in settings.of(COMPOSE_SETTINGS).project.compose.healthchecked and not timing.replace

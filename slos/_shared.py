@@ -6,12 +6,13 @@ from typing import Any
 
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.settings import Settings
+from monitoring_as_code.slo import SECTION as SLOS
 from monitoring_as_code.slo import SLO
 
 
 def slo(settings: Settings, name: str, **fields: Any) -> SLO:
     """The SLO `name`, its objective, compliance window and burn-rate windows from settings."""
-    s = settings.slos
+    s = settings.of(SLOS)
     if name not in s.objectives:
         raise DefinitionError(f"monitoring.yaml's slos.objectives has no {name!r}", obj=f"SLO {name}")
     return SLO(

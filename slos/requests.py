@@ -5,6 +5,7 @@ from __future__ import annotations
 from alerts._shared import RATD_JOB
 from alerts.profile_guide import GUIDE
 from monitoring_as_code.settings import Settings
+from monitoring_as_code.slo import SECTION as SLOS
 from monitoring_as_code.slo import SLO, LatencySli, RequestsSli
 from slos._shared import slo
 
@@ -14,7 +15,7 @@ REQUESTS = "ratd_http_requests_total"
 
 
 def define(settings: Settings) -> list[SLO]:
-    fast = settings.slos.request_latency_seconds
+    fast = settings.of(SLOS).request_latency_seconds
     return [
         slo(
             settings,

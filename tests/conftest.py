@@ -25,7 +25,8 @@ from alerts.profile_guide import RATD_METRICS as GUIDE_RATD_METRICS
 from monitoring_as_code.catalog import EXPORTER_METRICS
 from monitoring_as_code.cli import main
 from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
-from monitoring_as_code.settings import Settings, load_settings
+from monitoring_as_code.outputs.registry import load_settings
+from monitoring_as_code.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"  # read-only references beside the clone, read in place

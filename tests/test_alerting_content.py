@@ -11,7 +11,8 @@ import attrs
 import pytest
 import yaml
 
-from monitoring_as_code.loader import Definitions, load_alerting
+from monitoring_as_code.definitions import Definitions
+from monitoring_as_code.loader import load_alerting
 from monitoring_as_code.promql import metric_names
 from monitoring_as_code.settings import Settings
 from tests.conftest import GUIDE, PROFILES, RATD_0_2, REPO, MacRunner, edit, profile_project

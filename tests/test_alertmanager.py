@@ -12,8 +12,9 @@ import yaml
 from alerts._shared import while_ratd_answers
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.loader import load_alerting
+from monitoring_as_code.outputs.registry import load_settings
 from monitoring_as_code.render.runbook import routing_text
-from monitoring_as_code.settings import Settings, load_settings
+from monitoring_as_code.settings import Settings
 from tests.conftest import GUIDE, RATD_0_2, REPO, MacRunner, edit, profile_project
 
 CONFIG = profile_project() / "generated/alertmanager/alertmanager.yml"

@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from monitoring_as_code.duration import format_duration, parse_duration
-from monitoring_as_code.settings import _schema, load_settings
+from monitoring_as_code.outputs.registry import load_settings
+from monitoring_as_code.settings import _schema
 from tests.conftest import PROFILES, TEST_PROFILE, MacRunner
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from monitoring_as_code import pipeline
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.outputs.compose import PATHS
+from monitoring_as_code.outputs.compose.unit import PATHS
 from monitoring_as_code.render.blackbox import render_blackbox_config
 from monitoring_as_code.serialize import to_yaml
 from monitoring_as_code.validate.blackbox import check_probers

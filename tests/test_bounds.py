@@ -8,8 +8,9 @@ from grafanalib import core
 
 from alerts import profile_guide
 from monitoring_as_code.dashboard import MAX_PANELS, Dashboard, datasource_variable, grid, ref
+from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.loader import Definitions, RuleGroup
+from monitoring_as_code.loader import RuleGroup
 from monitoring_as_code.model import MAX_SCENARIO_SAMPLES, MAX_SCENARIO_SPAN, Scenario, sample_count
 from monitoring_as_code.render.runbook import render_runbook, table_cell
 from monitoring_as_code.settings import Settings

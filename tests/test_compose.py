@@ -9,6 +9,8 @@ host. The tests assert on the merged result, against RAT's files read on their o
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -22,8 +24,8 @@ from alerts._shared import COMPOSE_SERVICE_LABEL
 from monitoring_as_code import pipeline
 from monitoring_as_code.catalog import COMPOSE_LABELS
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.outputs.compose import PATHS
-from monitoring_as_code.rat_compose import (
+from monitoring_as_code.outputs.compose.preflight import preflight
+from monitoring_as_code.outputs.compose.rat_compose import (
     DEFAULT_FILE_NAMES,
     DOCUMENTED,
     RAT_SERVICES,
@@ -31,6 +33,8 @@ from monitoring_as_code.rat_compose import (
     docker_compose,
     read_rat_compose,
 )
+from monitoring_as_code.outputs.compose.settings import PROJECT_DIR_VARIABLE, generated_path
+from monitoring_as_code.outputs.compose.unit import PATHS
 from monitoring_as_code.validate import compose as compose_validator
 from monitoring_as_code.writer import write_files
 from tests.conftest import REPO, TEST_PROFILE, MacRunner, tree_bytes
@@ -53,8 +57,9 @@ def site_settings(edit: Callable[[Settings], None] | None = None) -> Settings:
 def deploy(host: Path, settings: Settings, rat_file: str | None = None, rat_override: str | None = None) -> Path:
     """A RAT checkout on a Docker host: infra/ with RAT's compose file (`rat_file`'s text, RAT's
     as documented by default) and, given `rat_override`, RAT's docker-compose.override.yml beside it,
-    generated/ beside infra/, the secrets, and stand-ins for the host folders the exporters read.
-    Returns the folder to run compose from."""
+    the monitoring project's generated/ and secrets beside infra/ (the host folder is the project
+    folder, MAC_PROJECT_DIR), and stand-ins for the host folders the exporters read. The definitions
+    are this repository's. Returns the folder to run compose from."""
     infra = host / "infra"
     infra.mkdir(parents=True)
     (infra / "docker-compose.yml").write_text(rat_file or RAT_FILE.read_text())
@@ -64,15 +69,18 @@ def deploy(host: Path, settings: Settings, rat_file: str | None = None, rat_over
     for key in paths:
         paths[key] = str(host / "hostfs" / key)
         Path(paths[key]).mkdir(parents=True)
-    # Secrets live outside generated/, at the paths monitoring.yaml gives relative to infra/.
+    # Secrets live outside generated/, at the paths monitoring.yaml gives relative to the project.
     secrets = settings["compose"]["secrets"]
-    alertmanager_secrets = infra / secrets["alertmanager_dir"]
+    alertmanager_secrets = host / secrets["alertmanager_dir"]
     alertmanager_secrets.mkdir(parents=True)
     for receiver in settings["alertmanager"]["receivers"].values():
         for key, path in receiver.items():
             if key.endswith("_file"):
                 (alertmanager_secrets / Path(path).name).write_text("secret\n")
-    (infra / secrets["grafana_admin_password_file"]).write_text("a long password\n")
+    (host / secrets["grafana_admin_password_file"]).write_text("a long password\n")
+    if settings["compose"]["rat"].get("file") == RAT_FILE_SETTING:
+        # Absolute: the definitions rendered are this repository's, and `make up` runs in the host.
+        settings["compose"]["rat"]["file"] = str(infra / "docker-compose.yml")
 
     settings_file = host / "monitoring.yaml"
     settings_file.write_text(yaml.safe_dump(settings))
@@ -81,14 +89,19 @@ def deploy(host: Path, settings: Settings, rat_file: str | None = None, rat_over
     return host
 
 
+RAT_FILE_SETTING = "infra/docker-compose.yml"
+
+
 def reading_rat_file(settings: Settings) -> None:
-    """compose.rat.file: the deployed infra/docker-compose.yml, seen from monitoring.yaml."""
-    settings["compose"]["rat"]["file"] = "infra/docker-compose.yml"
+    """compose.rat.file: the deployed infra/docker-compose.yml."""
+    settings["compose"]["rat"]["file"] = RAT_FILE_SETTING
 
 
 def compose_config(host: Path, *files: str) -> subprocess.CompletedProcess[str]:
+    """`docker compose config` on the host, as `make up` runs it: from the project folder."""
     command = [docker_compose(), *(f"-f{f}" for f in files), "config", "--format", "json"]
-    return subprocess.run(command, cwd=host, capture_output=True, text=True)
+    env = {**os.environ, PROJECT_DIR_VARIABLE: str(host)}
+    return subprocess.run(command, cwd=host, capture_output=True, text=True, env=env)
 
 
 def rat_files(host: Path) -> list[str]:
@@ -255,7 +268,7 @@ def test_a_port_rats_override_publishes_is_taken(tmp_path: Path) -> None:
 
 def test_a_broken_rat_override_is_named(tmp_path: Path) -> None:
     with pytest.raises(
-        DefinitionError, match=r"compose.rat.file: infra/docker-compose.yml with docker-compose.override.yml: docker"
+        DefinitionError, match=r"compose.rat.file: \S*/docker-compose.yml with docker-compose.override.yml: docker"
     ):
         deploy(tmp_path, site_settings(reading_rat_file), None, "services:\n  ratd:\n    ports: 8080\n")
 
@@ -475,15 +488,16 @@ def test_loki_driver_on_every_service_with_the_labels_dashboards_select(tmp_path
 def test_the_validator_merges_onto_rat_and_refuses_what_rat_lacks(
     host: Path, tmp_path: Path, onto_the_file: bool
 ) -> None:
-    rat = read_rat_compose(host / "infra/docker-compose.yml", "RAT's") if onto_the_file else DOCUMENTED
-    compose_validator.check_merge(host / "generated", PATHS.override, rat)
+    rat_file = host / "infra/docker-compose.yml" if onto_the_file else None
+    compose_validator.check_merge(host / "generated", PATHS.override, PATHS.record, rat_file)
     tree = tmp_path / "tree"
     (tree / "compose").mkdir(parents=True)
     override = yaml.safe_load((host / "generated" / PATHS.override).read_text())
     override["services"]["prometheus"]["networks"].append("rat")  # a network RAT does not declare
     (tree / PATHS.override).write_text(yaml.safe_dump(override))
+    (tree / PATHS.record).write_text((host / "generated" / PATHS.record).read_text())
     with pytest.raises(DefinitionError, match=r"docker compose config \(onto .*\) failed") as failed:
-        compose_validator.check_merge(tree, PATHS.override, rat)
+        compose_validator.check_merge(tree, PATHS.override, PATHS.record, rat_file)
     assert "rat" in failed.value.details
 
 
@@ -492,7 +506,8 @@ def test_the_validator_refuses_a_mount_of_a_file_generated_does_not_have(host: P
     tree = tmp_path / "tree"
     (tree / "compose").mkdir(parents=True)
     (tree / PATHS.override).write_text((host / "generated" / PATHS.override).read_text())
-    with pytest.raises(DefinitionError, match=r"service prometheus: mounts \.\./generated/prometheus"):
+    mount = re.escape(generated_path("prometheus"))
+    with pytest.raises(DefinitionError, match=rf"service prometheus: mounts {mount}, which generated/ does not have"):
         compose_validator.check_generated_mounts(tree, PATHS.override)
 
 
@@ -514,11 +529,15 @@ def test_a_cadvisor_older_than_v0_54_is_refused(tmp_path: Path) -> None:
         deploy(tmp_path, site_settings(old_cadvisor))
 
 
-def test_with_the_rat_file_set_generate_checks_the_secrets_beside_it(tmp_path: Path) -> None:
+def test_generate_needs_no_secret_file_and_preflight_names_the_first_missing(tmp_path: Path) -> None:
     host = deploy(tmp_path, site_settings(reading_rat_file))
     (host / "secrets/grafana-admin-password").unlink()
-    with pytest.raises(DefinitionError, match=r"settings compose.secrets: .*grafana-admin-password .*does not exist"):
-        pipeline.load(pipeline.Project(root=REPO, settings_path=host / "monitoring.yaml"))
+    settings_path = host / "monitoring.yaml"
+    bundle = pipeline.load(pipeline.Project(root=REPO, settings_path=settings_path))  # no secret is read
+    override = yaml.safe_load((host / "generated" / PATHS.override).read_text())
+    with pytest.raises(DefinitionError, match=r"preflight: .*grafana-admin-password .*does not exist") as caught:
+        preflight(bundle.settings, host, override)
+    assert str(host / "secrets/grafana-admin-password") in str(caught.value)
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from grafanalib._gen import DashboardEncoder
 from monitoring_as_code import pipeline
 from monitoring_as_code.dashboard import Dashboard, Heatmap, datasource_variable, grid, ref
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.outputs.compose import PATHS
+from monitoring_as_code.outputs.compose.unit import PATHS
 from monitoring_as_code.render.grafana import render_dashboard
 from monitoring_as_code.serialize import to_json
 from monitoring_as_code.settings import Settings

@@ -14,9 +14,10 @@ import pytest
 import yaml
 
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.outputs.compose import PATHS
+from monitoring_as_code.outputs.compose.unit import PATHS
+from monitoring_as_code.outputs.registry import load_settings
 from monitoring_as_code.render.grafana_provisioning import render_dashboard_providers, render_datasources
-from monitoring_as_code.settings import Settings, load_settings
+from monitoring_as_code.settings import Settings
 from monitoring_as_code.validate import grafana as grafana_validator
 from tests.conftest import edit, profile_project
 

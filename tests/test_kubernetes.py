@@ -24,12 +24,13 @@ from monitoring_as_code import pipeline
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.lint.context import build_context
 from monitoring_as_code.outputs import Variant
-from monitoring_as_code.outputs import kubernetes as kubernetes_output
-from monitoring_as_code.outputs.kubernetes import PATHS
+from monitoring_as_code.outputs.kubernetes import unit as kubernetes_output
+from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES_SETTINGS
+from monitoring_as_code.outputs.kubernetes.unit import PATHS
+from monitoring_as_code.outputs.registry import load_settings
 from monitoring_as_code.promql import parse_promql
 from monitoring_as_code.render import kubernetes as k8s_render
 from monitoring_as_code.render.runbook import routing_text
-from monitoring_as_code.settings import load_settings
 from monitoring_as_code.validate import kubernetes as checks
 from monitoring_as_code.validate import promtool
 from tests.conftest import (
@@ -598,7 +599,7 @@ def test_the_default_prober_is_the_blackbox_exporter_the_documented_install_crea
 )
 def test_the_blackbox_values_follow_the_prober(prober: str, expected: dict[str, Any]) -> None:
     settings = load_settings(REPO / "monitoring.yaml")
-    k8s = attrs.evolve(settings.deployment.kubernetes, prober=prober)
-    settings = attrs.evolve(settings, deployment=attrs.evolve(settings.deployment, kubernetes=k8s))
+    k8s = attrs.evolve(settings.of(KUBERNETES_SETTINGS), prober=prober)
+    settings = settings.with_section(KUBERNETES_SETTINGS, k8s)
     values = k8s_render.render_blackbox_exporter_values({"modules": {}}, settings)
     assert values == {**expected, "config": {"modules": {}}}

@@ -12,9 +12,10 @@ import pytest
 import yaml
 
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.outputs.compose import PATHS
+from monitoring_as_code.outputs.compose.unit import PATHS
+from monitoring_as_code.outputs.registry import load_settings
 from monitoring_as_code.render.loki import render_loki_config
-from monitoring_as_code.settings import Settings, load_settings
+from monitoring_as_code.settings import Settings
 from monitoring_as_code.validate import loki
 from tests.conftest import TEST_PROFILE
 
@@ -84,8 +85,8 @@ def test_every_option_the_driver_accepts_loads(tmp_path: Path) -> None:
         data["logging"] = {"driver": "loki", "json-file": data["logging"]["json-file"], "loki": DRIVER_OPTIONS}
 
     settings = load_settings(settings_with(tmp_path, all_options))
-    assert settings.deployment.logging.driver == "loki"
-    assert dict(settings.deployment.logging.options) == DRIVER_OPTIONS
+    assert settings.logging.driver == "loki"
+    assert dict(settings.logging.options) == DRIVER_OPTIONS
 
 
 def test_the_shipped_loki_block_has_the_guides_batch_size_and_cannot_stall(settings: Settings) -> None:
@@ -133,7 +134,7 @@ def test_the_loki_block_is_required_only_when_it_is_the_driver(tmp_path: Path) -
         del data["logging"]["loki"]
         data["logging"]["driver"] = "json-file"
 
-    assert load_settings(settings_with(tmp_path, json_file_only)).deployment.logging.driver == "json-file"
+    assert load_settings(settings_with(tmp_path, json_file_only)).logging.driver == "json-file"
 
     def loki_without_options(data: dict[str, Any]) -> None:
         json_file_only(data)
@@ -147,7 +148,7 @@ def test_retention_comes_from_settings_in_whole_days(tmp_path: Path) -> None:
     def week(data: dict[str, Any]) -> None:
         data["retention"]["loki"] = "7d"
 
-    config = render_loki_config(load_settings(settings_with(tmp_path, week)).deployment)
+    config = render_loki_config(load_settings(settings_with(tmp_path, week)).retention)
     assert config["limits_config"]["retention_period"] == "7d"
     assert config["compactor"]["retention_enabled"] is True
 
@@ -159,7 +160,7 @@ def test_retention_comes_from_settings_in_whole_days(tmp_path: Path) -> None:
 
 
 def test_the_config_is_a_single_binary_on_the_filesystem(settings: Settings) -> None:
-    config = render_loki_config(settings.deployment)
+    config = render_loki_config(settings.retention)
     assert "target" not in config  # default "all": every component in one process
     assert config["common"]["storage"] == {
         "filesystem": {"chunks_directory": "/loki/chunks", "rules_directory": "/loki/rules"}
@@ -173,7 +174,7 @@ def tree(tmp_path: Path, settings: Settings) -> Callable[[Callable[[dict[str, An
     """A tree holding the rendered loki-config.yml after `edit`."""
 
     def write(edit: Callable[[dict[str, Any]], None]) -> Path:
-        config = render_loki_config(settings.deployment)
+        config = render_loki_config(settings.retention)
         edit(config)
         (tmp_path / PATHS.loki_config).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / PATHS.loki_config).write_text(yaml.safe_dump(config))

@@ -13,9 +13,9 @@ import pytest
 from monitoring_as_code import pipeline
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.outputs import Output, registry
-from monitoring_as_code.outputs.compose import PATHS
-from monitoring_as_code.settings import load_settings
-from monitoring_as_code.validate import Validators
+from monitoring_as_code.outputs.compose.unit import PATHS
+from monitoring_as_code.outputs.registry import load_settings
+from monitoring_as_code.validate.validators import Validators
 from tests.conftest import REPO, MacRunner, edit, set_outputs, tree_bytes
 
 ENGINE = REPO / "monitoring_as_code"
@@ -56,8 +56,9 @@ def test_validators_hold_no_output_paths() -> None:
 
 def test_every_compose_validator_reads_the_units_paths() -> None:
     settings = load_settings(REPO / "monitoring.yaml")
-    bound = [v for v in registry()["compose"].validators(settings).all if isinstance(v, functools.partial)]
-    assert bound and len(bound) == len(registry()["compose"].validators(settings).all)
+    validators = registry.by_name()["compose"].validators(pipeline.Project(REPO, REPO / "monitoring.yaml"), settings)
+    bound = [v for v in validators.all if isinstance(v, functools.partial)]
+    assert bound and len(bound) == len(validators.all)
     used = {value for v in bound for value in v.keywords.values() if isinstance(value, str)}
     declared = {getattr(PATHS, a.name) for a in PATHS.__attrs_attrs__}
     assert used <= declared
@@ -87,7 +88,7 @@ def test_only_compose_loads_services(project: Path) -> None:
     assert set(bundle.loaded) == set(bundle.settings.outputs)
     assert all(
         o.name == "compose" or o.load(pipeline.Project(project, project / "x"), bundle.settings) is None
-        for o in registry().values()
+        for o in registry.OUTPUTS
         if o.name != "kubernetes"
     )
 
@@ -132,10 +133,9 @@ def test_a_third_output_is_one_unit(project: Path, monkeypatch: pytest.MonkeyPat
     nomad = Output(
         name="nomad",
         render=lambda bundle: {"nomad/rat.hcl": 'job "rat" {}\n'},
-        validators=lambda settings: Validators(static=(judge,)),
+        validators=lambda project, settings: Validators(static=(judge,)),
     )
-    known = dict(registry())
-    monkeypatch.setattr(pipeline, "registry", lambda: {**known, "nomad": nomad})
+    monkeypatch.setattr(registry, "OUTPUTS", (*registry.OUTPUTS, nomad))
     set_outputs(project, "compose", "nomad")
     files = pipeline.generate(pipeline.Project(project, project / "monitoring.yaml"))
     assert "nomad/rat.hcl" in files and PATHS.override in files

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
-from monitoring_as_code.rat_compose import docker_compose
+from monitoring_as_code.outputs.compose.rat_compose import docker_compose
+from monitoring_as_code.outputs.compose.settings import PROJECT_DIR_VARIABLE
 from tests.conftest import REPO
 from tests.test_compose import RAT_OVERRIDE, Settings, deploy, reading_rat_file, site_settings
 
@@ -23,15 +25,19 @@ OURS = "generated/compose/docker-compose.monitoring.yml"
 
 
 def make_up(host: Path, docker: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """`make up` of this project, onto the RAT deployed in `host` with its settings. `docker`: a
-    folder with a stand-in docker CLI, put first on PATH."""
+    """`make up` in the monitoring project deployed in `host` (its settings and generated/, this
+    repository's Makefile and virtualenv), onto the RAT beside it. `docker`: a folder with a
+    stand-in docker CLI, put first on PATH."""
     # PYTHONPATH: this checkout's `mac`, even when the virtualenv's editable install is another's.
     environment = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock", "PYTHONPATH": str(REPO)}
     if docker is not None:
         environment["PATH"] = f"{docker}:{environment['PATH']}"
-    command = ["make", "-s", "-o", "generate", "up"]
-    command += [f"RAT_COMPOSE={host}/infra/docker-compose.yml", f"SETTINGS={host}/monitoring.yaml"]
-    return subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True, timeout=120)
+    if not (host / ".venv").exists():
+        (host / ".venv").symlink_to(REPO / ".venv")
+    command = ["make", "-f", str(REPO / "Makefile"), "-s", "-o", "generate", "up"]
+    if "file" not in yaml.safe_load((host / "monitoring.yaml").read_text())["compose"]["rat"]:
+        command.append(f"RAT_COMPOSE={host}/infra/docker-compose.yml")
+    return subprocess.run(command, cwd=host, env=environment, capture_output=True, text=True, timeout=120)
 
 
 def refused(result: subprocess.CompletedProcess[str], *expected: str) -> str:
@@ -77,9 +83,13 @@ def test_up_layers_rats_own_override_first(
     command = printed_up(make_up(host))
     files = [str(infra / "docker-compose.yml"), str(infra / "docker-compose.override.yml"), OURS]
     assert command == ["docker", "compose", *(arg for f in files for arg in ("-f", f)), "up", "-d"]
-    # The same files, as this project's folder (REPO) would run them: RAT's override is there.
+    # The same files, as the project's folder would run them: RAT's override is there.
     config = subprocess.run(
-        [docker_compose(), *command[2:-2], "config", "--format", "json"], cwd=REPO, capture_output=True, text=True
+        [docker_compose(), *command[2:-2], "config", "--format", "json"],
+        cwd=host,
+        capture_output=True,
+        text=True,
+        env={**os.environ, PROJECT_DIR_VARIABLE: str(host)},
     )
     assert config.returncode == 0, config.stderr
     runner = json.loads(config.stdout)["services"]["runner"]
@@ -96,7 +106,23 @@ def test_a_missing_textfile_folder_stops_up(host: Path) -> None:
     """Compose's long-syntax bind mount does not create its source: node-exporter would never be
     created, and an `up` that stops there may already have recreated RAT's containers."""
     (host / "hostfs/textfile_dir").rmdir()
-    refused(make_up(host), "compose.host_paths.textfile_dir", "is not a folder on this host", "mkdir -p")
+    refused(make_up(host), f"{host}/hostfs/textfile_dir (mounted by node-exporter at /textfile) does not exist")
+
+
+def test_a_generated_folder_elsewhere_stops_up(host: Path) -> None:
+    """The override mounts generated/ from the project folder `make up` runs in: one without it
+    (a layout where generated/ is not beside monitoring.yaml) is refused, not mounted empty."""
+    (host / "generated").rename(host / "elsewhere")
+    (host / "generated" / "compose").mkdir(parents=True)
+    (host / "elsewhere" / "compose" / "docker-compose.monitoring.yml").rename(
+        host / "generated" / "compose" / "docker-compose.monitoring.yml"
+    )
+    refused(make_up(host), f"{host}/generated/alertmanager/alertmanager.yml (mounted by alertmanager")
+
+
+def test_a_missing_rat_compose_file_stops_up(host: Path) -> None:
+    (host / "infra" / "docker-compose.yml").unlink()
+    refused(make_up(host), f"--rat-compose: RAT's compose file {host}/infra/docker-compose.yml does not exist")
 
 
 def test_an_empty_secret_file_stops_up(host: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitoring_as_code.deployment import KubernetesSettings
+from monitoring_as_code.outputs.kubernetes.settings import KubernetesSettings
 from tests.conftest import REPO, TEST_PROFILE, profile_project
 
 README = (REPO / "README.md").read_text()

@@ -9,9 +9,11 @@ import attrs
 import pytest
 
 from alerts import host
-from monitoring_as_code.loader import Definitions, load_alerting
+from monitoring_as_code.definitions import Definitions
+from monitoring_as_code.loader import load_alerting
 from monitoring_as_code.model import RecordingRule
-from monitoring_as_code.outputs.kubernetes import variant_settings
+from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES_SETTINGS
+from monitoring_as_code.outputs.kubernetes.unit import variant_settings
 from monitoring_as_code.render.runbook import render_runbook, service_text
 from monitoring_as_code.settings import Settings
 from tests.conftest import REPO, SILENT, example_alert
@@ -22,11 +24,9 @@ READY_PATH = "/ready/deep"
 
 def site(settings: Settings) -> Settings:
     """The test profile with a RAT namespace and a ready path of its own: no default may leak."""
-    k8s = attrs.evolve(settings.deployment.kubernetes, rat_namespace=RAT_NAMESPACE)
+    k8s = attrs.evolve(settings.of(KUBERNETES_SETTINGS), rat_namespace=RAT_NAMESPACE)
     return attrs.evolve(
-        settings,
-        deployment=attrs.evolve(settings.deployment, kubernetes=k8s),
-        health=attrs.evolve(settings.health, ready_path=READY_PATH),
+        settings.with_section(KUBERNETES_SETTINGS, k8s), health=attrs.evolve(settings.health, ready_path=READY_PATH)
     )
 
 
@@ -95,12 +95,12 @@ def test_every_http_step_works_where_rat_runs(page: tuple[Settings, Definitions,
 
 
 def disk_logs_step(settings: Settings, driver: str, options: dict[str, str], loki_days: int = 31) -> str:
-    deployment = attrs.evolve(
-        settings.deployment,
-        logging=attrs.evolve(settings.deployment.logging, driver=driver, options=options),
-        retention=attrs.evolve(settings.deployment.retention, loki=loki_days * 86400.0),
+    site = attrs.evolve(
+        settings,
+        logging=attrs.evolve(settings.logging, driver=driver, options=options),
+        retention=attrs.evolve(settings.retention, loki=loki_days * 86400.0),
     )
-    disk = next(a for a in host.define(attrs.evolve(settings, deployment=deployment)) if a.name == "RatHostDiskFull")
+    disk = next(a for a in host.define(site) if a.name == "RatHostDiskFull")
     return next(step for step in disk.runbook.steps if step.startswith("Logs:"))
 
 

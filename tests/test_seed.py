@@ -23,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from alerts.profile_guide import RATD_METRICS as GUIDE_METRICS
 from alerts.profile_ratd_0_2 import RATD_METRICS as RATD_0_2_METRICS
 from alerts.profile_ratd_0_2 import READY_CHECKS
-from monitoring_as_code.rat_compose import DOCUMENTED
+from monitoring_as_code.outputs.compose.rat_compose import DOCUMENTED
 from tests.conftest import REPO, SHARED, shared
 from tests.sim.rat import RATD_0_2, SimulatedRat, send_json, serving
 from tests.test_blackbox import blackbox, blackbox_config, probe  # noqa: F401 - the real exporter, as fixtures

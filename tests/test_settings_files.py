@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.settings import MAX_SETTINGS_BYTES, load_settings
+from monitoring_as_code.outputs.registry import load_settings
+from monitoring_as_code.yamlfile import MAX_SETTINGS_BYTES
 from tests.conftest import TEST_PROFILE, MacRunner
 
 

@@ -15,10 +15,11 @@ import pytest
 
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.loader import load_alerting
-from monitoring_as_code.outputs.compose import PATHS
+from monitoring_as_code.outputs.compose.unit import PATHS
+from monitoring_as_code.outputs.registry import load_settings
 from monitoring_as_code.render.rule_tests import isolated_rule_file, render_test_file
 from monitoring_as_code.serialize import to_yaml
-from monitoring_as_code.settings import Intervals, Settings, load_settings
+from monitoring_as_code.settings import Intervals, Settings
 from monitoring_as_code.slo import (
     PAGE,
     TICKET,

@@ -19,10 +19,10 @@ from monitoring_as_code.dashboard import (
     unit_of,
     variable_references,
 )
-from monitoring_as_code.deployment import loki_stream_labels
 from monitoring_as_code.duration import format_duration, parse_duration
 from monitoring_as_code.lint import rule
 from monitoring_as_code.lint.context import LintContext
+from monitoring_as_code.logging_policy import loki_stream_labels
 from monitoring_as_code.promql import rate_windows
 
 _STREAM_MATCHER = re.compile(r'([A-Za-z_]\w*)\s*(?:=~|!~|!=|=)\s*"')
@@ -104,7 +104,7 @@ def panel_rate_interval(dashboard: Dashboard, context: LintContext) -> Iterator[
 
 @rule("panel-loki-labels", "Log queries select streams by labels the logging policy sets.", Dashboard)
 def panel_loki_labels(dashboard: Dashboard, context: LintContext) -> Iterator[str]:
-    known = loki_stream_labels(context.settings.deployment.logging)
+    known = loki_stream_labels(context.settings.logging)
     for panel, expr in queries(dashboard, LOKI):
         selector = expr[expr.find("{") : expr.find("}") + 1]
         for label in _STREAM_MATCHER.findall(selector):
@@ -114,7 +114,7 @@ def panel_loki_labels(dashboard: Dashboard, context: LintContext) -> Iterator[st
 
 @rule("panel-loki-shipped", "A panel queries Loki only where container logs are shipped to it.", Dashboard)
 def panel_loki_shipped(dashboard: Dashboard, context: LintContext) -> Iterator[str]:
-    logging = context.settings.deployment.logging
+    logging = context.settings.logging
     if logging.ships_to_loki:
         return
     for panel in dashboard.panels:

@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from monitoring_as_code.dashboard import Dashboard
+from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.lint import RULES, Problem
 from monitoring_as_code.lint import alerts as _alerts  # noqa: F401 - registers its rules
 from monitoring_as_code.lint import dashboards as _dashboards  # noqa: F401 - registers its rules
 from monitoring_as_code.lint import queries as _queries  # noqa: F401 - registers its rules
 from monitoring_as_code.lint import slos as _slos  # noqa: F401 - registers its rules
 from monitoring_as_code.lint.context import LintContext, build_context
-from monitoring_as_code.model import Definitions
 from monitoring_as_code.settings import Settings
 
 

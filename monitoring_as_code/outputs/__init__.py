@@ -1,29 +1,33 @@
-"""Outputs: each is one unit that declares what it needs loaded, the files it writes (under its
-own paths) and the validators that judge them. `outputs:` in monitoring.yaml picks the enabled
-ones; the pipeline iterates over them and knows none by name.
+"""Outputs: each is one unit that declares its own section of monitoring.yaml, what it needs
+loaded, the files it writes (under its own paths) and the validators that judge them. `outputs:` in
+monitoring.yaml picks the enabled ones; the pipeline iterates over them and knows none by name.
 
-A new output is a module here defining an `Output` and one line in `OUTPUTS`; no validator of
-another output changes.
+A new output is a module or package here defining an `Output` and one line in `OUTPUTS`
+(registry.py); no validator of another output changes (docs/outputs.md has the recipe).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import attrs
 
 from monitoring_as_code.dashboard import Dashboard
-from monitoring_as_code.model import Definitions
+from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.project import HEADER, Bundle, Project
 from monitoring_as_code.render.rule_tests import isolated_rule_file, render_test_file
 from monitoring_as_code.serialize import to_yaml
-from monitoring_as_code.settings import Settings
-from monitoring_as_code.validate import Validators
+from monitoring_as_code.settings import Section, Settings
+from monitoring_as_code.validate.validators import Validators
 
 
 def _nothing(project: Project, settings: Settings) -> None:
     return None
+
+
+def _no_notes(loaded: Any) -> tuple[str, ...]:
+    return ()
 
 
 @attrs.frozen
@@ -49,12 +53,16 @@ class Output:
     name: str
     # Relative path -> text of every file it writes: rendered from the bundle (and from what it loaded).
     render: Callable[[Bundle], dict[str, str]]
-    # Its validators, with its paths bound (some need the settings, e.g. RAT's compose file).
-    validators: Callable[[Settings], Validators]
+    # Its validators, with its paths bound (some need the project, e.g. RAT's compose file).
+    validators: Callable[[Project, Settings], Validators]
+    # Its own section of monitoring.yaml, if it has one.
+    section: Section[Any] | None = None
     # What it needs loaded beyond alerts/ and dashboards/ (bundle.loaded[name]).
     load: Callable[[Project, Settings], Any] = _nothing
     # Variants of the definitions it loaded, which lint must judge too.
     variants: Callable[[Any], tuple[Variant, ...]] = _no_variants
+    # One line each that `generate` and `check` print about what it loaded (where an input came from).
+    notes: Callable[[Any], tuple[str, ...]] = _no_notes
 
 
 def rule_test_files(defs: Definitions, settings: Settings, folder: str) -> dict[str, str]:
@@ -68,11 +76,3 @@ def rule_test_files(defs: Definitions, settings: Settings, folder: str) -> dict[
         files[f"{folder}/{isolated}"] = to_yaml(isolated_rule_file(alert, defs.recording_rules, settings), header)
         files[f"{folder}/{alert.name}.yml"] = to_yaml(render_test_file(alert, isolated, settings), header)
     return files
-
-
-def registry() -> Mapping[str, Output]:
-    """Every output there is, by the name `outputs:` uses."""
-    # Imported here: each unit imports this module for Output.
-    from monitoring_as_code.outputs import compose, kubernetes
-
-    return {unit.name: unit for unit in (compose.OUTPUT, kubernetes.OUTPUT)}

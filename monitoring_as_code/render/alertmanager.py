@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitoring_as_code.deployment import CLUSTER_NULL_RECEIVER
+from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.model import BUSINESS_HOURS, Definitions, Inhibition, Route
+from monitoring_as_code.model import BUSINESS_HOURS, Inhibition, Route
+from monitoring_as_code.outputs.kubernetes.settings import CLUSTER_NULL_RECEIVER
+from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES_SETTINGS
 from monitoring_as_code.settings import Receiver, Settings
 
 SILENT_RECEIVER = "dashboard-only"  # no integrations: what routes here is never sent
@@ -92,7 +94,7 @@ def render_cluster_alertmanager_config(defs: Definitions, settings: Settings) ->
     alert keeps it); every other alert goes to `kubernetes.cluster_receiver` (unset: `null`, which
     sends nothing). RAT's inhibitions hold within RAT's namespace; the stack's default ones hold
     outside it, as they did before this configuration replaced the stack's."""
-    k8s = settings.deployment.kubernetes
+    k8s = settings.of(KUBERNETES_SETTINGS)
     rat, not_rat = f'namespace="{k8s.rat_namespace}"', f'namespace!="{k8s.rat_namespace}"'
     config = render_alertmanager_config(defs, settings)
     disabled = {r.name for r in settings.alertmanager.receivers if r.disabled}

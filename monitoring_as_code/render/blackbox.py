@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.model import Definitions
 
 
 def render_blackbox_config(defs: Definitions) -> dict[str, Any]:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitoring_as_code.deployment import LOKI, ComposeSettings, LoggingPolicy
 from monitoring_as_code.duration import format_duration
+from monitoring_as_code.logging_policy import LOKI, LoggingPolicy
+from monitoring_as_code.outputs.compose.settings import GENERATED_DIR, ComposeSettings
 from monitoring_as_code.stack import BindMount, HealthCheck, MonitoringService, Stack
 
 # Marks the services that read generated/. Its writer swaps the whole folder by rename and a bind
 # mount keeps the folder it was started with, so `make up` restarts these after a regenerate.
 READS_GENERATED_LABEL = "org.monitoring-as-code.reads-generated"
-# Where generated/ sits, seen from RAT's compose folder; the compose validator reads it back.
+# Where the override mounts generated/ from; the compose validator reads it back.
 GENERATED_DIR_KEY = "x-generated-dir"
 
 
@@ -93,7 +94,7 @@ def render_compose_override(stack: Stack, compose: ComposeSettings, policy: Logg
     volumes = {v: {} for s in stack.monitoring_services for v in s.volumes}
     secrets = {name: {"file": path} for s in stack.monitoring_services for name, path in s.secrets.items()}
     return {
-        GENERATED_DIR_KEY: compose.generated_dir,
+        GENERATED_DIR_KEY: GENERATED_DIR,
         "services": services,
         "networks": {compose.monitoring_network: {}},
         "volumes": volumes,

@@ -8,9 +8,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from monitoring_as_code.deployment import KubernetesSettings
 from monitoring_as_code.duration import format_duration
 from monitoring_as_code.model import Probe, RuleGroup, ScrapeJob
+from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES_SETTINGS
+from monitoring_as_code.outputs.kubernetes.settings import KubernetesSettings
 from monitoring_as_code.settings import Settings
 
 MONITORING = "monitoring.coreos.com/v1"
@@ -45,7 +46,7 @@ def port_of(address: str) -> int:
 def render_service_monitor(job: ScrapeJob, settings: Settings) -> dict[str, Any]:
     """ratd's ServiceMonitor: the Service's labels and port name from settings; `job` stays ours
     whatever the Service is called, so every selector keeps reading job="ratd"."""
-    k8s = settings.deployment.kubernetes
+    k8s = settings.of(KUBERNETES_SETTINGS)
     monitor = _object(MONITORING, "ServiceMonitor", object_name("rat", job.name), k8s.namespace, k8s)
     monitor["spec"] = {
         "namespaceSelector": {"matchNames": [k8s.rat_namespace]},
@@ -65,7 +66,7 @@ def render_service_monitor(job: ScrapeJob, settings: Settings) -> dict[str, Any]
 def render_probe_service(settings: Settings) -> dict[str, Any]:
     """The Service the Probes go through: it lists not-ready pods too, so a dependency outage
     (which fails /health/ready) does not empty the endpoints and turn every check red at once."""
-    k8s = settings.deployment.kubernetes
+    k8s = settings.of(KUBERNETES_SETTINGS)
     service = _object("v1", "Service", k8s.probe_service, k8s.rat_namespace, k8s)
     port = port_of(settings.targets.ratd)
     service["spec"] = {
@@ -79,7 +80,7 @@ def render_probe_service(settings: Settings) -> dict[str, Any]:
 def render_probe(probe: Probe, settings: Settings) -> dict[str, Any]:
     """One Probe per check: its static labels carry `check` (and RAT's namespace), its jobName
     the job the alerts select."""
-    k8s = settings.deployment.kubernetes
+    k8s = settings.of(KUBERNETES_SETTINGS)
     resource = _object(MONITORING, "Probe", object_name("rat", "probe", probe.check), k8s.namespace, k8s)
     resource["spec"] = {
         "jobName": probe.job,
@@ -97,7 +98,7 @@ def render_probe(probe: Probe, settings: Settings) -> dict[str, Any]:
 
 
 def render_config_map(name: str, data: Mapping[str, str], settings: Settings, **metadata: Any) -> dict[str, Any]:
-    k8s = settings.deployment.kubernetes
+    k8s = settings.of(KUBERNETES_SETTINGS)
     config_map = _object("v1", "ConfigMap", name, k8s.namespace, k8s)
     config_map["metadata"]["labels"].update(metadata.get("labels", {}))
     if "annotations" in metadata:
@@ -108,7 +109,7 @@ def render_config_map(name: str, data: Mapping[str, str], settings: Settings, **
 
 def render_prometheus_rule(group: RuleGroup, rule_file: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """One PrometheusRule per rule group; its spec is the rule file promtool checks and tests."""
-    k8s = settings.deployment.kubernetes
+    k8s = settings.of(KUBERNETES_SETTINGS)
     rule = _object(MONITORING, "PrometheusRule", object_name("rat", group.name), k8s.namespace, k8s)
     rule["spec"] = rule_file
     return rule
@@ -116,7 +117,7 @@ def render_prometheus_rule(group: RuleGroup, rule_file: dict[str, Any], settings
 
 def render_alertmanager_secret(config_text: str, settings: Settings) -> dict[str, Any]:
     """The whole alertmanager.yaml for the Alertmanager resource's configSecret."""
-    k8s = settings.deployment.kubernetes
+    k8s = settings.of(KUBERNETES_SETTINGS)
     secret = _object("v1", "Secret", k8s.alertmanager_secret, k8s.namespace, k8s)
     secret["type"] = "Opaque"
     secret["stringData"] = {ALERTMANAGER_CONFIG_KEY: config_text}
@@ -125,7 +126,7 @@ def render_alertmanager_secret(config_text: str, settings: Settings) -> dict[str
 
 def render_loki_datasource(settings: Settings) -> dict[str, Any]:
     """What the stack lacks: Loki, never a second default datasource (the stack's Prometheus is it)."""
-    k8s = settings.deployment.kubernetes
+    k8s = settings.of(KUBERNETES_SETTINGS)
     loki = settings.grafana.datasources.loki
     return {
         "apiVersion": 1,
@@ -146,7 +147,7 @@ def render_loki_datasource(settings: Settings) -> dict[str, Any]:
 def render_rbac(settings: Settings) -> list[dict[str, Any]]:
     """kube-prometheus' Prometheus may only watch a few namespaces: a Role in RAT's namespace to
     discover ratd's endpoints, bound to its service account (`kubernetes.rbac_for`)."""
-    k8s = settings.deployment.kubernetes
+    k8s = settings.of(KUBERNETES_SETTINGS)
     if k8s.rbac_for is None:
         return []
     account_namespace, account = k8s.rbac_for.split("/")
@@ -167,7 +168,7 @@ def render_stack_values(settings: Settings) -> dict[str, Any]:
     Probes labelled `release: <release>` by default, which our objects carry (kubernetes.labels);
     the snippet makes Alertmanager read our configSecret and mount the receivers' Secret, and the
     Grafana sidecars file our dashboards into their folder."""
-    k8s = settings.deployment.kubernetes
+    k8s = settings.of(KUBERNETES_SETTINGS)
     return {
         "alertmanager": {
             "alertmanagerSpec": {"configSecret": k8s.alertmanager_secret, "secrets": [k8s.receiver_secret]},
@@ -198,7 +199,7 @@ def render_blackbox_exporter_values(modules: dict[str, Any], settings: Settings)
     no blackbox_exporter): the chart's own config takes our modules, and where `prober` is a
     Service address, the chart's Service gets its name and port (install it in its namespace)."""
     values: dict[str, Any] = {}
-    address = _SERVICE_ADDRESS.match(settings.deployment.kubernetes.prober)
+    address = _SERVICE_ADDRESS.match(settings.of(KUBERNETES_SETTINGS).prober)
     if address:
         values["fullnameOverride"] = address["service"]
         values["service"] = {"port": int(address["port"])}

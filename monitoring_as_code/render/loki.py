@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitoring_as_code.deployment import LOKI_DATA_DIR, LOKI_HTTP_PORT, Deployment
 from monitoring_as_code.duration import format_duration
+from monitoring_as_code.logging_policy import Retention
+from monitoring_as_code.outputs.compose.settings import LOKI_DATA_DIR, LOKI_HTTP_PORT
 
 INDEX_PERIOD = "24h"  # compactor retention works on daily index tables
 # The first and only schema period. Loki 3 turns structured metadata on by default, which needs the
@@ -14,7 +15,7 @@ INDEX_PERIOD = "24h"  # compactor retention works on daily index tables
 SCHEMA_START = "2024-04-01"
 
 
-def render_loki_config(deployment: Deployment) -> dict[str, Any]:
+def render_loki_config(retention: Retention) -> dict[str, Any]:
     return {
         # One tenant: Loki is reachable only on the monitoring network and the host's loopback.
         "auth_enabled": False,
@@ -42,7 +43,7 @@ def render_loki_config(deployment: Deployment) -> dict[str, Any]:
                 }
             ]
         },
-        "limits_config": {"retention_period": format_duration(deployment.retention.loki)},
+        "limits_config": {"retention_period": format_duration(retention.loki)},
         "compactor": {
             "working_directory": f"{LOKI_DATA_DIR}/compactor",
             "retention_enabled": True,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.model import Definitions, Probe
+from monitoring_as_code.model import Probe
 from monitoring_as_code.settings import Settings
 
 DEFAULT_SCRAPE_TIMEOUT = 10.0  # Prometheus' own default, capped below by the scrape interval

@@ -10,8 +10,9 @@ from typing import Any
 
 import jinja2
 
+from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.model import SEVERITIES, Alert, Definitions, RecordingRule, Route
+from monitoring_as_code.model import SEVERITIES, Alert, RecordingRule, Route
 from monitoring_as_code.promql import label_sources, metric_names
 from monitoring_as_code.render.alertmanager import SILENT_RECEIVER
 from monitoring_as_code.render.rules import runbook_anchor

@@ -1,6 +1,9 @@
 """The docker-compose override, merged by the real Docker Compose CLI onto RAT's compose file
 (`docker compose config` needs no engine): the file `compose.rat.file` names with RAT's own override
-beside it, or without it a stand-in of RAT's compose as documented. And its mounts of generated/."""
+beside it where it is here, else a stand-in of RAT's project rebuilt from the tree's record of it
+(RAT's services on their networks, its health checks and named networks: a service or network the
+override assumes and RAT lacks fails the merge; RAT's images, volumes and environment are not
+checked then). And its mounts of generated/."""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ from typing import Any
 import yaml
 
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.rat_compose import DOCUMENTED, RatCompose, docker_compose
+from monitoring_as_code.outputs.compose.rat_compose import RatCompose, compose_files, docker_compose
+from monitoring_as_code.outputs.compose.record import parse_record
+from monitoring_as_code.outputs.compose.settings import PROJECT_DIR_VARIABLE
 from monitoring_as_code.render.compose import GENERATED_DIR_KEY
 from monitoring_as_code.serialize import from_yaml
 from monitoring_as_code.validate.tools import failure, require, run_command
@@ -38,28 +43,32 @@ def stand_in_base(rat: RatCompose) -> dict[str, Any]:
     return {"name": "rat", "services": services, "networks": {k: {"name": v} for k, v in rat.networks.items()}}
 
 
-def check_merge(tree: Path, override: str, rat: RatCompose = DOCUMENTED) -> None:
-    """`docker compose -f RAT [-f RAT's override] -f override config`: onto RAT's real files when
-    the settings name one, in the order `make up` layers them."""
+def check_merge(tree: Path, override: str, record: str, rat_file: Path | None) -> None:
+    """`docker compose -f RAT [-f RAT's override] -f override config`, in the order `make up` layers
+    them: onto RAT's real files where `rat_file` is here, else onto the tree's record of them."""
     _override(tree, override)
     with tempfile.TemporaryDirectory(prefix="mac-compose-") as tmp:
-        files = rat.files
-        if not files:
+        if rat_file is not None and rat_file.is_file():
+            files = compose_files(rat_file)
+            onto = f"{rat_file}" + (f" with {files[1].name}" if len(files) > 1 else "")
+        else:
+            rat = parse_record(from_yaml(require(tree, record).read_text()))
             stand_in = Path(tmp) / "infra" / "docker-compose.yml"
             stand_in.parent.mkdir()
             stand_in.write_text(yaml.safe_dump(stand_in_base(rat)))
-            files = (stand_in,)
+            files, onto = (stand_in,), f"RAT's project rebuilt from {record}"
         layers = [arg for file in (*files, (tree / override).resolve()) for arg in ("-f", str(file))]
         command = [docker_compose(), *layers, "config", "--quiet"]
-        result = run_command("docker-compose", command, files[0].parent, override)
+        env = {PROJECT_DIR_VARIABLE: str(tree.parent.resolve())}
+        result = run_command("docker-compose", command, files[0].parent, override, env=env)
     if result.returncode:
-        raise failure(override, f"docker compose config (onto {rat.source})", result)
+        raise failure(override, f"docker compose config (onto {onto})", result)
 
 
 def check_generated_mounts(tree: Path, override_file: str) -> None:
     """Every bind mount of generated/ names a file or folder that this tree has."""
     override = _override(tree, override_file)
-    generated = PurePosixPath(override.get(GENERATED_DIR_KEY, ""))
+    generated = PurePosixPath(override.get(GENERATED_DIR_KEY, "") or "/nowhere")
     for name, service in (override.get("services") or {}).items():
         for volume in service.get("volumes") or []:
             source = PurePosixPath(volume.get("source", ""))

@@ -150,8 +150,8 @@ def test_the_rat_dashboards_are_lint_clean(settings: Settings) -> None:
 
 
 def with_driver(settings: Settings, driver: str) -> Settings:
-    logging = attrs.evolve(settings.deployment.logging, driver=driver)
-    return attrs.evolve(settings, deployment=attrs.evolve(settings.deployment, logging=logging))
+    logging = attrs.evolve(settings.logging, driver=driver)
+    return attrs.evolve(settings, logging=logging)
 
 
 def test_a_loki_panel_while_nothing_ships_logs_to_loki(settings: Settings) -> None:

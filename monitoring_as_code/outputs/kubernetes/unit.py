@@ -4,7 +4,8 @@ kustomization, for RAT on a cluster watched by kube-prometheus(-stack).
 
 It loads its own variant of alerts/ and dashboards/: the settings as a cluster sees them
 (`platform: kubernetes`, the probe Service as ratd's address, the stack's datasource uids, the
-receivers' files where spec.secrets mounts them). Modules marked `PLATFORMS` pick their side."""
+receivers' files where spec.secrets mounts them). Modules marked `PLATFORMS` pick their side.
+Its section of monitoring.yaml is `kubernetes` (settings.py beside this file)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import attrs
 from monitoring_as_code.loader import load_alerting, load_dashboards
 from monitoring_as_code.model import KUBERNETES
 from monitoring_as_code.outputs import Output, Variant, rule_test_files
+from monitoring_as_code.outputs.kubernetes.settings import SECTION
 from monitoring_as_code.project import HEADER, Bundle, Project
 from monitoring_as_code.render import kubernetes as k8s_render
 from monitoring_as_code.render.alertmanager import render_cluster_alertmanager_config
@@ -27,7 +29,8 @@ from monitoring_as_code.render.runbook import render_runbook
 from monitoring_as_code.serialize import to_json, to_yaml
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.stack import ALERTMANAGER_SECRETS
-from monitoring_as_code.validate import Validators, kubernetes, promtool
+from monitoring_as_code.validate import kubernetes, promtool
+from monitoring_as_code.validate.validators import Validators
 
 NAME = "kubernetes"
 
@@ -45,7 +48,7 @@ PATHS = KubernetesPaths()
 
 
 def variant_settings(settings: Settings) -> Settings:
-    k8s = settings.deployment.kubernetes
+    k8s = settings.of(SECTION)
     cluster = f"{k8s.rat_namespace}.svc"
     targets = attrs.evolve(
         settings.targets,
@@ -95,7 +98,7 @@ def load(project: Project, settings: Settings) -> Variant:
 def render(bundle: Bundle) -> dict[str, str]:
     variant: Variant = bundle.loaded[NAME]
     settings, defs = variant.settings, variant.alerting
-    k8s = settings.deployment.kubernetes
+    k8s = settings.of(SECTION)
     header = HEADER.format(source="alerts/, dashboards/ and monitoring.yaml")
     objects: dict[str, dict[str, Any]] = {}
     for job in defs.scrape_jobs:
@@ -143,7 +146,7 @@ def render(bundle: Bundle) -> dict[str, str]:
     return files
 
 
-def validators(settings: Settings) -> Validators:
+def validators(project: Project, settings: Settings) -> Validators:
     bind, folder = functools.partial, PATHS.manifests
     return Validators(
         tools=(
@@ -161,4 +164,6 @@ def validators(settings: Settings) -> Validators:
     )
 
 
-OUTPUT = Output(name=NAME, render=render, validators=validators, load=load, variants=lambda variant: (variant,))
+OUTPUT = Output(
+    name=NAME, render=render, validators=validators, section=SECTION, load=load, variants=lambda variant: (variant,)
+)

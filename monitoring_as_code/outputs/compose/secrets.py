@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 import attrs
 
+from monitoring_as_code.outputs.compose.settings import SECTION as COMPOSE_SETTINGS
 from monitoring_as_code.settings import Settings
 
 ALERTMANAGER_UID = ALERTMANAGER_GID = 65534  # nobody, the prom/alertmanager image's USER
@@ -28,11 +29,11 @@ class SecretFile:
     setting: str  # where the settings name it
 
 
-def secret_files(settings: Settings, compose_dir: Path) -> list[SecretFile]:
+def secret_files(settings: Settings, root: Path) -> list[SecretFile]:
     """Every secret file the enabled receivers and Grafana read, as paths on the host; relative
-    settings paths are relative to `compose_dir`, the folder of RAT's compose file."""
-    compose = settings.deployment.compose
-    alertmanager_dir = Path(os.path.normpath(compose_dir / compose.alertmanager_secrets_dir))
+    settings paths are relative to `root`, the project folder."""
+    compose = settings.of(COMPOSE_SETTINGS)
+    alertmanager_dir = Path(os.path.normpath(root / compose.alertmanager_secrets_dir))
     files = [
         SecretFile(
             alertmanager_dir / PurePosixPath(path).name,
@@ -48,7 +49,7 @@ def secret_files(settings: Settings, compose_dir: Path) -> list[SecretFile]:
     ]
     files.append(
         SecretFile(
-            Path(os.path.normpath(compose_dir / compose.grafana_admin_password_file)),
+            Path(os.path.normpath(root / compose.grafana_admin_password_file)),
             "grafana",
             GRAFANA_UID,
             GRAFANA_GID,
@@ -71,11 +72,11 @@ def _fix(secret: SecretFile, path: Path, mode: str) -> str:
     return f"run: chown {secret.uid}:{secret.gid} {path} && chmod {mode} {path}"
 
 
-def secret_problems(settings: Settings, compose_dir: Path) -> list[str]:
+def secret_problems(settings: Settings, root: Path) -> list[str]:
     """One line per problem, each with the command that fixes it."""
     problems = []
     folders_checked: set[Path] = set()
-    for secret in secret_files(settings, compose_dir):
+    for secret in secret_files(settings, root):
         where = f"{secret.path} ({secret.setting}, read by {secret.reader} as uid {secret.uid})"
         if not secret.path.is_file():
             fix = _fix(secret, secret.path, "0400")

@@ -1,6 +1,7 @@
 """The `compose` output: Prometheus, Alertmanager, blackbox_exporter, Loki and Grafana files and
-the docker-compose override that runs them beside RAT's own compose project. The only output
-that loads `services/`."""
+the docker-compose override that runs them beside RAT's own compose project, with the record of
+that project it was rendered from. The only output that loads `services/`. Its section of
+monitoring.yaml is `compose` (settings.py beside this file)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import attrs
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.loader import load_stack
 from monitoring_as_code.outputs import Output, rule_test_files
+from monitoring_as_code.outputs.compose import record
+from monitoring_as_code.outputs.compose.rat_project import LoadedRat, load_rat_project
+from monitoring_as_code.outputs.compose.settings import SECTION
 from monitoring_as_code.project import HEADER, Bundle, Project
 from monitoring_as_code.render.alertmanager import render_alertmanager_config
 from monitoring_as_code.render.blackbox import render_blackbox_config
@@ -22,11 +26,11 @@ from monitoring_as_code.render.loki import render_loki_config
 from monitoring_as_code.render.prometheus import render_prometheus_config
 from monitoring_as_code.render.rules import render_rule_file
 from monitoring_as_code.render.runbook import render_runbook
-from monitoring_as_code.secrets import secret_problems
 from monitoring_as_code.serialize import to_json, to_yaml
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.stack import Stack
-from monitoring_as_code.validate import Validators, amtool, blackbox, compose, grafana, loki, promtool
+from monitoring_as_code.validate import amtool, blackbox, compose, grafana, loki, promtool
+from monitoring_as_code.validate.validators import Validators
 
 NAME = "compose"
 
@@ -43,6 +47,7 @@ class ComposePaths:
     blackbox_config: str = "blackbox/blackbox.yml"
     runbook: str = "docs/alerts.md"
     override: str = "compose/docker-compose.monitoring.yml"
+    record: str = record.PATH
     loki_config: str = "loki/loki-config.yml"
     dashboards: str = "grafana/dashboards"
     datasources: str = "grafana/provisioning/datasources"
@@ -60,15 +65,22 @@ class ComposePaths:
 PATHS = ComposePaths()
 
 
-def load(project: Project, settings: Settings) -> Stack:
-    rat_file = settings.deployment.compose.rat.compose.file
-    if rat_file is not None:
-        # Generated beside RAT's own compose file: its secrets must be in place for the first `up`.
-        problems = secret_problems(settings, rat_file.parent)
-        if problems:
-            more = f" (and {len(problems) - 1} more: `mac preflight` lists them)" if len(problems) > 1 else ""
-            raise DefinitionError(problems[0] + more, obj="settings compose.secrets", file=settings.source)
-    return load_stack(project.services, settings)
+@attrs.frozen
+class Loaded:
+    rat: LoadedRat
+    stack: Stack
+
+
+def load(project: Project, settings: Settings) -> Loaded:
+    """RAT's compose project (from RAT's file, else the record), then services/ under it. No secret
+    file is read: those belong to the Docker host, and `mac preflight` checks them there."""
+    compose = settings.of(SECTION)
+    try:
+        rat = load_rat_project(project.root, compose, project.generated)
+    except DefinitionError as exc:
+        raise exc.located(file=settings.source) from None  # settings it checks name monitoring.yaml
+    with_rat = settings.with_section(SECTION, attrs.evolve(compose, rat_project=rat.project))
+    return Loaded(rat, load_stack(project.services, with_rat))
 
 
 def _prometheus_files(bundle: Bundle) -> dict[str, str]:
@@ -91,17 +103,20 @@ def _prometheus_files(bundle: Bundle) -> dict[str, str]:
 
 def render(bundle: Bundle) -> dict[str, str]:
     settings, defs = bundle.settings, bundle.alerting
-    deployment = settings.deployment
+    loaded: Loaded = bundle.loaded[NAME]
     source = HEADER.format(source="alerts/ and monitoring.yaml")
     header = HEADER.format(source="monitoring.yaml")
-    override = render_compose_override(bundle.loaded[NAME], deployment.compose, deployment.logging)
+    override = render_compose_override(loaded.stack, settings.of(SECTION), settings.logging)
     files = {
         **_prometheus_files(bundle),
         PATHS.blackbox_config: to_yaml(render_blackbox_config(defs), source),
         PATHS.alertmanager_config: to_yaml(render_alertmanager_config(defs, settings), source),
         PATHS.runbook: render_runbook(defs, settings, bundle.other_profiles),
         PATHS.override: to_yaml(override, HEADER.format(source="services/ and monitoring.yaml")),
-        PATHS.loki_config: to_yaml(render_loki_config(deployment), header),
+        PATHS.record: to_yaml(
+            loaded.rat.record, HEADER.format(source=f"RAT's compose project, {loaded.rat.record['source']}")
+        ),
+        PATHS.loki_config: to_yaml(render_loki_config(settings.retention), header),
         f"{PATHS.datasources}/rat.yml": to_yaml(render_datasources(settings), header),
         f"{PATHS.providers}/rat.yml": to_yaml(render_dashboard_providers(settings), header),
     }
@@ -110,9 +125,9 @@ def render(bundle: Bundle) -> dict[str, str]:
     return files
 
 
-def validators(settings: Settings) -> Validators:
-    """Every check of this output's files; the override merged onto RAT's compose project (its
-    real file when the settings name one)."""
+def validators(project: Project, settings: Settings) -> Validators:
+    """Every check of this output's files; the override merged onto RAT's compose project: its real
+    files where they are here, else the project rebuilt from the tree's record of it."""
     bind = functools.partial
     return Validators(
         tools=(
@@ -121,7 +136,9 @@ def validators(settings: Settings) -> Validators:
             bind(promtool.test_rules, folder=PATHS.tests),
             bind(amtool.check_config, config=PATHS.alertmanager_config),
             bind(blackbox.check_config, config=PATHS.blackbox_config),
-            bind(compose.check_merge, override=PATHS.override, rat=settings.deployment.compose.rat.compose),
+            bind(
+                compose.check_merge, override=PATHS.override, record=PATHS.record, rat_file=_rat_file(project, settings)
+            ),
         ),
         static=(
             bind(blackbox.check_probers, config_file=PATHS.blackbox_config),
@@ -135,4 +152,16 @@ def validators(settings: Settings) -> Validators:
     )
 
 
-OUTPUT = Output(name=NAME, render=render, validators=validators, load=load)
+def _rat_file(project: Project, settings: Settings) -> Path | None:
+    shown = settings.of(SECTION).rat.file
+    return None if shown is None else project.root / shown
+
+
+OUTPUT = Output(
+    name=NAME,
+    render=render,
+    validators=validators,
+    section=SECTION,
+    load=load,
+    notes=lambda loaded: loaded.rat.notes,
+)

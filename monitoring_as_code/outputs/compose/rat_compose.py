@@ -5,7 +5,8 @@ With `compose.rat.file` set, the file is read through the real Compose CLI (`doc
 --format json`), so interpolation, profiles, anchors and `extends` are resolved exactly as `docker
 compose up` will resolve them; and with the override Compose merges onto it on its own (RAT's
 `infra/docker-compose.override.yml`), since that is what RAT runs. Without it, RAT's compose as
-`rat-docker-compose.md` documents it."""
+`rat-docker-compose.md` documents it. What was read is committed as a record (record.py), which
+stands in for RAT's file where it is absent (CI)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Any
 import attrs
 
 from monitoring_as_code.errors import DefinitionError, ToolError
+from monitoring_as_code.yamlfile import read_yaml
 
 # RAT's long-running containers, as its compose service names: the override touches these.
 RAT_SERVICES = ("ratd", "ratq", "runner", "portal", "postgres", "minio", "nessie")
@@ -51,10 +53,20 @@ class RatCompose:
     service_networks: Mapping[str, tuple[str, ...]]  # service -> network keys
     healthchecked: frozenset[str]  # services whose compose definition has an active health check
     published: Mapping[int, str]  # host port -> the service publishing it
+    override_name: str | None = None  # the override's file name (kept where only the record was read)
 
     @property
     def services(self) -> tuple[str, ...]:
         return tuple(self.service_networks)
+
+    def networks_reaching(self, services: tuple[str, ...] = ("ratd", "nessie")) -> tuple[str, ...]:
+        """The fewest of RAT's networks that reach every one of `services` (by default those the
+        monitoring talks to: ratd's metrics and health, Nessie's API): one they all share (in the
+        first's order), else the first network of each. RAT's guide keeps `frontend` to portal and
+        ratd; the monitoring needs only `backend`."""
+        first, *others = (self.service_networks[s] for s in services)
+        shared = [n for n in first if all(n in o for o in others)]
+        return (shared[0],) if shared else tuple(dict.fromkeys(nets[0] for nets in (first, *others) if nets))
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -136,6 +148,7 @@ def _resolved(config: Mapping[str, Any], source: str, file: Path, override: Path
         source=source,
         file=file,
         override=override,
+        override_name=override.name if override else None,
         networks={key: (spec or {}).get("name", key) for key, spec in declared.items()},
         service_networks={name: tuple(sorted(spec.get("networks") or {})) for name, spec in services.items()},
         healthchecked=frozenset(name for name, spec in services.items() if _active_healthcheck(spec)),
@@ -151,8 +164,6 @@ def _resolved(config: Mapping[str, Any], source: str, file: Path, override: Path
 def read_rat_compose(path: Path, shown: str) -> RatCompose:
     """RAT's compose project from its file and the override beside it (override_of), as Compose
     resolves them. `shown` is the path as the settings give it, for messages."""
-    from monitoring_as_code.settings import read_yaml  # settings imports this module
-
     if not path.is_file():
         raise DefinitionError(f"{shown}: no such file", obj=WHERE)
     try:
@@ -169,4 +180,4 @@ def read_rat_compose(path: Path, shown: str) -> RatCompose:
         error = _first_line(result.stderr)
         raise DefinitionError(f"{shown}{with_override}: docker compose config failed: {error}", obj=WHERE)
     override = files[1].resolve() if len(files) > 1 else None
-    return _resolved(json.loads(result.stdout), f"{path}{with_override}", path.resolve(), override)
+    return _resolved(json.loads(result.stdout), f"{shown}{with_override}", path.resolve(), override)

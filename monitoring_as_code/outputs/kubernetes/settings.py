@@ -1,0 +1,92 @@
+"""The kubernetes output's section of monitoring.yaml: where the prometheus-operator resources go
+and what they select. The defaults are RAT's documented shapes (rat-kubernetes.md) and
+kube-prometheus-stack's; an absent section means all of them. Checked by the schema fragment
+beside this file, then typed here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.settings import AlertmanagerSettings, Section, Settings, check_deliverable
+
+
+@attrs.frozen
+class KubernetesGrafana:
+    prometheus_uid: str = "prometheus"  # kube-prometheus-stack's Grafana provisions its Prometheus with this uid
+    alertmanager_uid: str = "alertmanager"
+    loki_url: str = "http://loki.monitoring.svc:3100"  # the stack has no Loki: ours is provisioned
+    folder: str = "RAT"
+
+
+# On a cluster our configSecret is the whole Alertmanager's configuration: the cluster's own alerts
+# go to `kubernetes.cluster_receiver`, or to this one, with no integrations (kube-prometheus-stack's
+# default receiver has this name and no integrations too).
+CLUSTER_NULL_RECEIVER = "null"
+
+
+@attrs.frozen
+class KubernetesSettings:
+    """The `kubernetes` section: where the prometheus-operator resources go and what they select.
+    The defaults are RAT's documented shapes (rat-kubernetes.md) and kube-prometheus-stack's."""
+
+    namespace: str = "monitoring"
+    rat_namespace: str = "rat"
+    ratd_selector: Mapping[str, str] = attrs.field(factory=lambda: {"app": "ratd"})
+    ratd_port: str = "http"
+    ratd_pod_selector: Mapping[str, str] = attrs.field(factory=lambda: {"app": "ratd"})
+    probe_service: str = "ratd-probe"
+    # The Service the prometheus-blackbox-exporter chart creates for a release of that name in
+    # `monitoring` (README, "Kubernetes": kube-prometheus-stack ships no blackbox_exporter).
+    prober: str = "prometheus-blackbox-exporter.monitoring.svc:9115"
+    labels: Mapping[str, Mapping[str, str]] = attrs.field(
+        factory=lambda: (
+            {"PrometheusRule": {"release": "kube-prometheus-stack"}}
+            | {kind: {"release": "kube-prometheus-stack"} for kind in ("ServiceMonitor", "Probe")}
+        )
+    )
+    grafana: KubernetesGrafana = KubernetesGrafana()
+    alertmanager_secret: str = "alertmanager-rat"
+    receiver_secret: str = "alertmanager-rat-receivers"
+    kube_prometheus_stack_values: bool = True
+    rbac_for: str | None = None  # "namespace/serviceaccount" of a kube-prometheus Prometheus
+    # A receiver of alertmanager.receivers for the cluster's own alerts (every alert outside
+    # rat_namespace); unset: CLUSTER_NULL_RECEIVER, which sends nothing.
+    cluster_receiver: str | None = None
+    runbook_base_url: str | None = None  # unset: derived from runbook_base_url (outputs/kubernetes.py)
+
+    def labels_of(self, kind: str) -> dict[str, str]:
+        return {
+            "app.kubernetes.io/part-of": "rat-monitoring",
+            **self.labels.get("all", {}),
+            **self.labels.get(kind, {}),
+        }
+
+
+def _check_cluster_receiver(name: str | None, am: AlertmanagerSettings) -> None:
+    """kubernetes.cluster_receiver names one of alertmanager.receivers, as route_to does."""
+    if name is None:
+        return
+    by_name = {r.name: r for r in am.receivers}
+    where = "settings kubernetes.cluster_receiver"
+    if name not in by_name:
+        raise DefinitionError(f"unknown receiver {name!r} (defined: {', '.join(sorted(by_name))})", obj=where)
+    check_deliverable(by_name[name], where)
+
+
+def kubernetes_settings(data: Mapping[str, Any], core: Settings) -> KubernetesSettings:
+    """The typed `kubernetes` section (schema-checked); a key left out keeps its default."""
+    values = dict(data)
+    if "grafana" in values:
+        values["grafana"] = KubernetesGrafana(**values["grafana"])
+    if "labels" in values:
+        values["labels"] = {**KubernetesSettings().labels, **values["labels"]}
+    settings = KubernetesSettings(**values)
+    _check_cluster_receiver(settings.cluster_receiver, core.alertmanager)
+    return settings
+
+
+SECTION = Section("kubernetes", __package__, kubernetes_settings, default=KubernetesSettings)
