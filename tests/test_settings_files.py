@@ -70,3 +70,36 @@ def test_verify_reads_only_regular_files_too(project: Path, mac: MacRunner, tmp_
         result = mac(project, "verify", "--metrics-file", str(source))
         assert result.exit_code == 2
         assert result.stderr == f"error: {source}: is a FIFO, socket or device, not a regular file\n"
+
+
+# Run in a fresh interpreter: an audit hook cannot be removed, and the imports must be counted too.
+_AUDITED_LOAD = """
+import sys
+from pathlib import Path
+events = []
+sys.addaudithook(lambda event, args: events.append((event, args)))
+from monitoring_as_code.outputs.registry import load_settings
+load_settings(Path(sys.argv[1]))
+import monitoring_as_code
+engine = str(Path(monitoring_as_code.__file__).parent)
+import zoneinfo
+code = (*sys.path[1:], *zoneinfo.TZPATH)  # the interpreter's and engine's files, the time zones business hours name
+for event, args in events:
+    if event.startswith(("subprocess.", "os.exec", "os.posix_spawn", "os.spawn", "os.system", "os.fork")):
+        print("ran", event, args[0] if args else "")
+    elif event == "open" and isinstance(args[0], str) and not args[0].startswith((engine, *code)):
+        print("read", args[0])
+"""
+
+
+def test_loading_settings_runs_nothing_and_reads_only_the_settings_file(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    settings = tmp_path / "monitoring.yaml"
+    settings.write_text(TEST_PROFILE.read_text().replace("# file: ../rat/", "file: ../rat/"))  # named, unread
+    result = subprocess.run(
+        [sys.executable, "-c", _AUDITED_LOAD, str(settings)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"read {settings}"]
