@@ -50,7 +50,7 @@ def main() -> None:
             write_files(files, Path(tmp), durable=False)
             now = phase("write", now)
             outputs = pipeline.enabled_outputs(bundle.settings)
-            static = sum((o.validators(bundle.settings) for o in outputs), Validators()).static
+            static = sum((o.validators(project, bundle.settings) for o in outputs), Validators()).static
             errors = validate_tree(Path(tmp), static)
             if errors:
                 raise SystemExit(f"validation: {errors[0]}")
