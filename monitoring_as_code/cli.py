@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
 import sys
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -18,6 +20,10 @@ import click
 
 from monitoring_as_code import pipeline
 from monitoring_as_code import verify as verifying
+from monitoring_as_code.diff.git import extract
+from monitoring_as_code.diff.report import as_json, as_markdown, as_text
+from monitoring_as_code.diff.run import compare_trees
+from monitoring_as_code.diff.tree import Tree
 from monitoring_as_code.duration import format_duration
 from monitoring_as_code.errors import DefinitionError, Interrupted, ToolError
 from monitoring_as_code.lint import RULES
@@ -25,6 +31,7 @@ from monitoring_as_code.outputs import registry
 from monitoring_as_code.outputs.compose.preflight import preflight as check_before_up
 from monitoring_as_code.outputs.compose.preflight import rat_compose_file
 from monitoring_as_code.outputs.compose.unit import PATHS
+from monitoring_as_code.validate import tools
 from monitoring_as_code.yamlfile import read_yaml
 
 # The exit-code contract (README, "Exit codes"): nothing else leaves `mac`.
@@ -288,6 +295,52 @@ def preflight(project: pipeline.Project, rat_compose: Path | None) -> None:
     override = read_yaml(project.generated / PATHS.override)
     check_before_up(settings, root, override)
     click.echo(" ".join(f"-f {shlex.quote(str(file))}" for file in files))
+
+
+@main.command(name="diff")
+@click.argument("revision", required=False)
+@click.option("--from", "from_dir", type=click.Path(path_type=Path), default=None, help="A generated tree to compare from.")
+@click.option("--to", "to_dir", type=click.Path(path_type=Path), default=None, help="A generated tree to compare to.")
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--previews-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Markdown: write the marked previews here and link them [default: embedded].",
+)
+@click.pass_obj
+@reporting_errors
+def diff(
+    project: pipeline.Project,
+    revision: str | None,
+    from_dir: Path | None,
+    to_dir: Path | None,
+    output_format: str,
+    previews_dir: Path | None,
+) -> None:
+    """What a change does, in meaning: REVISION's generated/ (default: the merge base of HEAD with
+    the default branch) against the working tree's, or --from DIR against --to DIR. Reports; exits
+    0 whatever it finds (`check` judges)."""
+    if revision is not None and from_dir is not None:
+        raise click.UsageError("give a REVISION or --from DIR, not both")
+    timeout = registry.load_settings(project.settings_path).limits.tool_timeout if project.settings_path.is_file() else None
+    with tempfile.TemporaryDirectory(prefix="mac-diff-") as scratch:
+        if from_dir is not None:
+            before = Tree(from_dir, str(from_dir))
+        else:
+            folder = Path(scratch) / "generated"
+            before = Tree(folder, extract(project.root, revision, folder))
+        after = Tree(to_dir, str(to_dir)) if to_dir is not None else Tree(project.generated, "working tree")
+        with tools.time_limit(timeout) if timeout else contextlib.nullcontext():
+            report = compare_trees(before, after)
+        if output_format == "json":
+            click.echo(as_json(report), nl=False)
+        elif output_format == "markdown":
+            click.echo(as_markdown(report, previews_dir), nl=False)
+        else:
+            click.echo(as_text(report), nl=False)
 
 
 @main.command(name="list")

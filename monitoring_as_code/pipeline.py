@@ -17,6 +17,7 @@ from monitoring_as_code.loader import load_alerting, load_dashboards
 from monitoring_as_code.outputs import Output, registry
 from monitoring_as_code.project import HEADER, Bundle, Project
 from monitoring_as_code.settings import Settings
+from monitoring_as_code.tree_format import MANIFEST, render_manifest
 from monitoring_as_code.validate import tools
 from monitoring_as_code.validate.validators import Validator, Validators, validate_tree
 from monitoring_as_code.writer import check_replaceable, locked, remove_leftovers, stage, swap_in, write_files
@@ -82,8 +83,8 @@ def load_linted(project: Project) -> Bundle:
 
 
 def render(bundle: Bundle) -> dict[str, str]:
-    """Every generated file, as relative path -> text."""
-    files: dict[str, str] = {}
+    """Every generated file, as relative path -> text, with the manifest naming the tree's format."""
+    files: dict[str, str] = {MANIFEST: render_manifest()}
     for output in enabled_outputs(bundle.settings):
         for relative, text in output.render(bundle).items():
             _check_inside(relative)

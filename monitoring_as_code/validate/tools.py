@@ -19,6 +19,7 @@ PACKAGES = {
     "promtool": "prometheus",
     "amtool": "prometheus-alertmanager",
     "prometheus-blackbox-exporter": "prometheus-blackbox-exporter",
+    "git": "git",  # `mac diff REVISION` reads generated/ at a revision
 }
 
 
