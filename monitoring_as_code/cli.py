@@ -299,7 +299,9 @@ def preflight(project: pipeline.Project, rat_compose: Path | None) -> None:
 
 @main.command(name="diff")
 @click.argument("revision", required=False)
-@click.option("--from", "from_dir", type=click.Path(path_type=Path), default=None, help="A generated tree to compare from.")
+@click.option(
+    "--from", "from_dir", type=click.Path(path_type=Path), default=None, help="A generated tree to compare from."
+)
 @click.option("--to", "to_dir", type=click.Path(path_type=Path), default=None, help="A generated tree to compare to.")
 @click.option(
     "--format", "output_format", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
@@ -325,7 +327,9 @@ def diff(
     0 whatever it finds (`check` judges)."""
     if revision is not None and from_dir is not None:
         raise click.UsageError("give a REVISION or --from DIR, not both")
-    timeout = registry.load_settings(project.settings_path).limits.tool_timeout if project.settings_path.is_file() else None
+    timeout = (
+        registry.load_settings(project.settings_path).limits.tool_timeout if project.settings_path.is_file() else None
+    )
     with tempfile.TemporaryDirectory(prefix="mac-diff-") as scratch:
         if from_dir is not None:
             before = Tree(from_dir, str(from_dir))

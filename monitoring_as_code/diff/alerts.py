@@ -20,7 +20,7 @@ def alert_rules(tree: Tree, copy: str) -> dict[str, tuple[str, dict[str, Any]]]:
     for relative, group in copies.rule_groups(tree, copy):
         for rule in group.get("rules") or []:
             if "alert" in rule:
-                tree.unknown_fields(relative, f"alert {rule['alert']}", rule, _RULE_FIELDS)
+                tree.refuse_unknown_fields(relative, f"alert {rule['alert']}", rule, _RULE_FIELDS)
                 found[str(rule["alert"])] = (str(group.get("name")), rule)
     return found
 

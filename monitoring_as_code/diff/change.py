@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -10,6 +11,7 @@ import attrs
 
 Fields = dict[str, Any]  # field name -> a comparable value (equal values mean no change)
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+_DIGITS = re.compile(r"(\d+)")
 
 
 @attrs.frozen
@@ -66,18 +68,8 @@ def compare_items(
 
 
 def _natural(text: str) -> tuple[Any, ...]:
-    """Sort "panel 10" after "panel 9"."""
-    return tuple(int(part) if part.isdigit() else part for part in _split_digits(text))
-
-
-def _split_digits(text: str) -> list[str]:
-    parts: list[str] = []
-    for char in text:
-        if parts and char.isdigit() == parts[-1][-1].isdigit():
-            parts[-1] += char
-        else:
-            parts.append(char)
-    return parts
+    """Sort "panel 10" after "panel 9": digits compare as numbers (every other part is text)."""
+    return tuple(int(part) if index % 2 else part for index, part in enumerate(_DIGITS.split(text)))
 
 
 # Lists of mappings named by one of these keys compare by that name, not by position: an item

@@ -63,7 +63,9 @@ def changed_panels(changes: list[Change], uid: str) -> list[str]:
     return sorted({c.subject[1] for c in changes if c.kind == KIND and c.subject[0] == uid and len(c.subject) > 1})
 
 
-def _compare(before: dict[str, tuple[str, dict[str, Any]]], after: dict[str, tuple[str, dict[str, Any]]]) -> list[Change]:
+def _compare(
+    before: dict[str, tuple[str, dict[str, Any]]], after: dict[str, tuple[str, dict[str, Any]]]
+) -> list[Change]:
     changes = compare_items(
         KIND,
         {uid: board_fields(b) for uid, (_, b) in before.items()},

@@ -24,7 +24,8 @@ def unclaimed(tree: Tree, claims: tuple[str, ...]) -> list[str]:
     return [f for f in tree.files if f not in claimed]
 
 
-def compare(before: Tree, after: Tree, claims: tuple[str, ...]) -> list[Change]:
-    old = {f: _fields(before, f) for f in unclaimed(before, claims)}
-    new = {f: _fields(after, f) for f in unclaimed(after, claims)}
+def compare(before: Tree, after: Tree, claims: tuple[str, ...], changed: frozenset[str]) -> list[Change]:
+    """The unclaimed files among the `changed` ones (the others are the same on both sides)."""
+    old = {f: _fields(before, f) for f in unclaimed(before, claims) if f in changed}
+    new = {f: _fields(after, f) for f in unclaimed(after, claims) if f in changed}
     return compare_items(KIND, old, new)

@@ -18,7 +18,7 @@ def items(tree: Tree, copy: str) -> dict[str, Fields]:
         for rule in group.get("rules") or []:
             if "record" not in rule:
                 continue
-            tree.unknown_fields(relative, f"record {rule['record']}", rule, _RULE_FIELDS)
+            tree.refuse_unknown_fields(relative, f"record {rule['record']}", rule, _RULE_FIELDS)
             labels = rule.get("labels") or {}
             name = str(rule["record"])
             if name in found or labels:

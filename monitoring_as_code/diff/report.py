@@ -120,9 +120,11 @@ def _md_change(change: Change) -> str:
     if "\n" not in before + after and len(before) + len(after) <= _INLINE:
         return f"- **{html.escape(subject)}**: {change.field}: {_md_value(before)} → {_md_value(after)}{where}"
     block = "\n".join([*(f"- {line}" for line in before.splitlines()), *(f"+ {line}" for line in after.splitlines())])
-    return f"- **{html.escape(subject)}**: {change.field}{where}:\n\n  ```diff\n" + "\n".join(
-        f"  {line}" for line in block.splitlines()
-    ) + "\n  ```"
+    return (
+        f"- **{html.escape(subject)}**: {change.field}{where}:\n\n  ```diff\n"
+        + "\n".join(f"  {line}" for line in block.splitlines())
+        + "\n  ```"
+    )
 
 
 def _previews(report: Report, changes: list[Change], assets: Path | None) -> list[str]:
@@ -134,7 +136,9 @@ def _previews(report: Report, changes: list[Change], assets: Path | None) -> lis
         for side, tree in (("before", report.before), ("after", report.after)):
             relative = preview(tree, uid)
             if relative is not None:
-                pair.append(f"<td>{side}<br>{_image(marked(tree.text(relative), ids), f'{uid}-{side}.svg', assets)}</td>")
+                pair.append(
+                    f"<td>{side}<br>{_image(marked(tree.text(relative), ids), f'{uid}-{side}.svg', assets)}</td>"
+                )
         if pair:
             listed = "<br>".join(html.escape(p) for p in panels) or "the dashboard's own settings"
             out += [f"<table><tr>{''.join(pair)}</tr></table>", "", f"Changed on **{uid}** (outlined): {listed}", ""]

@@ -28,7 +28,9 @@ def labels_of(rule: dict[str, Any], name: str) -> dict[str, str]:
 def receivers(config: Path, labels: dict[str, str], label: str) -> str:
     """What amtool says `labels` are routed to, in the tree's order ("a, b" when several)."""
     matchers = [f'{k}="{_escaped(v)}"' for k, v in sorted(labels.items())]
-    result = run("amtool", ["config", "routes", "test", f"--config.file={config}", *matchers], config.parent, file=label)
+    result = run(
+        "amtool", ["config", "routes", "test", f"--config.file={config}", *matchers], config.parent, file=label
+    )
     if result.returncode:
         raise failure(label, "amtool config routes test", result)
     return ", ".join(line.strip() for line in result.stdout.splitlines() if line.strip())

@@ -11,18 +11,22 @@ from monitoring_as_code.diff.change import Change, Fields, compare_items, flatte
 from monitoring_as_code.diff.tree import Tree
 
 KIND = "promtool tests"
-CLAIMS = tuple(f"{folder}/**" for folder in copies.TESTS.values())
+CLAIMS = tuple(f"{folder}/**/*" for folder in copies.TESTS.values())
 
 
-def items(tree: Tree, copy: str) -> dict[str, Fields]:
+def items(tree: Tree, copy: str, changed: frozenset[str]) -> dict[str, Fields]:
+    """The tests of `copy` in the `changed` files (the others are the same on both sides)."""
     found: dict[str, Fields] = {}
     for relative in tree.glob(f"{copies.TESTS[copy]}/*.yml"):
+        if relative not in changed:
+            continue
         cases = (tree.data(relative) or {}).get("tests") or []
         found[PurePosixPath(relative).stem] = flatten({str(c.get("name")): c for c in cases})
     return found
 
 
-def compare(before: Tree, after: Tree) -> list[Change]:
+def compare(before: Tree, after: Tree, changed: frozenset[str]) -> list[Change]:
     return merge_copies(
-        (copy, compare_items(KIND, items(before, copy), items(after, copy))) for copy in copies.present(before, after)
+        (copy, compare_items(KIND, items(before, copy, changed), items(after, copy, changed)))
+        for copy in copies.present(before, after)
     )

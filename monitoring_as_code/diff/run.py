@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable
 
 import attrs
@@ -10,6 +11,7 @@ from monitoring_as_code.diff import (
     alertmanager,
     alerts,
     compose,
+    copies,
     dashboards,
     kubernetes,
     other,
@@ -23,17 +25,28 @@ from monitoring_as_code.diff.change import Change
 from monitoring_as_code.diff.tree import Tree
 
 Compare = Callable[[Tree, Tree], list[Change]]
+
+
+@attrs.frozen
+class Kind:
+    compare: Compare
+    reads: tuple[str, ...]  # the files it reads (fnmatch patterns): a kind none of whose files changed is skipped
+
+
+_RULES, _RUNBOOKS, _ALERTMANAGER = (
+    tuple(c.values()) for c in (copies.RULE_FILES, copies.RUNBOOKS, copies.ALERTMANAGER)
+)
 # In the report's order: what pages first.
-KINDS: tuple[Compare, ...] = (
-    alerts.compare,
-    routing.compare,
-    alertmanager.compare,
-    recording.compare,
-    slos.compare,
-    scrape.compare,
-    dashboards.compare,
-    kubernetes.compare,
-    compose.compare,
+KINDS = (
+    Kind(alerts.compare, (*_RULES, *_RUNBOOKS)),
+    Kind(routing.compare, (*_RULES, *_ALERTMANAGER)),
+    Kind(alertmanager.compare, _ALERTMANAGER),
+    Kind(recording.compare, _RULES),
+    Kind(slos.compare, _RUNBOOKS),
+    Kind(scrape.compare, scrape.CLAIMS),
+    Kind(dashboards.compare, tuple(copies.DASHBOARDS.values())),
+    Kind(kubernetes.compare, kubernetes.CLAIMS),
+    Kind(compose.compare, compose.CLAIMS),
 )
 CLAIMS = (
     *alerts.CLAIMS,
@@ -71,9 +84,15 @@ def compare_trees(before: Tree, after: Tree) -> Report:
     files = changed_files(before, after)
     if not files:
         return Report(before, after, (), ())
-    changes = [change for compare in KINDS for change in compare(before, after)]
+    changed = frozenset(files)
+    changes = [
+        change
+        for kind in KINDS
+        if any(fnmatch.fnmatch(f, pattern) for f in files for pattern in kind.reads)
+        for change in kind.compare(before, after)
+    ]
     changed_alerts = {c.subject[0] for c in changes if c.kind == alerts.KIND}
     # A test follows its alert: told only when the alert itself did not change.
-    changes += [c for c in rule_tests.compare(before, after) if c.subject[0] not in changed_alerts]
-    changes += other.compare(before, after, CLAIMS)
+    changes += [c for c in rule_tests.compare(before, after, changed) if c.subject[0] not in changed_alerts]
+    changes += other.compare(before, after, CLAIMS, changed)
     return Report(before, after, tuple(changes), files)

@@ -9,7 +9,9 @@ import attrs
 
 from monitoring_as_code.diff.tree import Tree
 
-_ROW = re.compile(r"^\| \[(?P<alert>[^\]]+)\]\(#[^)]*\) \| (?P<condition>.*?) \| (?P<check>.*?) \| (?P<threshold>.*?) \|")
+_ROW = re.compile(
+    r"^\| \[(?P<alert>[^\]]+)\]\(#[^)]*\) \| (?P<condition>.*?) \| (?P<check>.*?) \| (?P<threshold>.*?) \|"
+)
 _OTHER_PROFILES = "## Other profiles"
 _OBJECTIVE = re.compile(r"Objective (?P<objective>\S+%) over (?P<window>\S+): an error budget of (?P<budget>\S+%)")
 

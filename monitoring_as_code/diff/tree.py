@@ -51,9 +51,7 @@ class Tree:
         """Every file's path relative to the tree, the manifest left out."""
         return tuple(
             sorted(
-                str(p.relative_to(self.folder))
-                for p in self.folder.rglob("*")
-                if p.is_file() and p.name != MANIFEST
+                str(p.relative_to(self.folder)) for p in self.folder.rglob("*") if p.is_file() and p.name != MANIFEST
             )
         )
 
@@ -86,7 +84,7 @@ class Tree:
         except UnicodeDecodeError as exc:
             raise DefinitionError(f"not UTF-8 (byte {exc.start})", file=self.where(relative)) from None
 
-    def unknown_fields(self, relative: str, what: str, fields: Any, known: frozenset[str]) -> None:
+    def refuse_unknown_fields(self, relative: str, what: str, fields: Any, known: frozenset[str]) -> None:
         """Refuse an object with fields this mac never writes: a tree of another version."""
         extra = sorted(set(fields) - known) if isinstance(fields, dict) else ["(not a mapping)"]
         if extra:
