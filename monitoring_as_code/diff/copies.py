@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from monitoring_as_code.diff.tree import Tree
+from monitoring_as_code.diff.tree import OUTPUT_MARKS, Tree
 from monitoring_as_code.serialize import from_yaml
 
 COMPOSE, KUBERNETES = "compose", "kubernetes"
@@ -26,8 +26,7 @@ BLACKBOX_KEY = "blackbox.yml"
 
 def present(*trees: Tree) -> list[str]:
     """The outputs either tree holds (an output enabled on one side only is compared with nothing)."""
-    marks = {COMPOSE: "prometheus/prometheus.yml", KUBERNETES: "kubernetes/kustomization.yaml"}
-    return [copy for copy in COPIES if any(tree.exists(marks[copy]) for tree in trees)]
+    return [copy for copy in COPIES if any(tree.exists(OUTPUT_MARKS[copy]) for tree in trees)]
 
 
 def rule_groups(tree: Tree, copy: str) -> Iterator[tuple[str, dict[str, Any]]]:

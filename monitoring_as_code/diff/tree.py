@@ -13,14 +13,20 @@ from monitoring_as_code.serialize import read_yaml
 from monitoring_as_code.tree_format import FORMAT, MANIFEST
 
 _MANIFEST_KEYS = {"format", "written_by"}
+# A file each output always writes: a folder holding none (and no manifest) is no generated tree.
+OUTPUT_MARKS = {"compose": "prometheus/prometheus.yml", "kubernetes": "kubernetes/kustomization.yaml"}
 
 
 class Tree:
-    """generated/ of one side (`label` says which: a revision or a folder)."""
+    """generated/ of one side (`label` says which: a revision or a folder): `folder` is the tree,
+    or a project folder holding it."""
 
     def __init__(self, folder: Path, label: str) -> None:
-        if not folder.is_dir():
-            raise DefinitionError("has no generated/ tree (run `mac generate` there)", file=label)
+        if (folder / "generated").is_dir():
+            folder = folder / "generated"
+        marks = (MANIFEST, *OUTPUT_MARKS.values())
+        if not folder.is_dir() or not any((folder / mark).is_file() for mark in marks):
+            raise DefinitionError("holds no generated/ tree (run `mac generate` there)", file=label)
         self.folder = folder
         self.label = label
         self._check_format()
