@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -29,6 +30,7 @@ import synthetic
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 RENDER = [sys.executable, str(REPO / "bench" / "render.py")]
+DIFF = [sys.executable, str(REPO / "bench" / "diff.py")]
 MAC = str(BIN / "mac")
 RUNS = 5
 # Bytecode is cached as in a usual shell, whatever this shell says: otherwise each run would
@@ -96,7 +98,7 @@ def measure_alternately(commands: dict[str, Sequence[str]], cwd: Path, runs: int
 
 def _result(name: str, command: Sequence[str], cwd: Path, samples: list[tuple[float, float, str]]) -> Result:
     phases: dict[str, float] = {}
-    if command[: len(RENDER)] == RENDER:
+    if command[:2] in (RENDER, DIFF):
         reports = [json.loads(stdout)["phases"] for _, _, stdout in samples]
         phases = {phase: statistics.median(r[phase] for r in reports) for phase in reports[0]}
     shown = " ".join(str(Path(c).relative_to(cwd)) if Path(c).is_relative_to(cwd) else c for c in command)
@@ -151,6 +153,18 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
         }
     )
 
+    print("mac diff: the RAT tree of profile ratd-0.2 against guide's, outputs [compose, kubernetes]", flush=True)
+    guide = synthetic.with_outputs(REPO, work / "rat-guide", ("compose", "kubernetes"))
+    settings = guide / "monitoring.yaml"
+    settings.write_text(re.sub(r"(?m)^(  profile: ).*$", r"\g<1>guide", settings.read_text(), count=1))
+    run_once([MAC, "--root", str(guide), "generate"], REPO)
+    trees = [str(both / "generated"), str(guide / "generated")]
+    rat_diff = add("RAT: mac diff ratd-0.2 -> guide, in process by phase", [*DIFF, *trees])
+    add(
+        "RAT: mac diff ratd-0.2 -> guide, cold process (amtool included)",
+        [MAC, "diff", "--from", trees[0], "--to", trees[1]],
+    )
+
     generate: dict[str, Result] = {}
     static: dict[str, Result] = {}
     for scale, (dashboards, alerts) in SCALES.items():
@@ -178,6 +192,8 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
         Check("RAT render only", rat_render.seconds, 0.4, "s"),
         Check("RAT mac check", rat_check.seconds, 1.0, "s"),
         Check("RAT mac check: [compose, kubernetes] / [compose]", rat_both.seconds / rat_check.seconds, 1.3, "x"),
+        # Who gets paged is amtool, started once per alert and side: its phase is reported apart.
+        Check("RAT mac diff, amtool aside (import, read, compare, report)", _diff_cost(rat_diff), 0.5, "s"),
         Check("large: generate + validate", large.seconds, 30.0, "s"),
         Check("large: render + static validation", static["large"].seconds, 5.0, "s"),
         Check("10x input: generate time ratio", large.seconds / small.seconds, 11.0, "x"),
@@ -188,6 +204,10 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
         for n, (raw, ours) in peer.items()
     ]
     return list(results.values()), checks
+
+
+def _diff_cost(result: Result) -> float:
+    return result.phases["import"] + result.phases["compare"]
 
 
 def table(results: list[Result], checks: list[Check]) -> str:

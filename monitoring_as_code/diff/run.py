@@ -80,14 +80,15 @@ def changed_files(before: Tree, after: Tree) -> tuple[str, ...]:
     )
 
 
-def compare_trees(before: Tree, after: Tree) -> Report:
+def compare_trees(before: Tree, after: Tree, kinds: tuple[Kind, ...] = KINDS) -> Report:
+    """Every change from `before` to `after` (`kinds`: all of them, or fewer, as bench/diff.py times them)."""
     files = changed_files(before, after)
     if not files:
         return Report(before, after, (), ())
     changed = frozenset(files)
     changes = [
         change
-        for kind in KINDS
+        for kind in kinds
         if any(fnmatch.fnmatch(f, pattern) for f in files for pattern in kind.reads)
         for change in kind.compare(before, after)
     ]
