@@ -77,7 +77,7 @@ def _compare(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[Cha
     return changes
 
 
-def compare(before: Tree, after: Tree) -> list[Change]:
+def compare(before: Tree, after: Tree, changed: frozenset[str]) -> list[Change]:
     return merge_copies(
         (copy, _compare(config_of(before, copy), config_of(after, copy))) for copy in copies.present(before, after)
     )

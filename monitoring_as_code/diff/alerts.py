@@ -54,7 +54,7 @@ def summary(fields: Fields) -> str:
     return ", ".join(parts) + f": {fields.get('expr')}"
 
 
-def compare(before: Tree, after: Tree) -> list[Change]:
+def compare(before: Tree, after: Tree, changed: frozenset[str]) -> list[Change]:
     return merge_copies(
         (copy, compare_items(KIND, items(before, copy), items(after, copy), summary))
         for copy in copies.present(before, after)

@@ -22,7 +22,7 @@ def items(tree: Tree, relative: str) -> dict[str, Fields]:
     return found
 
 
-def compare(before: Tree, after: Tree) -> list[Change]:
+def compare(before: Tree, after: Tree, changed: frozenset[str]) -> list[Change]:
     changes = []
     for kind, relative in FILES.items():
         changes += compare_items(kind, items(before, relative), items(after, relative))

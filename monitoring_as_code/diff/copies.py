@@ -58,10 +58,12 @@ def blackbox_modules(tree: Tree, copy: str) -> dict[str, Any]:
     return {}
 
 
-def dashboards(tree: Tree, copy: str) -> dict[str, tuple[str, dict[str, Any]]]:
-    """uid -> (file, dashboard) of `copy`."""
+def dashboards(tree: Tree, copy: str, changed: frozenset[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """uid -> (file, dashboard) of `copy`, in the `changed` files."""
     found: dict[str, tuple[str, dict[str, Any]]] = {}
     for relative in tree.glob(DASHBOARDS[copy]):
+        if relative not in changed:
+            continue
         if copy == COMPOSE:
             boards = [tree.data(relative)]
         else:

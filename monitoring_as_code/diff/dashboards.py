@@ -86,8 +86,9 @@ def _compare(
     return changes
 
 
-def compare(before: Tree, after: Tree) -> list[Change]:
+def compare(before: Tree, after: Tree, changed: frozenset[str]) -> list[Change]:
+    """The dashboards in the `changed` files (one file holds one dashboard)."""
     return merge_copies(
-        (copy, _compare(copies.dashboards(before, copy), copies.dashboards(after, copy)))
+        (copy, _compare(copies.dashboards(before, copy, changed), copies.dashboards(after, copy, changed)))
         for copy in copies.present(before, after)
     )

@@ -32,9 +32,12 @@ def _without_payloads(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-def items(tree: Tree) -> dict[str, Fields]:
+def items(tree: Tree, changed: frozenset[str]) -> dict[str, Fields]:
+    """The objects in the `changed` files (one file holds one object)."""
     found: dict[str, Fields] = {}
     for relative in tree.glob(MANIFESTS):
+        if relative not in changed:
+            continue
         obj = tree.data(relative) or {}
         meta = obj.get("metadata") or {}
         name = (
@@ -46,7 +49,7 @@ def items(tree: Tree) -> dict[str, Fields]:
     return found
 
 
-def compare(before: Tree, after: Tree) -> list[Change]:
+def compare(before: Tree, after: Tree, changed: frozenset[str]) -> list[Change]:
     if copies.KUBERNETES not in copies.present(before, after):
         return []
-    return compare_items(KIND, items(before), items(after))
+    return compare_items(KIND, items(before, changed), items(after, changed))

@@ -27,7 +27,7 @@ def items(tree: Tree, copy: str) -> dict[str, Fields]:
     return found
 
 
-def compare(before: Tree, after: Tree) -> list[Change]:
+def compare(before: Tree, after: Tree, changed: frozenset[str]) -> list[Change]:
     return merge_copies(
         (copy, compare_items(KIND, items(before, copy), items(after, copy), lambda f: str(f["expr"])))
         for copy in copies.present(before, after)

@@ -82,7 +82,7 @@ def _compare(before: Tree, after: Tree, copy: str, scratch: Path, pool: ThreadPo
     return changes
 
 
-def compare(before: Tree, after: Tree) -> list[Change]:
+def compare(before: Tree, after: Tree, changed: frozenset[str]) -> list[Change]:
     with tempfile.TemporaryDirectory(prefix="mac-diff-routes-") as tmp, ThreadPoolExecutor(_PARALLEL) as pool:
         return merge_copies(
             (copy, _compare(before, after, copy, Path(tmp), pool)) for copy in copies.present(before, after)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable
+from pathlib import PurePosixPath
 
 import attrs
 
@@ -24,7 +25,9 @@ from monitoring_as_code.diff import (
 from monitoring_as_code.diff.change import Change
 from monitoring_as_code.diff.tree import Tree
 
-Compare = Callable[[Tree, Tree], list[Change]]
+# (before, after, the files whose bytes differ): a kind whose items each live in one file reads
+# only those; the others read every file of theirs.
+Compare = Callable[[Tree, Tree, frozenset[str]], list[Change]]
 
 
 @attrs.frozen
@@ -90,10 +93,11 @@ def compare_trees(before: Tree, after: Tree, kinds: tuple[Kind, ...] = KINDS) ->
         change
         for kind in kinds
         if any(fnmatch.fnmatch(f, pattern) for f in files for pattern in kind.reads)
-        for change in kind.compare(before, after)
+        for change in kind.compare(before, after, changed)
     ]
     changed_alerts = {c.subject[0] for c in changes if c.kind == alerts.KIND}
     # A test follows its alert: told only when the alert itself did not change.
-    changes += [c for c in rule_tests.compare(before, after, changed) if c.subject[0] not in changed_alerts]
+    followers = frozenset(f for f in changed if PurePosixPath(f).stem not in changed_alerts)
+    changes += rule_tests.compare(before, after, followers)
     changes += other.compare(before, after, CLAIMS, changed)
     return Report(before, after, tuple(changes), files)

@@ -42,7 +42,7 @@ def scrape_items(tree: Tree) -> tuple[dict[str, Fields], dict[str, Fields]]:
     return jobs, probes
 
 
-def compare(before: Tree, after: Tree) -> list[Change]:
+def compare(before: Tree, after: Tree, changed: frozenset[str]) -> list[Change]:
     (old_jobs, old_probes), (new_jobs, new_probes) = scrape_items(before), scrape_items(after)
     changes = compare_items("scrape jobs", old_jobs, new_jobs)
     changes += compare_items("probes", old_probes, new_probes, lambda f: f"{f['module']} {f['targets']}")

@@ -26,7 +26,7 @@ def items(tree: Tree, copy: str) -> dict[str, Fields]:
     return found
 
 
-def compare(before: Tree, after: Tree) -> list[Change]:
+def compare(before: Tree, after: Tree, changed: frozenset[str]) -> list[Change]:
     return merge_copies(
         (copy, compare_items(KIND, items(before, copy), items(after, copy), lambda f: f"{f.get('objective')}"))
         for copy in copies.present(before, after)
