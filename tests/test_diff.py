@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import MacRunner, edit
+from tests.conftest import MacRunner, edit, set_outputs
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
@@ -210,3 +210,15 @@ def test_a_shallow_clone_without_the_merge_base_says_how_to_fetch_it(
 
 def test_a_folder_outside_git_says_to_compare_folders(mac: MacRunner, project: Path) -> None:
     assert "--from DIR --to DIR" in one_error_line(mac, project)
+
+
+def test_the_kubernetes_copy_of_a_changed_alert_is_told_once(mac: MacRunner, project: Path, tmp_path: Path) -> None:
+    set_outputs(project, "compose", "kubernetes")
+    regenerate(mac, project)
+    before = shutil.copytree(project / "generated", tmp_path / "before")
+    edit(project / "monitoring.yaml", "    postgres: 2\n", "    postgres: 4\n")
+    regenerate(mac, project)
+    found = changes(mac, project, "--from", str(before))
+    assert {(c["kind"], c["subject"][0]) for c in found} == {("alerts", "RatPostgresDown")}
+    assert [c for c in found if "outputs" in c] == []  # both outputs show it: told once, naming neither
+    assert {c["field"] for c in found} >= {"for", "threshold"}
