@@ -7,13 +7,14 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.conftest import MacRunner, edit, set_outputs
+from tests.conftest import REPO, MacRunner, edit, set_outputs
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
@@ -222,3 +223,15 @@ def test_the_kubernetes_copy_of_a_changed_alert_is_told_once(mac: MacRunner, pro
     assert {(c["kind"], c["subject"][0]) for c in found} == {("alerts", "RatPostgresDown")}
     assert [c for c in found if "outputs" in c] == []  # both outputs show it: told once, naming neither
     assert {c["field"] for c in found} >= {"for", "threshold"}
+
+
+def test_the_bench_of_diff_runs_on_two_trees(project: Path, tmp_path: Path) -> None:
+    """`make bench` times bench/diff.py: it must keep running (its timings are bench's, not asserted)."""
+    before = shutil.copytree(project / "generated", tmp_path / "before")
+    edit(project / "generated/alertmanager/alertmanager.yml", "receiver: team-chat", "receiver: pager")
+    command = [sys.executable, str(REPO / "bench/diff.py"), str(before), str(project / "generated")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["phases"]) == {"import", "compare", "routing", "amtool_start"}
+    assert report["changes"] > 5
