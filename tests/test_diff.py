@@ -235,3 +235,10 @@ def test_the_bench_of_diff_runs_on_two_trees(project: Path, tmp_path: Path) -> N
     report = json.loads(result.stdout)
     assert set(report["phases"]) == {"import", "compare", "routing", "amtool_start"}
     assert report["changes"] > 5
+
+
+def test_a_clone_without_a_default_branch_says_what_to_fetch(mac: MacRunner, project: Path) -> None:
+    committed(project)
+    git(project, "branch", "-q", "-m", "main", "trunk")
+    line = one_error_line(mac, project)
+    assert "no default branch" in line and "git fetch origin main" in line

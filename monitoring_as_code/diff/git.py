@@ -1,5 +1,6 @@
 """generated/ as a git revision has it, extracted into a folder (`git archive`), and the default
-revision: the merge base of HEAD with the default branch (origin/HEAD, else main, else master)."""
+revision: the merge base of HEAD with the default branch: origin/HEAD, else origin/main or
+origin/master (a CI checkout has those without origin/HEAD), else the local main or master."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from pathlib import Path
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.validate.tools import run
 
-DEFAULT_BRANCHES = ("refs/remotes/origin/HEAD", "refs/heads/main", "refs/heads/master")
+DEFAULT_BRANCHES = (
+    "refs/remotes/origin/HEAD",
+    "refs/remotes/origin/main",
+    "refs/remotes/origin/master",
+    "refs/heads/main",
+    "refs/heads/master",
+)
 
 
 def _git(root: Path, *args: str) -> tuple[int, str]:
@@ -40,7 +47,9 @@ def default_base(root: Path) -> tuple[str, str]:
             )
         raise DefinitionError(f"HEAD and {branch} have no common commit; give a REVISION", file=str(root))
     raise DefinitionError(
-        "no default branch (origin/HEAD, main or master) to take the merge base with; give a REVISION", file=str(root)
+        "no default branch (origin/HEAD, origin/main, origin/master, main or master) to take the merge base with: "
+        "fetch it (`git fetch origin main`) or give a REVISION",
+        file=str(root),
     )
 
 
