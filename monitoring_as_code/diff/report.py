@@ -28,7 +28,9 @@ def headline(report: Report) -> str:
     if report.formatting_only:
         return f"{sides}: only generated formatting changed ({len(report.changed_files)} files); nothing in meaning"
     counts = Counter(c.kind for c in report.changes)
-    return f"{sides}: {len(report.changes)} changes (" + ", ".join(f"{n} {k}" for k, n in counts.items()) + ")"
+    total = len(report.changes)
+    kinds = ", ".join(f"{kind} {count}" for kind, count in counts.items())
+    return f"{sides}: {total} change{'' if total == 1 else 's'} ({kinds})"
 
 
 def _by_kind(report: Report) -> dict[str, list[Change]]:
