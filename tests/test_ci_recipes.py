@@ -286,15 +286,15 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def runners(origin: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Each platform's runner: a clean clone of the pull request, and its temp folder."""
-    folders = {}
-    for platform in RECIPES:
-        runner = tmp_path_factory.mktemp(f"runner-{platform}")
-        subprocess.run(["git", "clone", "-q", "--branch", "pr", str(origin), str(runner / "clone")], check=True)
-        (runner / "temp").mkdir()
-        folders[platform] = runner
-    return folders
+def runner(origin: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The runner's folder: a clean clone of the pull request (with origin/main), and a temp folder.
+    Its jobs run in turn in the one clone, as every job's cache step would restore the venv that
+    the first job brought up to date; the first gets a copy of this venv, installed for another
+    folder, as a cache restored by its prefix brings one."""
+    folder = tmp_path_factory.mktemp("runner")
+    subprocess.run(["git", "clone", "-q", "--branch", "pr", str(origin), str(folder / "clone")], check=True)
+    (folder / "temp").mkdir()
+    return folder
 
 
 def runner_env(platform: str, runner: Path, origin: Path) -> dict[str, str]:
@@ -325,64 +325,66 @@ def runner_env(platform: str, runner: Path, origin: Path) -> dict[str, str]:
     }
 
 
-def play(step: Step, clone: Path) -> None:
-    assert step.action in PLAYED, f"{step.action}: an action the test does not play"
-    if step.action == "actions/cache" and not (clone / ".venv").exists():
+def play(action: str, clone: Path) -> None:
+    assert action in PLAYED, f"{action}: an action the test does not play"
+    if action == "actions/cache" and not (clone / ".venv").exists():
         shutil.copytree(Path(sys.prefix), clone / ".venv", symlinks=True)
 
 
-def report_of(platform: str, runner: Path) -> Path:
-    return runner / "temp/mac-diff.md" if platform == GITHUB else runner / "clone/mac-diff.md"
-
-
-@pytest.mark.parametrize(("platform", "job"), JOBS)
-def test_the_recipes_steps_pass_in_a_clean_clone(
-    platform: str, job: str, runners: dict[str, Path], origin: Path
-) -> None:
-    runner = runners[platform]
+def run_job(platform: str, job: str, runner: Path, origin: Path) -> tuple[str, list[str]]:
+    """Run the job's steps in order as its platform would, each under the job's timeout: its
+    output, and the steps not run (talks_to_the_platform)."""
     clone = runner / "clone"
-    assert not (runner / "rat").exists() and not (clone / "secrets").exists()
     env = runner_env(platform, runner, origin)
     steps, timeout = jobs(platform)[job]
     if platform == GITLAB:
-        play(Step("the job's cache", action="actions/cache"), clone)
-    outputs, skipped = {}, []
+        play("actions/cache", clone)  # the job's `cache:`
+    output, skipped = "", []
     for step in steps:
         if talks_to_the_platform(step):
             skipped.append(step.name)
-        elif step.script is None:
-            play(step, clone)
-        else:
-            result = subprocess.run(
-                [*BASH, "-c", step.script],
-                cwd=clone,
-                env=env | step.env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-            output = result.stdout + result.stderr
-            assert result.returncode == 0, f"{platform} {job}: step {step.name!r} exits {result.returncode}:\n{output}"
-            outputs[step.name] = output
-    every_output = "".join(outputs.values())
-    assert "rendering RAT's compose from the record" in every_output or "report" in job
-    if "report" in job:
-        assert skipped == (["Post the report on the pull request"] if platform == GITHUB else [])
-        report = report_of(platform, runner).read_text()
-        assert "85" in report and "90" in report, report  # the pull request's change, against its base
-        if platform == GITHUB:
-            assert report in (runner / "temp/summary.md").read_text()
-        else:
-            assert "MAC_DIFF_TOKEN is not set" in every_output
+            continue
+        if step.action is not None:
+            play(step.action, clone)
+            continue
+        assert step.script is not None
+        command = [*BASH, "-c", step.script]
+        ran = subprocess.run(
+            command, cwd=clone, env=env | step.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        said = ran.stdout + ran.stderr
+        assert ran.returncode == 0, f"{platform} {job}: step {step.name!r} exits {ran.returncode}:\n{said}"
+        output += said
+    return output, skipped
+
+
+@pytest.mark.parametrize(("platform", "job"), [(platform, job) for platform, job in JOBS if "check" in job])
+def test_the_check_jobs_pass_in_a_clean_clone(platform: str, job: str, runner: Path, origin: Path) -> None:
+    clone = runner / "clone"
+    assert not (runner / "rat").exists() and not (clone / "secrets").exists()
+    output, skipped = run_job(platform, job, runner, origin)
+    assert skipped == []
+    assert f"{RAT_FILE}: no such file here; rendering RAT's compose from the record" in output
+    assert "generated/ is up to date and valid" in output
+    engine = subprocess.run(
+        [".venv/bin/python", "-c", "import monitoring_as_code; print(monitoring_as_code.__file__)"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert Path(engine).is_relative_to(clone), f"the clone's venv runs another checkout's engine: {engine}"
+
+
+@pytest.mark.parametrize(("platform", "job"), [(platform, job) for platform, job in JOBS if "report" in job])
+def test_the_report_jobs_write_the_report_in_a_clean_clone(platform: str, job: str, runner: Path, origin: Path) -> None:
+    output, skipped = run_job(platform, job, runner, origin)
+    if platform == GITHUB:
+        assert skipped == ["Post the report on the pull request"]
+        report = (runner / "temp/mac-diff.md").read_text()
+        assert report in (runner / "temp/summary.md").read_text()
     else:
         assert skipped == []
-        assert "generated/ is up to date and valid" in every_output
-        engine = subprocess.run(
-            [".venv/bin/python", "-c", "import monitoring_as_code; print(monitoring_as_code.__file__)"],
-            cwd=clone,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        assert Path(engine).is_relative_to(clone), f"the clone's venv runs another checkout's engine: {engine}"
+        assert "MAC_DIFF_TOKEN is not set" in output
+        report = (runner / "clone/mac-diff.md").read_text()
+    assert "85" in report and "90" in report, report  # the pull request's change, against its base
