@@ -73,7 +73,7 @@ def test_actionlint_rejects_a_near_miss(tmp_path: Path, old: str, new: str, find
 
 
 def test_every_action_is_pinned_to_a_commit_with_its_version() -> None:
-    uses = re.findall(r"^\s*- uses: (\S+)(.*)$", RECIPES[GITHUB].read_text(), re.MULTILINE)
+    uses = re.findall(r"^\s*(?:- )?uses: (\S+)(.*)$", RECIPES[GITHUB].read_text(), re.MULTILINE)
     assert uses
     for action, comment in uses:
         assert re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", action), action
