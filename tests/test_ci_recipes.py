@@ -163,14 +163,17 @@ class Step:
     name: str
     script: str | None = None  # what the shell runs; None for a platform action
     action: str | None = None  # owner/name of a `uses:` action, without its pin
+    inputs: dict[str, Any] = attrs.field(factory=dict)  # the action's `with:`
     env: dict[str, str] = attrs.field(factory=dict)
 
 
 # The platform's actions, which the test plays (any other action fails the test until it is played).
 PLAYED = {
     "actions/checkout": "the clean clone, with its whole history (fetch-depth: 0)",
-    "actions/setup-python": "this machine's Python 3.11 on PATH",
+    "actions/setup-python": "this machine's Python on PATH, of the version asked",
     "actions/cache": "the venv restored: a copy of this one, as a cache hit restores it",
+    "gitlab:image": "this machine, of the Debian release and Python version of the image's tag",
+    "gitlab:cache": "as actions/cache",
 }
 # GitHub's documented expansion of `shell: bash`; GitLab's runner runs its scripts the same way.
 BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
@@ -189,7 +192,7 @@ def load(platform: str) -> dict[str, Any]:
 
 def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """GitLab's `extends`: mappings merge key by key, anything else is replaced."""
-    both = {key: value for key, value in base.items()}
+    both = dict(base)
     for key, value in override.items():
         both[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
     return both
@@ -213,6 +216,7 @@ def jobs(platform: str) -> dict[str, tuple[list[Step], int]]:
                         step.get("name") or step["uses"].split("@")[0],
                         script=step.get("run"),
                         action=step["uses"].split("@")[0] if "uses" in step else None,
+                        inputs=step.get("with", {}),
                         env=step.get("env", {}),
                     )
                     for step in job["steps"]
@@ -225,9 +229,13 @@ def jobs(platform: str) -> dict[str, tuple[list[Step], int]]:
     return {
         name: (
             [
-                Step(f"{part}[{index}]: {command.splitlines()[0]}", script=command, env=job.get("variables", {}))
-                for part in ("before_script", "script")
-                for index, command in enumerate(job.get(part, []))
+                Step("image", action="gitlab:image", inputs={"name": job["image"]}),
+                Step("cache", action="gitlab:cache", inputs=job["cache"]),
+                *(
+                    Step(f"{part}[{index}]: {command.splitlines()[0]}", script=command, env=job.get("variables", {}))
+                    for part in ("before_script", "script")
+                    for index, command in enumerate(job.get(part, []))
+                ),
             ],
             int(job["timeout"].split()[0]) * 60,
         )
@@ -325,9 +333,23 @@ def runner_env(platform: str, runner: Path, origin: Path) -> dict[str, str]:
     }
 
 
-def play(action: str, clone: Path) -> None:
-    assert action in PLAYED, f"{action}: an action the test does not play"
-    if action == "actions/cache" and not (clone / ".venv").exists():
+def assert_python(version: str, env: dict[str, str]) -> None:
+    found = subprocess.run(["python3", "--version"], env=env, capture_output=True, text=True, check=True).stdout
+    assert found.startswith(f"Python {version}."), f"the recipe asks for Python {version}; PATH has {found}"
+
+
+def play(step: Step, clone: Path, env: dict[str, str]) -> None:
+    assert step.action in PLAYED, f"{step.action}: an action the test does not play"
+    if step.action == "actions/checkout":
+        assert git(clone, "rev-parse", "--is-shallow-repository") == "false"
+    if step.action == "actions/setup-python":
+        assert_python(step.inputs["python-version"], env)
+    if step.action == "gitlab:image":
+        image = re.fullmatch(r"python:(\d+\.\d+)-(\w+)", step.inputs["name"])
+        assert image, f"{step.inputs['name']}: not a python:VERSION-DEBIAN image"
+        assert_python(image[1], env)
+        assert f"VERSION_CODENAME={image[2]}\n" in Path("/etc/os-release").read_text(), f"not Debian {image[2]} here"
+    if step.action in ("actions/cache", "gitlab:cache") and not (clone / ".venv").exists():
         shutil.copytree(Path(sys.prefix), clone / ".venv", symlinks=True)
 
 
@@ -337,15 +359,13 @@ def run_job(platform: str, job: str, runner: Path, origin: Path) -> tuple[str, l
     clone = runner / "clone"
     env = runner_env(platform, runner, origin)
     steps, timeout = jobs(platform)[job]
-    if platform == GITLAB:
-        play("actions/cache", clone)  # the job's `cache:`
     output, skipped = "", []
     for step in steps:
         if talks_to_the_platform(step):
             skipped.append(step.name)
             continue
         if step.action is not None:
-            play(step.action, clone)
+            play(step, clone, env)
             continue
         assert step.script is not None
         command = [*BASH, "-c", step.script]
