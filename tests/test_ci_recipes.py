@@ -169,7 +169,8 @@ class Step:
 
 # The platform's actions, which the test plays (any other action fails the test until it is played).
 PLAYED = {
-    "actions/checkout": "the clean clone, with its whole history (fetch-depth: 0)",
+    "actions/checkout": "the clean clone; with fetch-depth: 0, every branch's whole history fetched",
+    "gitlab:clone": "the same, with GIT_DEPTH for fetch-depth",
     "actions/setup-python": "this machine's Python on PATH, of the version asked",
     "actions/cache": "the venv restored: a copy of this one, as a cache hit restores it",
     "gitlab:image": "this machine, of the Debian release and Python version of the image's tag",
@@ -226,21 +227,23 @@ def jobs(platform: str) -> dict[str, tuple[list[Step], int]]:
             for name, job in config["jobs"].items()
         }
     resolved = {name: gitlab_job(config, name) for name in config if not name.startswith(".")}
-    return {
-        name: (
-            [
-                Step("image", action="gitlab:image", inputs={"name": job["image"]}),
-                Step("cache", action="gitlab:cache", inputs=job["cache"]),
-                *(
-                    Step(f"{part}[{index}]: {command.splitlines()[0]}", script=command, env=job.get("variables", {}))
-                    for part in ("before_script", "script")
-                    for index, command in enumerate(job.get(part, []))
-                ),
-            ],
-            int(job["timeout"].split()[0]) * 60,
-        )
-        for name, job in resolved.items()
-    }
+    return {name: (gitlab_steps(job), int(job["timeout"].split()[0]) * 60) for name, job in resolved.items()}
+
+
+def gitlab_steps(job: dict[str, Any]) -> list[Step]:
+    """What GitLab provides (the image, the clone, the cache), then each command of the scripts."""
+    variables = job.get("variables", {})
+    return [
+        Step("image", action="gitlab:image", inputs={"name": job["image"]}),
+        # GitLab clones 20 commits unless GIT_DEPTH says otherwise.
+        Step("clone", action="gitlab:clone", inputs={"fetch-depth": int(variables.get("GIT_DEPTH", 20))}),
+        Step("cache", action="gitlab:cache", inputs=job["cache"]),
+        *(
+            Step(f"{part}[{index}]: {command.splitlines()[0]}", script=command, env=variables)
+            for part in ("before_script", "script")
+            for index, command in enumerate(job.get(part, []))
+        ),
+    ]
 
 
 JOBS = [(platform, job) for platform in RECIPES for job in jobs(platform)]
@@ -295,12 +298,13 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def runner(origin: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The runner's folder: a clean clone of the pull request (with origin/main), and a temp folder.
-    Its jobs run in turn in the one clone, as every job's cache step would restore the venv that
-    the first job brought up to date; the first gets a copy of this venv, installed for another
-    folder, as a cache restored by its prefix brings one."""
+    """The runner's folder: a clean clone of the pull request's last commit alone, as a checkout
+    fetches it by default, and a temp folder. Its jobs run in turn in the one clone, as every job's
+    cache step would restore the venv that the first job brought up to date; the first gets a copy
+    of this venv, installed for another folder, as a cache restored by its prefix brings one."""
     folder = tmp_path_factory.mktemp("runner")
-    subprocess.run(["git", "clone", "-q", "--branch", "pr", str(origin), str(folder / "clone")], check=True)
+    clone = ["git", "clone", "-q", "--depth", "1", "--branch", "pr", f"file://{origin}", str(folder / "clone")]
+    subprocess.run(clone, check=True)
     (folder / "temp").mkdir()
     return folder
 
@@ -340,8 +344,9 @@ def assert_python(version: str, env: dict[str, str]) -> None:
 
 def play(step: Step, clone: Path, env: dict[str, str]) -> None:
     assert step.action in PLAYED, f"{step.action}: an action the test does not play"
-    if step.action == "actions/checkout":
-        assert git(clone, "rev-parse", "--is-shallow-repository") == "false"
+    fetches_all = step.action in ("actions/checkout", "gitlab:clone") and step.inputs.get("fetch-depth") == 0
+    if fetches_all and git(clone, "rev-parse", "--is-shallow-repository") == "true":
+        git(clone, "fetch", "-q", "--unshallow", "origin", "+refs/heads/*:refs/remotes/origin/*")
     if step.action == "actions/setup-python":
         assert_python(step.inputs["python-version"], env)
     if step.action == "gitlab:image":
