@@ -14,18 +14,17 @@ import contextlib
 import errno
 import importlib
 import os
-import signal
 import stat
 import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import attrs
 
+from monitoring_as_code import isolation
 from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.errors import DefinitionError, Interrupted
@@ -93,32 +92,6 @@ def importable(folder: Path) -> Iterator[None]:
         sys.path.remove(root)
 
 
-class _Overran(BaseException):
-    """Raised into a definition that ran past its time limit (a BaseException, so that the
-    definition's own `except Exception` does not swallow it)."""
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the code inside after `seconds` with _Overran. A SIGALRM timer stops pure-Python
-    loops and sleeps at the next bytecode; only the main thread receives signals, so elsewhere
-    (never the case from the CLI) the code runs unbounded."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def overran(signum: int, frame: FrameType | None) -> None:
-        raise _Overran()
-
-    previous = signal.signal(signal.SIGALRM, overran)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 # Code that is not the project's definitions, even when it lies inside the project folder (the
 # engine in a checkout, libraries in its .venv).
 _NOT_DEFINITIONS = (Path(__file__).resolve().parent, Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve())
@@ -146,13 +119,14 @@ def _shown(where: Path, path: Path) -> str:
         return str(where)
 
 
-def _guarded(path: Path, phase: str, timeout: float, run: Callable[[], Any]) -> Any:
-    """Run definition code: whatever it raises, SystemExit and KeyboardInterrupt included, or a
-    run past `timeout`, is bad input naming the module and line where it happened."""
+def _guarded(path: Path, phase: str, run: Callable[[], Any]) -> Any:
+    """Run definition code: whatever it raises, SystemExit and KeyboardInterrupt included, is bad
+    input naming the module and line where it happened. Its time limit is kept by the parent
+    process (isolation.py), which hears here that it starts."""
+    isolation.entering(str(path), phase)
     before, cwd = set(threading.enumerate()), os.getcwd()
     try:
-        with _time_limit(timeout):
-            result = run()
+        result = run()
         started = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
         if started:
             # Python cannot stop a thread; `mac` exits without waiting for it (cli.run).
@@ -162,6 +136,9 @@ def _guarded(path: Path, phase: str, timeout: float, run: Callable[[], Any]) -> 
         if os.getcwd() != cwd:
             # --root may be relative to it: generated/ would be written somewhere else.
             raise DefinitionError(f"{phase} changed the working directory; a definition only returns objects")
+        leftover = isolation.leftover_process()
+        if leftover is not None:
+            raise DefinitionError(f"{phase} left a process running (pid {leftover}); a definition only returns objects")
         return result
     except Interrupted:
         raise
@@ -172,8 +149,8 @@ def _guarded(path: Path, phase: str, timeout: float, run: Callable[[], Any]) -> 
             exc.located(file=_shown(where, path))
             raise
         via = f" (loading {path})" if where.resolve() != path.resolve() else ""
-        if isinstance(exc, _Overran):
-            problem = f"{phase} still running after {timeout:g}s, stopped (limits.definition_timeout)"
+        if isinstance(exc, isolation.Exited):
+            problem = f"{phase} {exc}; a definition only returns objects"
         elif isinstance(exc, SyntaxError):
             problem = f"syntax error: {exc.msg}"
         else:
@@ -193,7 +170,6 @@ def _names(module: Any, marker: str) -> tuple[str, ...]:
 def load_module(path: Path, settings: Settings) -> Module:
     """Import one definition module (inside `importable`); run its `define(settings)` unless its
     PROFILES leave out the profile monitoring.yaml picks."""
-    timeout = settings.limits.definition_timeout
     try:
         source = path.read_bytes()
         if not source.strip():
@@ -202,7 +178,7 @@ def load_module(path: Path, settings: Settings) -> Module:
             source.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise DefinitionError(f"not UTF-8 (byte {exc.start})") from exc
-        module = _guarded(path, "import", timeout, lambda: importlib.import_module(f"{path.parent.name}.{path.stem}"))
+        module = _guarded(path, "import", lambda: importlib.import_module(f"{path.parent.name}.{path.stem}"))
         define = getattr(module, "define", None)
         if not callable(define):
             raise DefinitionError("defines no define(settings) function")
@@ -213,7 +189,7 @@ def load_module(path: Path, settings: Settings) -> Module:
             raise DefinitionError(f"PLATFORMS names {unknown[0]!r} (known: {', '.join(KNOWN_PLATFORMS)})")
         if (profiles and settings.profile not in profiles) or (platforms and settings.platform not in platforms):
             return Module(path, profiles, ())
-        return Module(path, profiles, tuple(_guarded(path, "define()", timeout, lambda: list(define(settings)))))
+        return Module(path, profiles, tuple(_guarded(path, "define()", lambda: list(define(settings)))))
     except DefinitionError as exc:
         exc.located(file=str(path))
         raise

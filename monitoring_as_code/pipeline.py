@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import difflib
 import shutil
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import attrs
 
+from monitoring_as_code import isolation
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.lint import Problem
 from monitoring_as_code.lint.run import lint_definitions
@@ -40,26 +43,38 @@ def enabled_outputs(settings: Settings) -> list[Output]:
 
 def load(project: Project, profile: str | None = None) -> Bundle:
     """Everything the definitions define, under the settings' RAT profile or `profile`, and what
-    each enabled output loads for itself."""
+    each enabled output loads for itself: computed in a child process (isolation.py)."""
     settings = registry.load_settings(project.settings_path)
     outputs = enabled_outputs(settings)
     if profile is not None:
         settings = attrs.evolve(settings, profile=profile)
-    alerting = load_alerting(project.alerts, settings)
-    others = tuple(
-        load_alerting(project.alerts, attrs.evolve(settings, profile=p.name))
-        for p in alerting.profiles
-        if p.name != settings.profile
-    )
-    loaded = {output.name: output.load(project, settings) for output in outputs}
+    writable = [] if sys.dont_write_bytecode else [folder / "__pycache__" for folder in project.definition_folders]
+    timeout = settings.limits.definition_timeout
+    alerting, others, *loaded, dashboards = isolation.run(_definitions, (project, settings, outputs), timeout, writable)
+    by_output = {output.name: part for output, part in zip(outputs, loaded, strict=True)}
     return Bundle(
         settings=settings,
         alerting=alerting,
         other_profiles=others,
-        sourced_dashboards=load_dashboards(project.dashboards, settings, (p.name for p in alerting.profiles)),
-        loaded=loaded,
-        notes=tuple(note for output in outputs for note in output.notes(loaded[output.name])),
+        sourced_dashboards=dashboards,
+        loaded=by_output,
+        notes=tuple(note for output in outputs for note in output.notes(by_output[output.name])),
     )
+
+
+def _definitions(project: Project, settings: Settings, outputs: list[Output]) -> Iterator[Any]:
+    """In the child: the alerting definitions, as every other profile loads them, what each
+    output loads, and the dashboards; each handed over while the next is computed."""
+    alerting = load_alerting(project.alerts, settings)
+    yield alerting
+    yield tuple(
+        load_alerting(project.alerts, attrs.evolve(settings, profile=p.name))
+        for p in alerting.profiles
+        if p.name != settings.profile
+    )
+    for output in outputs:
+        yield output.load(project, settings)
+    yield load_dashboards(project.dashboards, settings, (p.name for p in alerting.profiles))
 
 
 def lint(bundle: Bundle) -> list[Problem]:

@@ -40,6 +40,10 @@ class Project:
     def dashboards(self) -> Path:
         return self.root / "dashboards"
 
+    @property
+    def definition_folders(self) -> tuple[Path, ...]:
+        return (self.alerts, self.dashboards, self.root / "slos", self.services)
+
 
 @attrs.frozen
 class Bundle:
