@@ -138,6 +138,7 @@ def _child(
                 folder.mkdir(exist_ok=True)
         _Child.layers = sandbox.confine(writable)
         os._exit = _refused_exit  # type: ignore[assignment]  # a definition's exit is its error, with its line
+        os.register_at_fork(after_in_child=lambda: _forked(exit_now))
         try:
             for piece in pieces(*args):
                 _send(_PIECE, plain.dumps(piece))
@@ -154,6 +155,14 @@ def _child(
         with contextlib.suppress(BaseException):
             sys.stdout.flush()
         exit_now(code)
+
+
+def _forked(exit_now: Callable[[int], None]) -> None:
+    """A process a definition forks is not the child: it cannot speak for it, and exits for real."""
+    os._exit = exit_now  # type: ignore[assignment]
+    if _Child.channel is not None and _Child.channel >= 0:
+        os.close(_Child.channel)
+        _Child.channel = -1
 
 
 def _detach_streams(channel: int) -> None:
@@ -173,6 +182,7 @@ def _detach_streams(channel: int) -> None:
 def _receive(pid: int, reader: int, timeout: float) -> list[Any]:
     """Read the child's messages until it is done, rebuilding each piece as it comes."""
     pieces: list[Any] = []
+    rebuilder = plain.Rebuilder()
     buffer = bytearray()
     where = ("", "loading the definitions")
     deadline = time.monotonic() + timeout
@@ -216,7 +226,7 @@ def _receive(pid: int, reader: int, timeout: float) -> list[Any]:
                     where = _progress(message)
                     deadline = time.monotonic() + timeout
                 elif tag == _PIECE:
-                    pieces.append(plain.loads(message))
+                    pieces.append(rebuilder.loads(message))
                 elif tag == _ERROR:
                     raise _error(message)
                 elif tag == _DONE:

@@ -41,16 +41,19 @@ def enabled_outputs(settings: Settings) -> list[Output]:
     return [known[name] for name in settings.outputs]
 
 
-def load(project: Project, profile: str | None = None) -> Bundle:
+def load(project: Project, profile: str | None = None, isolated: bool = True) -> Bundle:
     """Everything the definitions define, under the settings' RAT profile or `profile`, and what
-    each enabled output loads for itself: computed in a child process (isolation.py)."""
+    each enabled output loads for itself: computed in a child process (isolation.py), or in this
+    one when not `isolated` (`make bench` compares the two)."""
     settings = registry.load_settings(project.settings_path)
     outputs = enabled_outputs(settings)
     if profile is not None:
         settings = attrs.evolve(settings, profile=profile)
     writable = [] if sys.dont_write_bytecode else [folder / "__pycache__" for folder in project.definition_folders]
     timeout = settings.limits.definition_timeout
-    alerting, others, *loaded, dashboards = isolation.run(_definitions, (project, settings, outputs), timeout, writable)
+    arguments = (project, settings, outputs)
+    pieces = isolation.run(_definitions, arguments, timeout, writable) if isolated else list(_definitions(*arguments))
+    alerting, others, *loaded, dashboards = pieces
     by_output = {output.name: part for output, part in zip(outputs, loaded, strict=True)}
     return Bundle(
         settings=settings,

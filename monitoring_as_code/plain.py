@@ -1,11 +1,14 @@
 """What the definitions' child process hands back (isolation.py): the model as plain data, and the
 model again from it, every object constructed anew so that its own checks run on arrival.
 
-Plain data is builtins only (str, int, float, bool, None, tuple, list, dict, frozenset), packed
-with `marshal` (C, and it keeps shared objects shared). An attrs object is the tuple
-`(..., "module:Class", (field values...))`: Ellipsis is never model data. Only attrs classes of
-the engine and of grafanalib, in modules the parent has already imported, are rebuilt: nothing
-the child sends makes the parent import or run code."""
+Plain data is builtins only, packed with `marshal` (C, and it keeps shared objects shared): a
+scalar, a tuple, a frozenset, and tagged tuples, Ellipsis first (never model data), for the rest:
+`(..., "module:Class", (field values...))` for an attrs object, `(..., "list", (items...))` and
+`(..., "dict", (key, value, ...))`. So every packed value is hashable, and the parent builds an
+object equal to one it has built already once (the alerting definitions of two profiles are
+mostly the same objects). Only attrs classes of the engine and of grafanalib, in modules the
+parent has already imported, are rebuilt: nothing the child sends makes the parent import or run
+code."""
 
 from __future__ import annotations
 
@@ -44,9 +47,9 @@ def dumps(value: Any) -> bytes:
         if kind is tuple:
             out: Any = tuple(plain(x) for x in item)
         elif kind is list:
-            out = [plain(x) for x in item]
+            out = (_OBJECT, "list", tuple(plain(x) for x in item))
         elif kind is dict:
-            out = {plain(k): plain(v) for k, v in item.items()}
+            out = (_OBJECT, "dict", tuple(plain(x) for pair in item.items() for x in pair))
         elif kind is frozenset:
             out = frozenset(plain(x) for x in item)
         elif attrs.has(kind):
@@ -85,42 +88,52 @@ def _construct(cls: type, arguments: dict[str, Any]) -> Any:
     return made
 
 
-def loads(data: bytes) -> Any:
-    """The model again from `dumps`' bytes, every object checked by its own constructor; anything
-    else is a DefinitionError."""
-    try:
-        packed = marshal.loads(data)
-    except (EOFError, ValueError, TypeError) as exc:
-        raise DefinitionError(f"the definitions' result is unreadable ({exc})") from None
-    memo: dict[int, Any] = {}
+class Rebuilder:
+    """Rebuilds what `dumps` packed, every object checked by its own constructor; an object equal
+    to one rebuilt before (by this rebuilder: one run's pieces) is that one again."""
 
-    def typed(item: Any) -> Any:
+    def __init__(self) -> None:
+        self._built: dict[Any, Any] = {}
+
+    def loads(self, data: bytes) -> Any:
+        """The model again from `dumps`' bytes; anything else is a DefinitionError."""
+        try:
+            packed = marshal.loads(data)
+        except (EOFError, ValueError, TypeError) as exc:
+            raise DefinitionError(f"the definitions' result is unreadable ({exc})") from None
+        try:
+            return self._typed(packed)
+        except TypeError as exc:  # unhashable: a list or dict not packed as one
+            raise DefinitionError(f"the definitions' result is malformed ({exc})") from None
+
+    def _typed(self, item: Any) -> Any:
         kind = type(item)
         if kind in _SCALARS:
             return item
-        known = memo.get(id(item))
-        if known is not None:
-            return known
-        if kind is tuple and item and item[0] is _OBJECT:
-            cls = _model_class(item[1] if len(item) == 3 else None)
-            fields, values = _init_fields(cls), item[2]
-            if type(values) is not tuple or len(values) != len(fields):
-                raise DefinitionError(f"the definitions returned a malformed {cls.__name__}")
-            try:
-                out: Any = _construct(cls, {f.alias: typed(v) for f, v in zip(fields, values, strict=True)})
-            except (ValueError, TypeError) as exc:
-                raise DefinitionError(f"a {cls.__name__} the definitions returned fails its check: {exc}") from None
-        elif kind is tuple:
-            out = tuple(typed(x) for x in item)
-        elif kind is list:
-            out = [typed(x) for x in item]
-        elif kind is dict:
-            out = {typed(k): typed(v) for k, v in item.items()}
-        elif kind is frozenset:
-            out = frozenset(typed(x) for x in item)
-        else:
+        if kind is frozenset:
+            return frozenset(self._typed(x) for x in item)
+        if kind is not tuple:
             raise DefinitionError(f"the definitions' result holds a {kind.__name__}, which is not model data")
-        memo[id(item)] = out
-        return out
+        if not item or item[0] is not _OBJECT:
+            return tuple(self._typed(x) for x in item)
+        built = self._built.get(item)
+        if built is None:
+            built = self._built[item] = self._build(item)
+        return built
 
-    return typed(packed)
+    def _build(self, item: tuple[Any, ...]) -> Any:
+        name, values = item[1:] if len(item) == 3 else (None, None)
+        if type(values) is not tuple:
+            raise DefinitionError("the definitions' result is malformed (a tagged value without its values)")
+        if name == "list":
+            return [self._typed(x) for x in values]
+        if name == "dict":
+            return {self._typed(k): self._typed(v) for k, v in zip(values[::2], values[1::2], strict=True)}
+        cls = _model_class(name)
+        fields = _init_fields(cls)
+        if len(values) != len(fields):
+            raise DefinitionError(f"the definitions returned a malformed {cls.__name__}")
+        try:
+            return _construct(cls, {f.alias: self._typed(v) for f, v in zip(fields, values, strict=True)})
+        except (ValueError, TypeError) as exc:
+            raise DefinitionError(f"a {cls.__name__} the definitions returned fails its check: {exc}") from None

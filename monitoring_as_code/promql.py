@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import promql_parser
@@ -44,6 +45,10 @@ def check_size(expr: str, language: str) -> None:
 MIN_RATE_SCRAPES = 4  # two samples survive one missed scrape only from four intervals up
 
 
+# The model checks each expression on construction, again when the definitions' child process
+# hands it over (isolation.py), and lint walks it: one parse per expression and process. The
+# trees are only read.
+@functools.lru_cache(maxsize=8192)
 def parse_promql(expr: str) -> promql_parser.Expr:
     check_size(expr, "PromQL")
     try:

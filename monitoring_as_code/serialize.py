@@ -27,6 +27,11 @@ class _Dumper(yaml.SafeDumper):
     def analyze_scalar(self, scalar: str) -> ScalarAnalysis:
         return _analysis(scalar)
 
+    def ignore_aliases(self, data: Any) -> bool:
+        # One object in two places (equal objects are one once rebuilt, plain.py) is written out
+        # twice: no anchors, whatever the identity of the data.
+        return True
+
     def write_plain(self, text: str, split: bool = True) -> None:
         # PyYAML writes a plain scalar character by character, to fold long lines and keep line
         # breaks (a fifth of the time emitting YAML); without either, it writes just this.

@@ -1,0 +1,45 @@
+"""Benchmark entry (internal): what loading the definitions in a child process costs.
+
+    python bench/isolation.py ROOT RUNS
+
+In one process with the engine imported, RUNS pairs of `pipeline.load`: in the child
+(isolation.py) and in this process, alternating which goes first. Prints, as JSON, the wall
+seconds of each and the median of the pairs' differences: what the child adds to a command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from monitoring_as_code import pipeline
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("runs", type=int)
+    args = parser.parse_args()
+    project = pipeline.Project(args.root, args.root / "monitoring.yaml")
+    seconds: dict[bool, list[float]] = {True: [], False: []}
+    for isolated in (True, False):  # untimed: the engine's lazy imports, the bytecode
+        pipeline.load(project, isolated=isolated)
+    for run in range(args.runs):
+        for isolated in (True, False) if run % 2 else (False, True):
+            start = time.perf_counter()
+            pipeline.load(project, isolated=isolated)
+            seconds[isolated].append(time.perf_counter() - start)
+    differences = [child - here for child, here in zip(seconds[True], seconds[False], strict=True)]
+    report = {
+        "child": statistics.median(seconds[True]),
+        "in_process": statistics.median(seconds[False]),
+        "added": statistics.median(differences),
+    }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
