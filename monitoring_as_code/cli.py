@@ -39,14 +39,27 @@ EXIT_FINE = 0
 EXIT_DRIFT = 1  # `check`: generated/ is stale; `verify`: an alert or panel would be blind
 EXIT_BAD_INPUT = 2  # bad input, a validator's finding, an unusable environment, a tool timed out
 EXIT_MISSING_TOOL = 3
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_SIGNALLED = 128  # + the signal's number (130 Ctrl-C's SIGINT, 143 SIGTERM), as shells report it
 EXIT_READER_GONE = 141  # 128 + SIGPIPE: stdout's reader left (`mac list | head`), as shells report it
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _on_sigint(signum: int, frame: FrameType | None) -> None:
-    raise Interrupted()
+# The signals that end a run cleanly: the tools' process groups killed, the staging folder removed,
+# generated/ as it was (CI cancelling, `timeout`, systemd, `docker stop` send SIGTERM).
+ENDING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+def _signal_of(exc: BaseException) -> int:
+    return exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+
+
+def _interrupted(signum: int) -> str:
+    return "interrupted" if signum == signal.SIGINT else f"interrupted by {signal.Signals(signum).name}"
 
 
 def _fail(message: str, code: int, details: str = "") -> NoReturn:
@@ -88,8 +101,8 @@ def reporting_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         debug = click.get_current_context().find_root().params.get("debug", False)
         main_thread = threading.current_thread() is threading.main_thread()
-        # A real Ctrl-C raises Interrupted, so a definition's own KeyboardInterrupt stays bad input.
-        previous = signal.signal(signal.SIGINT, _on_sigint) if main_thread else None
+        # A real signal raises Interrupted, so a definition's own KeyboardInterrupt stays bad input.
+        previous = {signum: signal.signal(signum, _on_signal) for signum in ENDING} if main_thread else {}
         try:
             return command(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException):
@@ -109,20 +122,50 @@ def reporting_errors(command: F) -> F:
             if isinstance(exc, MemoryError | RecursionError):
                 _fail(f"input too large: {type(exc).__name__} (see the limits in the README)", EXIT_BAD_INPUT)
             _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", EXIT_BAD_INPUT)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             if debug:
                 raise
-            _fail("interrupted; generated/ is as it was", EXIT_INTERRUPTED)
+            _fail(f"{_interrupted(_signal_of(exc))}; generated/ is as it was", EXIT_SIGNALLED + _signal_of(exc))
         finally:
-            if main_thread:
-                signal.signal(signal.SIGINT, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
     return wrapper  # type: ignore[return-value]
 
 
+def _closed_streams() -> set[int]:
+    """stdin, stdout and stderr that were closed when `mac` started, each now /dev/null: the next
+    file opened would otherwise take its number, and output (ours, a tool's) would go into it."""
+    closed = set()
+    for descriptor in (0, 1, 2):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            closed.add(descriptor)
+    if closed:
+        null = os.open(os.devnull, os.O_RDWR)
+        for descriptor in closed - {null}:
+            os.dup2(null, descriptor)
+        if null > 2:
+            os.close(null)
+        if 1 in closed:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
+        if 2 in closed:
+            sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
+    return closed
+
+
 def run() -> None:
     """The `mac` command: `main`, then exit at once, without waiting for a thread a definition
-    may have left running (reported as bad input; Python cannot stop it)."""
+    may have left running (reported as bad input; Python cannot stop it). A closed stdout is an
+    unusable environment (exit 2, before anything is done); a closed stderr only hides the
+    messages: the exit code still tells."""
+    if 1 in _closed_streams():
+        click.echo("error: stdout is closed; send it to a file or /dev/null", err=True)
+        sys.stderr.flush()
+        os._exit(EXIT_BAD_INPUT)
+    for signum in ENDING:
+        signal.signal(signum, _on_signal)
     try:
         # Not click's standalone mode, which turns a Ctrl-C outside a command into "Aborted!", exit 1.
         result = main.main(prog_name="mac", standalone_mode=False)
@@ -130,9 +173,9 @@ def run() -> None:
     except click.ClickException as exc:  # usage errors: click's own message, exit 2
         exc.show()
         code = exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("error: interrupted", err=True)
-        code = EXIT_INTERRUPTED
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:  # a signal outside a command
+        click.echo(f"error: {_interrupted(_signal_of(exc))}", err=True)
+        code = EXIT_SIGNALLED + _signal_of(exc)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else EXIT_FINE if exc.code is None else EXIT_BAD_INPUT
     try:

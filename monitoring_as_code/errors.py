@@ -36,5 +36,10 @@ class ToolError(Exception):
 
 
 class Interrupted(KeyboardInterrupt):
-    """The user pressed Ctrl-C (SIGINT): told apart from a definition raising KeyboardInterrupt,
-    which is bad input like any other exception it raises."""
+    """A signal that ends a run (Ctrl-C's SIGINT, or SIGTERM, SIGHUP, SIGQUIT), raised where the
+    run is: told apart from a definition raising KeyboardInterrupt, which is bad input like any
+    other exception it raises."""
+
+    def __init__(self, signum: int = 2) -> None:  # SIGINT
+        super().__init__(signum)
+        self.signum = signum

@@ -41,8 +41,10 @@ _REFUSED = {
     # chmod fchmod fchmodat fchmodat2 chown fchown lchown fchownat utime utimes futimesat utimensat
     # setxattr lsetxattr fsetxattr removexattr lremovexattr fremovexattr setxattrat removexattrat
     # setsid setpgid ptrace process_vm_writev
-    "x86_64": (90, 91, 268, 452, 92, 93, 94, 260, 132, 235, 261, 280)
-    + (188, 189, 190, 197, 198, 199, 463, 466, 112, 109, 101, 311),
+    "x86_64": (
+        *(90, 91, 268, 452, 92, 93, 94, 260, 132, 235, 261, 280),
+        *(188, 189, 190, 197, 198, 199, 463, 466, 112, 109, 101, 311),
+    ),
     # fchmod fchmodat fchmodat2 fchown fchownat utimensat (the others exist only as *at), the
     # xattr six and their *at pair, setsid setpgid ptrace process_vm_writev
     "aarch64": (52, 53, 452, 55, 54, 88, 5, 6, 7, 14, 15, 16, 463, 466, 157, 154, 117, 271),
