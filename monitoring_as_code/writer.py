@@ -28,12 +28,25 @@ _OCTAL = re.compile(r"\\([0-7]{3})")
 _RENAME_EXCHANGE = 2
 
 
+# Whatever the umask: the containers read generated/ as other, non-root users, and nothing in it
+# is private (secrets stay in secrets/, outside generated/).
+FOLDER_MODE, FILE_MODE = 0o755, 0o644
+
+
 def write_files(files: Mapping[str, str], folder: Path, durable: bool = True) -> None:
-    """Write `files` (relative path -> text) below `folder`; `durable`: on disk when this returns."""
+    """Write `files` (relative path -> text) below `folder`, folders FOLDER_MODE and files
+    FILE_MODE; `durable`: on disk when this returns."""
+    made: set[Path] = set()
     for relative, text in files.items():
         path = folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
+        for parent in reversed(path.relative_to(folder).parents[:-1]):
+            if parent not in made:
+                made.add(parent)
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(folder / parent)
+                os.chmod(folder / parent, FOLDER_MODE)
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)
             handle.write(text)
     # One syncfs for the whole tree: an fsync per file took seconds for thousands of files.
     if durable and not _sync_filesystem(folder):
@@ -121,9 +134,7 @@ def stage(files: Mapping[str, str], target: Path) -> Path:
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
         # mkdtemp makes a private folder (0700); generated/ is read by other users and containers.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(staging, 0o777 & ~umask)
+        os.chmod(staging, FOLDER_MODE)
     except OSError as exc:
         raise DefinitionError(f"cannot create a staging folder: {exc.strerror}", file=str(target.parent)) from exc
     try:

@@ -15,16 +15,7 @@ import pytest
 
 from monitoring_as_code import pipeline
 from tests.conftest import MacRunner, edit, tree_bytes
-
-
-def mac_process(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "monitoring_as_code", "--root", str(root), *args]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-
-
-def finished(process: subprocess.Popen[str]) -> tuple[int, str, str]:
-    stdout, stderr = process.communicate(timeout=120)
-    return process.returncode, stdout, stderr
+from tests.processes import finished, mac_process
 
 
 def test_0_when_all_is_well(project: Path) -> None:

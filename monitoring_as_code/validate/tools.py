@@ -74,6 +74,7 @@ def run_command(
             start_new_session=True,
         )
         _running.add(process)
+    record = _record(process.pid)
     try:
         stdout, stderr = process.communicate(timeout=_timeout)
     except subprocess.TimeoutExpired:
@@ -87,6 +88,8 @@ def run_command(
     finally:
         with _running_lock:
             _running.discard(process)
+        if record is not None:
+            record.unlink(missing_ok=True)
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
@@ -97,8 +100,65 @@ def _kill(process: subprocess.Popen[str]) -> None:
 
 
 def start_all() -> None:
-    """Allow tools to start again (a new validation)."""
+    """Allow tools to start again (a new validation), after killing the tools a killed run left."""
     _stopping.clear()
+    kill_orphans()
+
+
+def _records() -> Path:
+    """Where each running tool is recorded: the user's runtime folder (or cache folder), never
+    the project (read-only for `check`) and never generated/."""
+    base = os.environ.get("XDG_RUNTIME_DIR") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "monitoring-as-code" / "tools"
+
+
+def _started(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot), None if there is none: with the pid,
+    it names one process, whatever reuses the number later."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22, counted after the command's name
+
+
+def _record(pid: int) -> Path | None:
+    """Record the tool `pid` (the leader of its process group) and this run, so that a run after
+    this one is SIGKILLed can end the tool; None where no record can be written (then none is)."""
+    folder = _records()
+    path = folder / f"{pid}-{_started(pid)}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{os.getpid()} {_started(os.getpid())}\n")
+    except OSError:
+        return None
+    return path
+
+
+def kill_orphans() -> None:
+    """Kill the process group of every recorded tool whose run has ended without ending it (a
+    SIGKILLed `mac`): its leader, if still there, must be the very process recorded (a reused pid is
+    another process's); without it, the group can only still exist as the tool's (its number is not
+    reused while the group lives)."""
+    try:
+        records = list(_records().iterdir())
+    except OSError:
+        return
+    for path in records:
+        number, _, started = path.name.partition("-")
+        try:
+            pid = int(number)
+            owner, owner_started = path.read_text().split()
+            alive = _started(int(owner)) == owner_started
+        except (OSError, ValueError):
+            continue
+        if alive:
+            continue  # its run is alive: its tool too
+        leader = _started(pid)
+        if leader is None or leader == started:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+        path.unlink(missing_ok=True)
 
 
 def stop_all() -> None:
