@@ -51,3 +51,9 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
 def none_left(marker: str) -> None:
     """No process with `marker` survives: a killed process may take a moment to go."""
     wait_for(lambda: not running(marker), f"the processes of {marker!r} to end: {running(marker)}")
+
+
+def definitions_loading(project: Path) -> None:
+    """Wait for `mac` on `project` to fork the definitions' process (it cannot write a file to
+    say so: isolation.py)."""
+    wait_for(lambda: len(running(str(project))) >= 2, "the definitions' process to start")

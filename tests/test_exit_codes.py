@@ -8,14 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from monitoring_as_code import pipeline
 from tests.conftest import MacRunner, edit, tree_bytes
-from tests.processes import finished, mac_process
+from tests.processes import definitions_loading, finished, mac_process
 
 
 def test_0_when_all_is_well(project: Path) -> None:
@@ -63,15 +62,10 @@ def test_3_for_a_missing_tool(project: Path) -> None:
 
 
 def test_130_when_interrupted_and_nothing_is_lost(project: Path) -> None:
-    started = project / "started"
-    (project / "alerts/zz_slow.py").write_text(
-        f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep(60)\n"
-    )
+    (project / "alerts/zz_slow.py").write_text("import time\ntime.sleep(60)\n")
     before = tree_bytes(project / "generated")
     process = mac_process(project, "generate")
-    deadline = time.monotonic() + 60
-    while not started.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    definitions_loading(project)
     process.send_signal(signal.SIGINT)
     code, _, stderr = finished(process)
     assert code == 130
