@@ -1,10 +1,12 @@
 """`make bench`: wall time and peak memory of the RAT bundle, of synthetic projects at two scales,
 and of the same dashboards through grafanalib's own CLI; a table on stdout and bench/results.json.
 
-Every figure is the median of RUNS cold processes (a new interpreter each time, bytecode cached),
-after one untimed run that compiles the definitions' bytecode; the runs of the two `mac check`s
-whose ratio is a target alternate. Peak memory is the largest resident set of
-the process tree (the Python process or one of the tools it runs), from wait4().
+The cost of the definitions' child process is the median difference of paired, alternated loads
+in one process (bench/isolation.py). Every other figure is the median of RUNS cold processes (a
+new interpreter each time, bytecode cached), after one untimed run that compiles the definitions'
+bytecode; the runs of the two `mac check`s whose ratio is a target alternate. Peak memory is the
+largest resident set of the process tree (the Python process or one of the tools it runs), from
+wait4().
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 RENDER = [sys.executable, str(REPO / "bench" / "render.py")]
 DIFF = [sys.executable, str(REPO / "bench" / "diff.py")]
+ISOLATION = [sys.executable, str(REPO / "bench" / "isolation.py")]
 MAC = str(BIN / "mac")
 RUNS = 5
 # Bytecode is cached as in a usual shell, whatever this shell says: otherwise each run would
@@ -114,6 +117,19 @@ def _result(name: str, command: Sequence[str], cwd: Path, samples: list[tuple[fl
     return result
 
 
+def isolation_cost(root: Path, pairs: int) -> tuple[Result, Result, float]:
+    """RAT's definitions loaded in the child process and in-process, `pairs` times each, alternated
+    in one process (bench/isolation.py); and the median of the pairs' differences, in seconds."""
+    _, peak, stdout = run_once([*ISOLATION, str(root), str(pairs)], REPO)
+    report = json.loads(stdout)
+    loads = [
+        Result(f"RAT load, {where}", f"bench/isolation.py . {pairs}", report[key], peak, [])
+        for where, key in (("definitions in a child process", "child"), ("in-process", "in_process"))
+    ]
+    print(f"  the child process adds {report['added'] * 1000:.0f} ms to a load", flush=True)
+    return loads[0], loads[1], report["added"]
+
+
 def machine() -> dict[str, Any]:
     cpuinfo = Path("/proc/cpuinfo").read_text()
     model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "")
@@ -142,6 +158,8 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
 
     print("RAT bundle", flush=True)
     rat_render = add("RAT: render only (load, lint, render)", [*RENDER, str(REPO)])
+    child = isolation_cost(REPO, 2 * runs + 1)
+    results.update((r.name, r) for r in child[:2])
     compose = synthetic.with_outputs(REPO, work / "rat-compose", ("compose",))
     both = synthetic.with_outputs(REPO, work / "rat-compose-kubernetes", ("compose", "kubernetes"))
     for root in (compose, both):
@@ -190,6 +208,7 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
     large, small = generate["large"], generate["small"]
     checks = [
         Check("RAT render only", rat_render.seconds, 0.4, "s"),
+        Check("RAT load: what the definitions' child process adds", child[2] * 1000, 50.0, "ms"),
         Check("RAT mac check", rat_check.seconds, 1.0, "s"),
         Check("RAT mac check: [compose, kubernetes] / [compose]", rat_both.seconds / rat_check.seconds, 1.3, "x"),
         # Who gets paged is amtool, started once per alert and side: its phase is reported apart.
