@@ -146,7 +146,7 @@ def _child(
         except DefinitionError as exc:
             _send(_ERROR, marshal.dumps((exc.message, exc.obj, exc.file, exc.details)))
         except (MemoryError, RecursionError) as exc:
-            message = f"input too large: {type(exc).__name__} (see limits in docs/hardening.md)"
+            message = f"input too large: {type(exc).__name__} (see the limits in the README)"
             _send(_ERROR, marshal.dumps((message, "", "", "")))
         except BaseException as exc:  # a bug of ours in the child: still one line
             _send(_ERROR, marshal.dumps((f"unexpected {type(exc).__name__}: {exc}", "", "", "")))
