@@ -5,8 +5,9 @@ The child is a fork of `mac` after the engine is imported (no second interpreter
 twice), in a process group of its own, confined by sandbox.py. It sends each piece of its result
 as plain data (plain.py) as soon as it has it, so that the parent checks one piece while the child
 works on the next, and it says which module it is in, so that the parent can name it. The parent
-alone keeps time (limits.definition_timeout, per import or define()) and kills the child's
-whole process group at the deadline or when it is done."""
+alone keeps time (limits.definition_timeout, per import or define()): at the deadline it asks the
+child to stop (SIGUSR1, so that the error names the line), kills the child's whole process group
+if it has not within a grace, and kills the group in any case when the child is done."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ _PROGRESS, _PIECE, _ERROR, _DONE = b"P", b"D", b"E", b"F"
 _MAX_RESULT = 1 << 30  # bytes: a child sending more is stopped (memory, not patience)
 _RESET = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGPIPE)
 _CRASHED = 70  # the child's exit code when even reporting failed
+# At the deadline the child is asked first (so that the error names the line it was stuck on), and
+# killed if it has not answered within the grace.
+_OVERRAN = signal.SIGUSR1
+_GRACE = 2.0
 
 
 class _Child:
@@ -38,6 +43,16 @@ class _Child:
 
     channel: int | None = None
     layers: tuple[str, ...] = ()
+    timeout = 0.0
+
+
+class Overran(BaseException):
+    """Raised into definition code still running at the deadline (a BaseException, so that the
+    definition's own `except Exception` does not swallow it; one that swallows this too is killed)."""
+
+
+def _overran(signum: int, frame: object) -> None:
+    raise Overran(f"still running after {_Child.timeout:g}s, stopped (limits.definition_timeout)")
 
 
 def in_child() -> bool:
@@ -106,7 +121,7 @@ def run(
     gc.freeze()  # the collector would write to every page the child shares with us
     pid = os.fork()
     if pid == 0:
-        _child(reader, writer, pieces, args, tuple(writable))
+        _child(reader, writer, pieces, args, timeout, tuple(writable))
     gc.unfreeze()
     os.close(writer)
     with contextlib.suppress(OSError):
@@ -122,7 +137,12 @@ def run(
 
 
 def _child(
-    reader: int, writer: int, pieces: Callable[..., Iterator[Any]], args: tuple[Any, ...], writable: tuple[Path, ...]
+    reader: int,
+    writer: int,
+    pieces: Callable[..., Iterator[Any]],
+    args: tuple[Any, ...],
+    timeout: float,
+    writable: tuple[Path, ...],
 ) -> None:
     exit_now = os._exit
     code = _CRASHED
@@ -130,8 +150,9 @@ def _child(
         os.setpgid(0, 0)
         for signum in _RESET:
             signal.signal(signum, signal.SIG_DFL)
+        signal.signal(_OVERRAN, _overran)
         os.close(reader)
-        _Child.channel = writer
+        _Child.channel, _Child.timeout = writer, timeout
         _detach_streams(writer)
         for folder in writable:
             with contextlib.suppress(OSError):
@@ -148,6 +169,8 @@ def _child(
         except (MemoryError, RecursionError) as exc:
             message = f"input too large: {type(exc).__name__} (see the limits in the README)"
             _send(_ERROR, marshal.dumps((message, "", "", "")))
+        except Overran as exc:  # between two modules: no line to name
+            _send(_ERROR, marshal.dumps((f"the definitions are {exc}", "", "", "")))
         except BaseException as exc:  # a bug of ours in the child: still one line
             _send(_ERROR, marshal.dumps((f"unexpected {type(exc).__name__}: {exc}", "", "", "")))
         code = 0
@@ -186,6 +209,7 @@ def _receive(pid: int, reader: int, timeout: float) -> list[Any]:
     buffer = bytearray()
     where = ("", "loading the definitions")
     deadline = time.monotonic() + timeout
+    asked = False
     ended = os.pidfd_open(pid)  # readable once the child has ended (a grandchild may hold the pipe)
     poller = select.poll()
     poller.register(reader, select.POLLIN)
@@ -199,6 +223,11 @@ def _receive(pid: int, reader: int, timeout: float) -> list[Any]:
                     if time.monotonic() < deadline:
                         continue
                     file, phase = where
+                    if not asked:  # its answer is an error naming the line, or it is killed
+                        asked, deadline = True, time.monotonic() + _GRACE
+                        with contextlib.suppress(OSError):
+                            os.kill(pid, _OVERRAN)
+                        continue
                     raise DefinitionError(
                         f"{phase} still running after {timeout:g}s, stopped (limits.definition_timeout)", file=file
                     )
@@ -222,7 +251,7 @@ def _receive(pid: int, reader: int, timeout: float) -> list[Any]:
                 tag = bytes(buffer[_HEADER.size : _HEADER.size + 1])
                 message = bytes(buffer[_HEADER.size + 1 : _HEADER.size + size])
                 del buffer[: _HEADER.size + size]
-                if tag == _PROGRESS:
+                if tag == _PROGRESS and not asked:
                     where = _progress(message)
                     deadline = time.monotonic() + timeout
                 elif tag == _PIECE:

@@ -129,7 +129,7 @@ def _guarded(path: Path, phase: str, run: Callable[[], Any]) -> Any:
         result = run()
         started = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
         if started:
-            # Python cannot stop a thread; `mac` exits without waiting for it (cli.run).
+            # Python cannot stop a thread; the definitions' process exits without waiting for it.
             raise DefinitionError(
                 f"{phase} left a thread running ({started[0].name}); a definition only returns objects"
             )
@@ -151,6 +151,8 @@ def _guarded(path: Path, phase: str, run: Callable[[], Any]) -> Any:
         via = f" (loading {path})" if where.resolve() != path.resolve() else ""
         if isinstance(exc, isolation.Exited):
             problem = f"{phase} {exc}; a definition only returns objects"
+        elif isinstance(exc, isolation.Overran):
+            problem = f"{phase} {exc}"
         elif isinstance(exc, SyntaxError):
             problem = f"syntax error: {exc.msg}"
         else:

@@ -37,6 +37,9 @@ def write_files(files: Mapping[str, str], folder: Path, durable: bool = True) ->
     """Write `files` (relative path -> text) below `folder`, folders FOLDER_MODE and files
     FILE_MODE; `durable`: on disk when this returns."""
     made: set[Path] = set()
+    if not folder.is_dir():
+        folder.mkdir(parents=True)
+        os.chmod(folder, FOLDER_MODE)
     for relative, text in files.items():
         path = folder / relative
         for parent in reversed(path.relative_to(folder).parents[:-1]):

@@ -36,7 +36,7 @@ ROWS = [
         "SIGALRM ignored, alarm(0), setitimer(0), then a loop",
         "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nsignal.alarm(0)\n"
         "signal.setitimer(signal.ITIMER_REAL, 0)\nwhile True:\n    pass\n",
-        "import still running after 2s, stopped (limits.definition_timeout)",
+        "line *: import still running after 2s, stopped (limits.definition_timeout)",
     ),
     (
         "a loop catching BaseException",
