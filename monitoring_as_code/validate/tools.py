@@ -59,7 +59,8 @@ def run_command(
     """Run `command` (the tool `name`, checking `file`) in `cwd`; `env` adds to this process'
     environment. A run past the time limit is killed with everything it started, and is one
     line naming the tool and the file."""
-    environment = {**os.environ, **env} if env else None
+    # Tagged with this run, from its start: a run after this one is SIGKILLed finds it (kill_orphans).
+    environment = {**os.environ, **(env or {}), RUN_TAG: _run_id()}
     # A session of its own, so that a timeout or Ctrl-C kills the tool's children too.
     with _running_lock:
         if _stopping.is_set():
@@ -74,7 +75,6 @@ def run_command(
             start_new_session=True,
         )
         _running.add(process)
-    record = _record(process.pid)
     try:
         stdout, stderr = process.communicate(timeout=_timeout)
     except subprocess.TimeoutExpired:
@@ -88,8 +88,6 @@ def run_command(
     finally:
         with _running_lock:
             _running.discard(process)
-        if record is not None:
-            record.unlink(missing_ok=True)
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
@@ -99,17 +97,30 @@ def _kill(process: subprocess.Popen[str]) -> None:
     process.communicate()
 
 
+RUN_TAG = "MONITORING_AS_CODE_RUN"  # in every tool's environment: the run that started it
+
+
 def start_all() -> None:
-    """Allow tools to start again (a new validation), after killing the tools a killed run left."""
+    """Allow tools to start again (a new validation), after killing the tools a killed run left;
+    this run is recorded until finish_all."""
     _stopping.clear()
     kill_orphans()
+    with contextlib.suppress(OSError):
+        _records().mkdir(parents=True, exist_ok=True)
+        (_records() / _run_id()).touch()
+
+
+def finish_all() -> None:
+    """The validation is over and its tools have ended: its record goes."""
+    with contextlib.suppress(OSError):
+        (_records() / _run_id()).unlink(missing_ok=True)
 
 
 def _records() -> Path:
-    """Where each running tool is recorded: the user's runtime folder (or cache folder), never
+    """Where each validating run is recorded: the user's runtime folder (or cache folder), never
     the project (read-only for `check`) and never generated/."""
     base = os.environ.get("XDG_RUNTIME_DIR") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "monitoring-as-code" / "tools"
+    return Path(base) / "monitoring-as-code" / "runs"
 
 
 def _started(pid: int) -> str | None:
@@ -122,42 +133,33 @@ def _started(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[19]  # field 22, counted after the command's name
 
 
-def _record(pid: int) -> Path | None:
-    """Record the tool `pid` (the leader of its process group) and this run, so that a run after
-    this one is SIGKILLed can end the tool; None where no record can be written (then none is)."""
-    folder = _records()
-    path = folder / f"{pid}-{_started(pid)}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"{os.getpid()} {_started(os.getpid())}\n")
-    except OSError:
-        return None
-    return path
+def _run_id(pid: int | None = None) -> str:
+    pid = os.getpid() if pid is None else pid
+    return f"{pid}-{_started(pid)}"
 
 
 def kill_orphans() -> None:
-    """Kill the process group of every recorded tool whose run has ended without ending it (a
-    SIGKILLed `mac`): its leader, if still there, must be the very process recorded (a reused pid is
-    another process's); without it, the group can only still exist as the tool's (its number is not
-    reused while the group lives)."""
+    """Kill the process group of every tool of a recorded run that has ended without ending its
+    tools (a SIGKILLed `mac`): the tools are found by the run's tag in their environment (the pid
+    and start time of the run name it, so a reused pid is another run)."""
     try:
-        records = list(_records().iterdir())
-    except OSError:
+        ended = [path for path in _records().iterdir() if _run_id(int(path.name.split("-")[0])) != path.name]
+    except (OSError, ValueError):
         return
-    for path in records:
-        number, _, started = path.name.partition("-")
-        try:
-            pid = int(number)
-            owner, owner_started = path.read_text().split()
-            alive = _started(int(owner)) == owner_started
-        except (OSError, ValueError):
+    if not ended:
+        return
+    tags = {f"{RUN_TAG}={path.name}".encode() for path in ended}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
             continue
-        if alive:
-            continue  # its run is alive: its tool too
-        leader = _started(pid)
-        if leader is None or leader == started:
+        try:
+            environment = set((entry / "environ").read_bytes().split(b"\0"))
+        except OSError:
+            continue
+        if environment & tags:
             with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
+                os.killpg(os.getpgid(int(entry.name)), signal.SIGKILL)
+    for path in ended:
         path.unlink(missing_ok=True)
 
 

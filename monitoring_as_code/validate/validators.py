@@ -46,10 +46,13 @@ def validate_tree(tree: Path, validators: tuple[Validator, ...]) -> list[Definit
         return []
     promtool.forget_tests()  # a test is shared between outputs within one validation only
     tools.start_all()
-    with ThreadPoolExecutor(max_workers=len(validators)) as pool:
-        try:
-            results = list(pool.map(run, validators))
-        except BaseException:  # Ctrl-C: stop the tools, or leaving this block waits for them
-            tools.stop_all()
-            raise
+    try:
+        with ThreadPoolExecutor(max_workers=len(validators)) as pool:
+            try:
+                results = list(pool.map(run, validators))
+            except BaseException:  # a signal: stop the tools, or leaving this block waits for them
+                tools.stop_all()
+                raise
+    finally:
+        tools.finish_all()
     return [r for r in results if r is not None]
