@@ -3,8 +3,9 @@ model again from it, every object constructed anew so that its own checks run on
 
 Plain data is builtins only, packed with `marshal` (C, and it keeps shared objects shared): a
 scalar, a tuple, a frozenset, and tagged tuples, Ellipsis first (never model data), for the rest:
-`(..., "module:Class", (field values...))` for an attrs object, `(..., "list", (items...))` and
-`(..., "dict", (key, value, ...))`. So every packed value is hashable, and the parent builds an
+`(..., "module:Class", (field values...))` for an attrs object, `(..., "list", (items...))`,
+`(..., "dict", (key, value, ...))` and `(..., "path", (text,))`. So every packed value is
+hashable, and the parent builds an
 object equal to one it has built already once (the alerting definitions of two profiles are
 mostly the same objects). Only attrs classes of the engine and of grafanalib, in modules the
 parent has already imported, are rebuilt: nothing the child sends makes the parent import or run
@@ -15,6 +16,7 @@ from __future__ import annotations
 import functools
 import marshal
 import sys
+from pathlib import Path, PurePath
 from typing import Any
 
 import attrs
@@ -52,6 +54,8 @@ def dumps(value: Any) -> bytes:
             out = (_OBJECT, "dict", tuple(plain(x) for pair in item.items() for x in pair))
         elif kind is frozenset:
             out = frozenset(plain(x) for x in item)
+        elif isinstance(item, PurePath):
+            out = (_OBJECT, "path", (str(item),))
         elif attrs.has(kind):
             name = f"{kind.__module__}:{kind.__qualname__}"
             out = (_OBJECT, name, tuple(plain(getattr(item, f.name)) for f in _init_fields(kind)))
@@ -127,6 +131,8 @@ class Rebuilder:
             raise DefinitionError("the definitions' result is malformed (a tagged value without its values)")
         if name == "list":
             return [self._typed(x) for x in values]
+        if name == "path" and len(values) == 1 and type(values[0]) is str:
+            return Path(values[0])
         if name == "dict":
             return {self._typed(k): self._typed(v) for k, v in zip(values[::2], values[1::2], strict=True)}
         cls = _model_class(name)
