@@ -5,11 +5,10 @@ Plain data is builtins only, packed with `marshal` (C, and it keeps shared objec
 scalar, a tuple, a frozenset, and tagged tuples, Ellipsis first (never model data), for the rest:
 `(..., "module:Class", (field values...))` for an attrs object, `(..., "list", (items...))`,
 `(..., "dict", (key, value, ...))` and `(..., "path", (text,))`. So every packed value is
-hashable, and the parent builds an
-object equal to one it has built already once (the alerting definitions of two profiles are
-mostly the same objects). Only attrs classes of the engine and of grafanalib, in modules the
-parent has already imported, are rebuilt: nothing the child sends makes the parent import or run
-code."""
+hashable, and the parent builds an object equal to one it has built already once (the alerting
+definitions of two profiles are mostly the same objects). Only attrs classes of the engine and
+of grafanalib, in modules the parent has already imported, are rebuilt: nothing the child sends
+makes the parent import or run code."""
 
 from __future__ import annotations
 
