@@ -44,7 +44,7 @@ def define(settings: Settings) -> list[Alert]:
                     f"`kubectl -n {k8s.namespace} get probes -l app.kubernetes.io/part-of=rat-monitoring`: "
                     "are the Probes there, with the labels Prometheus' probeSelector wants?",
                     f"Is a blackbox_exporter running at `kubernetes.prober` ({k8s.prober})? "
-                    "`kubectl get svc,endpoints -A | grep blackbox` (README, Kubernetes: the stack ships none).",
+                    "`kubectl get svc,endpoints -A | grep blackbox` (docs/kubernetes.md: the stack ships none).",
                     f"Prometheus' Targets page, the probe/{k8s.namespace}/rat-probe-live pool: the scrape error.",
                     "Until it is back, watch RAT's pods' readiness: " + kubectl(settings, "get pods -o wide") + ".",
                 ],

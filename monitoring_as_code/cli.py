@@ -34,7 +34,7 @@ from monitoring_as_code.outputs.compose.unit import PATHS
 from monitoring_as_code.validate import tools
 from monitoring_as_code.yamlfile import read_yaml
 
-# The exit-code contract (README, "Exit codes"): nothing else leaves `mac`.
+# The exit-code contract (README, "Exit codes"; docs/hardening.md): nothing else leaves `mac`.
 EXIT_FINE = 0
 EXIT_DRIFT = 1  # `check`: generated/ is stale; `verify`: an alert or panel would be blind
 EXIT_BAD_INPUT = 2  # bad input, a validator's finding, an unusable environment, a tool timed out
@@ -120,7 +120,7 @@ def reporting_errors(command: F) -> F:
             if isinstance(exc, OSError):
                 _fail(_os_error_line(exc), EXIT_BAD_INPUT)
             if isinstance(exc, MemoryError | RecursionError):
-                _fail(f"input too large: {type(exc).__name__} (see the limits in the README)", EXIT_BAD_INPUT)
+                _fail(f"input too large: {type(exc).__name__} (see the limits in docs/hardening.md)", EXIT_BAD_INPUT)
             _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", EXIT_BAD_INPUT)
         except KeyboardInterrupt as exc:
             if debug:

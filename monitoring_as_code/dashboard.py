@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from monitoring_as_code.settings import Settings
 
 GRID_COLUMNS = 24
-# A dashboard Grafana still opens quickly, and a bound on the queries lint expands (README, "Limits").
+# A dashboard Grafana still opens quickly, and a bound on the queries lint expands (docs/hardening.md, "Limits").
 MAX_PANELS = 200
 PROMETHEUS, LOKI = "prometheus", "loki"  # plugin ids of the datasources panels query
 ALERTMANAGER = "alertmanager"  # plugin id of Grafana's Alertmanager datasource

@@ -2,7 +2,7 @@
 Python or Debian, and Loki's own is AGPL Go). A query outside the subset is refused, so a typo
 never reaches Grafana as a panel that only shows "parse error".
 
-The subset, as a grammar (README, "LogQL"):
+The subset, as a grammar (docs/alerts-and-lint.md):
 
     query        := log_query | metric
     log_query    := selector stage*

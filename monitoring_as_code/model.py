@@ -31,7 +31,7 @@ _MATCHER = re.compile(r'^[a-zA-Z_][a-zA-Z0-9_]*(=|!=|=~|!~)"[^"]*"$')
 # promtool's expanding notation: "1 2 3", "0+1x10", "1x5", "_", "stale".
 _SERIES_VALUES = re.compile(r"^(\s*(_|stale|-?[0-9.e+]+([+-][0-9.e]+)?(x[0-9]+)?|_x[0-9]+))+\s*$")
 _REPEAT = re.compile(r"x([0-9]+)$")
-# Bounds on what a scenario makes promtool do (README, "Limits"): samples per input series, and
+# Bounds on what a scenario makes promtool do (docs/hardening.md, "Limits"): samples per input series, and
 # how far into the test it evaluates.
 MAX_SCENARIO_SAMPLES = 10_000
 MAX_SCENARIO_SPAN = 31 * 86400

@@ -195,7 +195,7 @@ def _schema() -> dict[str, Any]:
 
 @attrs.frozen
 class Limits:
-    """Bounds on the work a run does for untrusted input (README, "Limits")."""
+    """Bounds on the work a run does for untrusted input (docs/hardening.md, "Limits")."""
 
     definition_timeout: float  # importing a definition module, or its define(), at most this long
     tool_timeout: float  # each run of an external tool (promtool, amtool, ...)

@@ -1,4 +1,4 @@
-"""Documented bounds (README, "Limits") on sizes that grow the work, each with its clear error,
+"""Documented bounds (docs/hardening.md, "Limits") on sizes that grow the work, each with its clear error,
 and text that lands in the runbook's Markdown tables escaped."""
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from monitoring_as_code.lint.context import build_context
 from monitoring_as_code.outputs import Variant
 from monitoring_as_code.outputs.kubernetes import unit as kubernetes_output
 from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES_SETTINGS
+from monitoring_as_code.outputs.kubernetes.settings import KubernetesSettings
 from monitoring_as_code.outputs.kubernetes.unit import PATHS
 from monitoring_as_code.outputs.registry import load_settings
 from monitoring_as_code.promql import parse_promql
@@ -569,7 +570,7 @@ def test_blind_probes_page_on_a_cluster(variants: dict[str, Variant], profile: s
 
 
 def test_the_default_prober_is_the_blackbox_exporter_the_documented_install_creates(generated: Path) -> None:
-    """kube-prometheus-stack ships no blackbox_exporter: the README installs the
+    """kube-prometheus-stack ships no blackbox_exporter: docs/kubernetes.md installs the
     prometheus-blackbox-exporter chart with our values, whose Service is where the Probes look."""
     values = yaml.safe_load((generated / PATHS.blackbox_values).read_text())
     service = f"{values['fullnameOverride']}.monitoring.svc:{values['service']['port']}"
@@ -578,12 +579,12 @@ def test_the_default_prober_is_the_blackbox_exporter_the_documented_install_crea
     assert {o["spec"]["prober"]["url"] for o in found.values() if o["kind"] == "Probe"} == {service}
     modules = yaml.safe_load(found["configmap-blackbox.yaml"]["data"]["blackbox.yml"])
     assert values["config"] == modules
-    readme = (REPO / "README.md").read_text()
+    install = (REPO / "docs" / "kubernetes.md").read_text()
     assert (
         "helm upgrade --install prometheus-blackbox-exporter prometheus-community/prometheus-blackbox-exporter"
-        in readme
+        in install
     )
-    assert PATHS.blackbox_values.removeprefix("kubernetes/") in readme
+    assert PATHS.blackbox_values.removeprefix("kubernetes/") in install
 
 
 @pytest.mark.parametrize(
@@ -603,3 +604,21 @@ def test_the_blackbox_values_follow_the_prober(prober: str, expected: dict[str, 
     settings = settings.with_section(KUBERNETES_SETTINGS, k8s)
     values = k8s_render.render_blackbox_exporter_values({"modules": {}}, settings)
     assert values == {**expected, "config": {"modules": {}}}
+
+
+def test_the_documented_install_creates_alertmanagers_secrets_before_helm_points_at_them() -> None:
+    """The values snippet sets Alertmanager's configSecret and spec.secrets: run before both Secrets
+    exist, the operator falls back to an empty config and the pod cannot mount the receivers' one."""
+    k8s = KubernetesSettings()
+    page = (REPO / "docs" / "kubernetes.md").read_text()
+    start = page.index("Install, with kube-prometheus-stack")
+    block = re.search(r"^```sh\n(.*?)^```$", page[start:], re.MULTILINE | re.DOTALL)
+    assert block, "no sh block after the install paragraph of docs/kubernetes.md"
+    commands = block.group(1).replace("\\\n", " ").splitlines()
+
+    def first(text: str) -> int:
+        return next(i for i, command in enumerate(commands) if text in command)
+
+    helm = first("helm upgrade kube-prometheus-stack")  # the blackbox exporter's chart may come first
+    assert first(f"create secret generic {k8s.receiver_secret} ") < helm
+    assert first("kubectl apply -k generated/kubernetes") < helm  # secret-alertmanager.yaml: the configSecret

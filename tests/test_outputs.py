@@ -94,7 +94,7 @@ def test_only_compose_loads_services(project: Path) -> None:
 
 
 def test_adding_a_threshold_is_one_edit(project: Path, mac: MacRunner) -> None:
-    """The README's recipe: a new threshold in monitoring.yaml, read by a definition."""
+    """The docs' recipe (docs/settings.md): a new threshold in monitoring.yaml, read by a definition."""
     edit(project / "monitoring.yaml", "  disk_for: 5m\n", "  disk_for: 5m\n  idle_for: 30m\n  idle_share: 0.5\n")
     settings = load_settings(project / "monitoring.yaml")
     assert (settings.thresholds.idle_for, settings.thresholds.idle_share) == (1800, 0.5)

@@ -1,114 +1,302 @@
-"""The README's recipes, run word for word on a copy of the project as an operator has it (a git
-checkout whose monitoring.yaml is the test profile): "change a threshold" and "Adding an alert"."""
+"""Every recipe of the docs (the "Adding ..." and "Changing ..." sections of docs/*.md), performed
+step by step on a copy of the project as an operator has it, then `make generate`, `mac check`,
+`make lint` and the tests the recipe touches, run on that copy with the copy's own engine. The steps
+are parsed out of the docs, so a recipe and its test cannot drift apart: a code block in a recipe
+that is no step fails here.
+
+A step is a paragraph ending in one of these, followed by a fenced block:
+  Create `PATH`:                                     the block is the new file
+  At the end of `PATH`:                              the block is appended
+  In `PATH`, after the line `LINE`:                  inserted after the one line that is LINE
+  In `PATH`, before the line `LINE`:                 inserted before it
+  In `PATH`, replace the line `LINE` with:           the block replaces it
+  Run:                                               a shell block, run in the project folder
+(LINE is compared without its leading and trailing blanks, and must occur exactly once.)
+
+The whole suite per recipe would be 9 times `make test`; each recipe runs the test files that read
+what it changes instead (RECIPES below says which and why). None runs the end-to-end stacks (minutes
+per profile, and `make test` runs them): a new alert's or SLO's behaviour is proven by its promtool
+scenarios, which `make generate` runs."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
+import attrs
 import pytest
 import yaml
 
-from monitoring_as_code.outputs.kubernetes.settings import KubernetesSettings
-from tests.conftest import REPO, TEST_PROFILE, profile_project
+from tests.conftest import REPO
 
-README = (REPO / "README.md").read_text()
-
-
-def readme_block(after: str, language: str) -> str:
-    """The first ```language block of the README after the text `after`, without the indentation
-    of its fence (a block in a list item is indented with the item)."""
-    start = README.index(after)
-    match = re.search(rf"^( *)```{language}\n(.*?)^\1```$", README[start:], re.MULTILINE | re.DOTALL)
-    assert match, f"no {language} block after {after!r}"
-    fence = match.group(1)
-    return "".join(line.removeprefix(fence) for line in match.group(2).splitlines(keepends=True))
-
-
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    """Every file of the project (as in this work tree), the test profile as monitoring.yaml and
-    generated/ from it, committed to git; the virtualenv shared, the engine the checkout's own."""
-    root = tmp_path / "checkout"
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    for relative in listed:
-        if relative.startswith("generated/") or not (REPO / relative).is_file():
-            continue
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / relative, root / relative)
-    shutil.copytree(profile_project() / "generated", root / "generated")
-    shutil.copy2(TEST_PROFILE, root / "monitoring.yaml")
-    (root / ".venv").symlink_to(REPO / ".venv")
-    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "as the operator has it"]):
-        subprocess.run(["git", "-c", "user.name=op", "-c", "user.email=op@example.com", *command], cwd=root, check=True)
-    return root
+DOCS = REPO / "docs"
+_HEADING = re.compile(r"^(#{2,3}) ((?:Adding|Changing) .+)$", re.MULTILINE)
+_FENCE = re.compile(r"^( *)```([\w-]*)\n(.*?)^\1```$", re.MULTILINE | re.DOTALL)
+_LINE = r"(?P<q>`+) ?(?P<line>.+?) ?(?P=q)"
+_DIRECTIVES = (
+    ("create", re.compile(r"Create `(?P<path>[^`]+)`:$")),
+    ("append", re.compile(r"At the end of `(?P<path>[^`]+)`:$")),
+    ("after", re.compile(rf"In `(?P<path>[^`]+)`, after the line {_LINE}[^`]*:$")),
+    ("before", re.compile(rf"In `(?P<path>[^`]+)`, before the line {_LINE}[^`]*:$")),
+    ("replace", re.compile(rf"In `(?P<path>[^`]+)`, replace the line {_LINE} with:$")),
+    ("run", re.compile(r"(?:^|[.:] )Run:$")),
+)
 
 
-def run(root: Path, script: str) -> subprocess.CompletedProcess[str]:
-    # The checkout's engine, as an editable install of the checkout would import it.
+@attrs.frozen
+class Step:
+    action: str
+    text: str
+    path: str | None = None
+    line: str | None = None
+
+
+def _paragraph_before(text: str) -> str:
+    """The paragraph just above a fenced block, as one line, without its list number."""
+    paragraph = text.rstrip().rsplit("\n\n", 1)[-1]
+    return re.sub(r"^\d+\. ", "", " ".join(line.strip() for line in paragraph.splitlines()))
+
+
+def parse_steps(section: str, where: str) -> list[Step]:
+    steps, start = [], 0
+    for fence in _FENCE.finditer(section):
+        sentence = _paragraph_before(section[start : fence.start()])
+        indent = fence.group(1)
+        text = "".join(line.removeprefix(indent) for line in fence.group(3).splitlines(keepends=True))
+        for action, pattern in _DIRECTIVES:
+            match = pattern.search(sentence)
+            if match:
+                found = match.groupdict()
+                steps.append(Step(action, text, found.get("path"), found.get("line")))
+                break
+        else:
+            raise AssertionError(f"{where}: a code block that is no step, after {sentence!r}")
+        start = fence.end()
+    return steps
+
+
+def recipes() -> dict[str, tuple[str, list[Step]]]:
+    """Recipe title -> (the doc page, its steps), from every page of docs/."""
+    found: dict[str, tuple[str, list[Step]]] = {}
+    for page in sorted(DOCS.glob("*.md")):
+        text = page.read_text()
+        for heading in _HEADING.finditer(text):
+            level = len(heading.group(1))
+            end = re.compile(rf"^#{{1,{level}}} ", re.MULTILINE).search(text, heading.end())
+            section = text[heading.end() : end.start() if end else len(text)]
+            where = f"{page.name}: {heading.group(2)}"
+            assert heading.group(2) not in found, f"{where}: a second recipe of that name"
+            found[heading.group(2)] = (page.name, parse_steps(section, where))
+    return found
+
+
+def _sh(root: Path, script: str) -> subprocess.CompletedProcess[str]:
+    # The copy's engine and tests, as an editable install of the copy would import them.
     env = {**os.environ, "PYTHONPATH": str(root)}
+    env.pop("PYTEST_XDIST_WORKER", None)
     return subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script], cwd=root, env=env, capture_output=True, text=True, check=False
     )
 
 
-def test_change_a_threshold_as_written(checkout: Path) -> None:
-    recipe = readme_block("To change a threshold, edit it and regenerate", "sh")
-    result = run(checkout, recipe)
-    assert result.returncode == 0, result.stdout + result.stderr
-    diff = result.stdout
-    assert "+        expr: 100 * (1 - node_f" in diff and "> 85" in diff
-    assert "generated/docs/alerts.md" in diff  # the runbook changed with the rule
-    # The suites that once hard-coded 90 stay green under the operator's new value.
-    tests = ["tests/test_cli.py", "tests/test_alerting_content.py", "tests/test_writer.py"]
-    result = run(checkout, f"{sys.executable} -m pytest -q -x -p no:cacheprovider {' '.join(tests)}")
-    assert result.returncode == 0, result.stdout[-3000:]
+def _ok(root: Path, script: str) -> str:
+    result = _sh(root, script)
+    assert result.returncode == 0, f"$ {script}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return result.stdout
 
 
-def test_add_an_alert_as_written(checkout: Path) -> None:
-    thresholds = readme_block("Add the thresholds to `monitoring.yaml`", "yaml")
-    settings = checkout / "monitoring.yaml"
-    settings.write_text(settings.read_text().replace("\nthresholds:\n", f"\nthresholds:\n{thresholds}", 1))
-
-    alert = readme_block("Add the alert to the list that `define(settings)` returns", "python")
-    module = checkout / "alerts/runtime.py"
-    text = module.read_text()
-    define = text.index("def define(settings")
-    opening = text.index("    return [\n", define) + len("    return [\n")
-    module.write_text(text[:opening] + textwrap.indent(alert, " " * 8) + text[opening:])
-
-    result = run(checkout, "make generate")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert run(checkout, "git status --porcelain monitoring_as_code").stdout == ""  # no engine edit
-    generated = checkout / "generated"
-    test_file = (generated / "prometheus/tests/RatSchedulerIdle.yml").read_text()
-    assert "fires when dispatching stops" in test_file and "silent while schedules dispatch" in test_file
-    assert "RatSchedulerIdle" in (generated / "docs/alerts.md").read_text()
-    rules = yaml.safe_load((generated / "prometheus/rules/runtime.yml").read_text())["groups"][0]["rules"]
-    assert next(r for r in rules if r.get("alert") == "RatSchedulerIdle")["for"] == "10m"
-    assert run(checkout, "make check").returncode == 0
+def _only_line(lines: list[str], wanted: str, path: str) -> int:
+    hits = [i for i, line in enumerate(lines) if line.strip() == wanted.strip()]
+    assert len(hits) == 1, f"{path}: the line {wanted!r} occurs {len(hits)} times"
+    return hits[0]
 
 
-def test_the_kubernetes_install_creates_alertmanagers_secrets_before_helm_points_at_them() -> None:
-    """The values snippet sets Alertmanager's configSecret and spec.secrets: run before both Secrets
-    exist, the operator falls back to an empty config and the pod cannot mount the receivers' one."""
-    k8s = KubernetesSettings()
-    commands = readme_block("Install, with kube-prometheus-stack", "sh").replace("\\\n", " ").splitlines()
+def perform(root: Path, step: Step) -> None:
+    if step.action == "run":
+        _ok(root, step.text)
+        return
+    assert step.path is not None
+    path = root / step.path
+    if step.action == "create":
+        assert not path.exists(), f"{step.path} exists already"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(step.text)
+        return
+    text = path.read_text()
+    if step.action == "append":
+        path.write_text(text + ("" if text.endswith("\n") else "\n") + step.text)
+        return
+    lines = text.splitlines(keepends=True)
+    assert step.line is not None
+    at = _only_line(lines, step.line, step.path)
+    new = step.text.splitlines(keepends=True)
+    if step.action == "after":
+        lines[at + 1 : at + 1] = new
+    elif step.action == "before":
+        lines[at:at] = new
+    else:
+        lines[at : at + 1] = new
+    path.write_text("".join(lines))
 
-    def first(text: str) -> int:
-        return next(i for i, command in enumerate(commands) if text in command)
 
-    helm = first("helm upgrade kube-prometheus-stack")  # the blackbox exporter's chart may come first
-    assert first(f"create secret generic {k8s.receiver_secret} ") < helm
-    assert first("kubectl apply -k generated/kubernetes") < helm  # secret-alertmanager.yaml: the configSecret
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """Every file of the project as in this work tree (generated/ included), committed to a git
+    repository of its own; the virtualenv shared, the engine the checkout's own."""
+    root = tmp_path / "checkout"
+    listed = _ok(REPO, "git ls-files --cached --others --exclude-standard").splitlines()
+    for relative in listed:
+        if (REPO / relative).is_file():
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / relative, root / relative)
+    (root / ".venv").symlink_to(REPO / ".venv")
+    _ok(root, "git init -q && git add -A && git -c user.name=op -c user.email=op@example.com commit -qm 'as it is'")
+    return root
+
+
+# --- what each recipe must have done, beyond generate, check, lint and its tests ----------------------
+
+
+def _json(root: Path, relative: str) -> dict:
+    return json.loads((root / "generated" / relative).read_text())
+
+
+def _panel(dashboard: dict, title: str) -> dict:
+    return next(p for p in dashboard["panels"] if p["title"] == title)
+
+
+def _alerts(root: Path, group: str) -> dict[str, dict]:
+    rules = yaml.safe_load((root / f"generated/prometheus/rules/{group}.yml").read_text())["groups"][0]["rules"]
+    return {r["alert"]: r for r in rules if "alert" in r}
+
+
+def _changed_a_threshold(root: Path) -> None:
+    assert "> 85" in _alerts(root, "host")["RatHostDiskFull"]["expr"]
+    assert "generated/docs/alerts.md" in _ok(root, "git status --porcelain generated/")  # the runbook too
+
+
+def _added_an_alert(root: Path) -> None:
+    assert _alerts(root, "runtime")["RatSchedulerIdle"]["for"] == "10m"
+    tests = (root / "generated/prometheus/tests/RatSchedulerIdle.yml").read_text()
+    assert "fires when dispatching stops" in tests and "silent while schedules dispatch" in tests
+    assert "RatSchedulerIdle" in (root / "generated/docs/alerts.md").read_text()
+    assert _ok(root, "git status --porcelain monitoring_as_code") == ""  # no engine edit
+
+
+def _added_a_threshold(root: Path) -> None:
+    goroutines = _panel(_json(root, "grafana/dashboards/rat-overview.json"), "Goroutines")
+    steps = goroutines["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert steps[-1] == {"color": "orange", "value": 10000}
+
+
+def _added_a_panel(root: Path) -> None:
+    panel = _panel(_json(root, "grafana/dashboards/rat-overview.json"), "GC Cycles")
+    assert panel["type"] == "timeseries" and "$__rate_interval" in panel["targets"][0]["expr"]
+
+
+def _added_a_panel_type(root: Path) -> None:
+    panel = _panel(_json(root, "grafana/dashboards/rat-overview.json"), "Postgres Pools")
+    assert panel["type"] == "bargauge" and panel["options"]["displayMode"] == "gradient"
+
+
+def _added_an_slo(root: Path) -> None:
+    assert {"RatRunnerAvailabilityFastBurn", "RatRunnerAvailabilitySlowBurn"} <= set(_alerts(root, "slo-runner"))
+    slos = _json(root, "grafana/dashboards/rat-slos.json")
+    assert "runner-availability: objective" in {p["title"] for p in slos["panels"]}
+
+
+def _added_a_lint_rule(root: Path) -> None:
+    counted = re.compile(r"no lint problems \((\d+) rules\)")
+    before = int(counted.search(_ok(REPO, ".venv/bin/mac lint")).group(1))
+    assert counted.search(_ok(root, ".venv/bin/mac lint")).group(1) == str(before + 1)
+
+
+def _added_an_output(root: Path) -> None:
+    rules = root / "generated/rules-file/rat.rules.yml"
+    groups = {g["name"] for g in yaml.safe_load(rules.read_text())["groups"]}
+    assert {"runtime", "host", "slo-api"} <= groups
+    rules.write_text(rules.read_text().replace("expr: ", "expr: sum(", 1))  # PromQL promtool refuses
+    result = _sh(root, ".venv/bin/mac validate")
+    assert result.returncode == 2 and "promtool check rules" in result.stderr, result.stderr
+
+
+def _added_a_profile(root: Path) -> None:
+    assert "ratd-0.3" in _ok(root, ".venv/bin/mac list").splitlines()[0]
+    assert {"RatApiHighLatency", "RatPostgresPoolSaturated"} <= set(_alerts(root, "requests")) | set(
+        _alerts(root, "runtime")
+    )
+
+
+@attrs.frozen
+class Recipe:
+    tests: tuple[str, ...]  # the test files (or tests) of the copy that read what the recipe changes
+    why: str
+    done: Callable[[Path], None]
+
+
+RECIPES = {
+    "Changing a threshold": Recipe(
+        ("tests/test_cli.py",),
+        "the one test reading the site's monitoring.yaml (generate reproduces the committed tree) is there",
+        _changed_a_threshold,
+    ),
+    "Adding a threshold": Recipe(
+        ("tests/test_grafana.py",),
+        "the dashboards of every profile, rendered from tests/profile.yaml, against Grafana's schemas",
+        _added_a_threshold,
+    ),
+    "Adding an alert": Recipe(
+        ("tests/test_alerting_content.py", "tests/test_runbook.py"),
+        "the rules, routing and runbook rendered from tests/profile.yaml (which needs the thresholds too)",
+        _added_an_alert,
+    ),
+    "Adding a lint rule": Recipe(
+        ("tests/lint",), "the rules' cases and the registry of documented rules", _added_a_lint_rule
+    ),
+    "Adding a panel": Recipe(
+        ("tests/test_grafana.py",), "every panel against Grafana's official schemas", _added_a_panel
+    ),
+    "Adding a panel type": Recipe(
+        ("tests/test_grafana.py", "tests/lint/test_dashboard_rules.py"),
+        "the new type's panel against Grafana's official schema of that type, and the dashboard rules",
+        _added_a_panel_type,
+    ),
+    "Adding an SLO": Recipe(
+        ("tests/test_slo.py", "tests/lint/test_slo_rules.py"),
+        "the SLOs of every profile from tests/profile.yaml (which needs the objective too), and their lint",
+        _added_an_slo,
+    ),
+    "Adding an output": Recipe(
+        ("tests/test_outputs.py", "tests/test_imports.py"),
+        "the outputs' contract (units, registry, sections) and no import circle in the engine",
+        _added_an_output,
+    ),
+    "Adding a profile": Recipe(
+        ("tests/test_alerting_content.py", "tests/test_grafana.py"),
+        "every profile's rules, runbook and dashboards (the runbook lists the other profiles' tables)",
+        _added_a_profile,
+    ),
+}
+
+
+def test_every_recipe_in_the_docs_is_performed_here() -> None:
+    assert set(recipes()) == set(RECIPES)
+
+
+@pytest.mark.parametrize("title", sorted(RECIPES))
+def test_recipe_as_written(checkout: Path, title: str) -> None:
+    _, steps = recipes()[title]
+    for step in steps:
+        perform(checkout, step)
+    recipe = RECIPES[title]
+    _ok(checkout, "make generate")
+    _ok(checkout, ".venv/bin/mac check")
+    _ok(checkout, "make lint")
+    recipe.done(checkout)
+    _ok(checkout, f"{sys.executable} -m pytest -q -x -p no:cacheprovider {' '.join(recipe.tests)}")

@@ -40,7 +40,7 @@ class KubernetesSettings:
     ratd_pod_selector: Mapping[str, str] = attrs.field(factory=lambda: {"app": "ratd"})
     probe_service: str = "ratd-probe"
     # The Service the prometheus-blackbox-exporter chart creates for a release of that name in
-    # `monitoring` (README, "Kubernetes": kube-prometheus-stack ships no blackbox_exporter).
+    # `monitoring` (docs/kubernetes.md: kube-prometheus-stack ships no blackbox_exporter).
     prober: str = "prometheus-blackbox-exporter.monitoring.svc:9115"
     labels: Mapping[str, Mapping[str, str]] = attrs.field(
         factory=lambda: (
