@@ -33,7 +33,7 @@ import attrs
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.conftest import REPO, SHARED
 
 DOCS = REPO / "docs"
 _HEADING = re.compile(r"^(#{2,3}) ((?:Adding|Changing) .+)$", re.MULTILINE)
@@ -148,7 +148,7 @@ def perform(root: Path, step: Step) -> None:
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
     """Every file of the project as in this work tree (generated/ included), committed to a git
-    repository of its own; the virtualenv shared, the engine the checkout's own."""
+    repository of its own; the virtualenv and ../shared shared, the engine the checkout's own."""
     root = tmp_path / "checkout"
     listed = _ok(REPO, "git ls-files --cached --others --exclude-standard").splitlines()
     for relative in listed:
@@ -156,6 +156,8 @@ def checkout(tmp_path: Path) -> Path:
             (root / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / relative, root / relative)
     (root / ".venv").symlink_to(REPO / ".venv")
+    if SHARED.is_dir():  # the references the copy's tests read in place, beside the clone as here
+        (tmp_path / SHARED.name).symlink_to(SHARED)
     _ok(root, "git init -q && git add -A && git -c user.name=op -c user.email=op@example.com commit -qm 'as it is'")
     return root
 
