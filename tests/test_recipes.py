@@ -7,11 +7,12 @@ that is no step fails here.
 A step is a paragraph ending in one of these, followed by a fenced block:
   Create `PATH`:                                     the block is the new file
   At the end of `PATH`:                              the block is appended
-  In `PATH`, after the line `LINE`:                  inserted after the one line that is LINE
+  In `PATH`, after the line `LINE`:                  inserted after the one line that is LINE ("in" after a colon)
   In `PATH`, before the line `LINE`:                 inserted before it
   In `PATH`, replace the line `LINE` with:           the block replaces it
   Run:                                               a shell block, run in the project folder
-(LINE is compared without its leading and trailing blanks, and must occur exactly once.)
+("In" may be "in" after a colon; LINE is compared without its leading and trailing blanks, and must
+occur exactly once.)
 
 The whole suite per recipe would be 9 times `make test`; each recipe runs the test files that read
 what it changes instead (RECIPES below says which and why). None runs the end-to-end stacks (minutes
@@ -42,9 +43,9 @@ _LINE = r"(?P<q>`+) ?(?P<line>.+?) ?(?P=q)"
 _DIRECTIVES = (
     ("create", re.compile(r"Create `(?P<path>[^`]+)`:$")),
     ("append", re.compile(r"At the end of `(?P<path>[^`]+)`:$")),
-    ("after", re.compile(rf"In `(?P<path>[^`]+)`, after the line {_LINE}[^`]*:$")),
-    ("before", re.compile(rf"In `(?P<path>[^`]+)`, before the line {_LINE}[^`]*:$")),
-    ("replace", re.compile(rf"In `(?P<path>[^`]+)`, replace the line {_LINE} with:$")),
+    ("after", re.compile(rf"[Ii]n `(?P<path>[^`]+)`, after the line {_LINE}[^`]*:$")),
+    ("before", re.compile(rf"[Ii]n `(?P<path>[^`]+)`, before the line {_LINE}[^`]*:$")),
+    ("replace", re.compile(rf"[Ii]n `(?P<path>[^`]+)`, replace the line {_LINE} with:$")),
     ("run", re.compile(r"(?:^|[.:] )Run:$")),
 )
 
@@ -270,8 +271,9 @@ RECIPES = {
         _added_a_panel_type,
     ),
     "Adding an SLO": Recipe(
-        ("tests/test_slo.py", "tests/lint/test_slo_rules.py"),
-        "the SLOs of every profile from tests/profile.yaml (which needs the objective too), and their lint",
+        ("tests/test_slo.py", "tests/lint/test_slo_rules.py", "tests/test_grafana.py"),
+        "the SLOs of every profile from tests/profile.yaml (which needs the objective too), their lint, and "
+        "the SLO dashboard's panels",
         _added_an_slo,
     ),
     "Adding an output": Recipe(
