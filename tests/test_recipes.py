@@ -161,7 +161,7 @@ def checkout(tmp_path: Path) -> Path:
     (root / ".venv").symlink_to(REPO / ".venv")
     stamp = REPO / ".venv/.installed"  # make must not reinstall the shared virtualenv from the copy
     if stamp.exists():
-        os.utime(root / "pyproject.toml", (stamp.stat().st_atime, stamp.stat().st_mtime))
+        os.utime(root / "pyproject.toml", ns=(stamp.stat().st_atime_ns, stamp.stat().st_mtime_ns))
     if SHARED.is_dir():  # the references the copy's tests read in place, beside the clone as here
         (tmp_path / SHARED.name).symlink_to(SHARED)
     _ok(root, "git init -q && git add -A && git -c user.name=op -c user.email=op@example.com commit -qm 'as it is'")
