@@ -21,6 +21,8 @@ from monitoring_as_code.checked import Checked
 from monitoring_as_code.duration import format_duration
 from monitoring_as_code.logql import parse_logql
 from monitoring_as_code.model import check_lint_disable
+from monitoring_as_code.panels.heatmap import Heatmap
+from monitoring_as_code.panels.registry import KINDS
 from monitoring_as_code.promql import MIN_RATE_SCRAPES, parse_promql
 
 if TYPE_CHECKING:
@@ -31,7 +33,6 @@ GRID_COLUMNS = 24
 MAX_PANELS = 200
 PROMETHEUS, LOKI = "prometheus", "loki"  # plugin ids of the datasources panels query
 ALERTMANAGER = "alertmanager"  # plugin id of Grafana's Alertmanager datasource
-NO_UNIT = "none"  # Grafana's unit id for values without one (grafanalib's default for stat and gauge)
 _UID = re.compile(r"^[A-Za-z0-9_-]{8,40}$")  # Grafana: "string (8-40)"
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # $name, ${name}, ${name:format} and the deprecated [[name]]; names start with a letter or _,
@@ -39,54 +40,10 @@ _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _VARIABLE_REFERENCE = re.compile(r"\$([A-Za-z_]\w*)|\$\{([A-Za-z_]\w*)(?::[^}]*)?\}|\[\[([A-Za-z_]\w*)(?::[^\]]*)?\]\]")
 
 
-@attr.s
-class Heatmap(core.Heatmap):
-    """grafanalib's heatmap plus the unit of its cells: grafanalib knows only the y axis' unit
-    (`yAxis.format`); the current heatmap shows the cell unit in its tooltip and colour legend."""
-
-    unit: str = attr.ib(default="", validator=attr.validators.instance_of(str))
-
-
-# Supported panel classes -> Grafana's panel plugin id.
-PANEL_TYPES: Mapping[type, str] = {
-    core.Stat: "stat",
-    core.GaugePanel: "gauge",
-    core.PieChartv2: "piechart",
-    Heatmap: "heatmap",
-    core.TimeSeries: "timeseries",
-    core.Logs: "logs",
-    core.Table: "table",
-}
-
-_PANEL = frozenset({"dataSource", "targets", "title", "description", "gridPos", "id", "transformations", "extraJson"})
-_THRESHOLDS = frozenset({"thresholds", "thresholdType"})
-# The attributes render/grafana.py writes, per class; every other one must keep grafanalib's default.
-TRANSLATED: Mapping[type, frozenset[str]] = {
-    core.Stat: _PANEL
-    | _THRESHOLDS
-    | {"format", "decimals", "mappings", "overrides", "noValue", "colorMode", "graphMode", "textMode"}
-    | {"orientation", "alignment", "reduceCalc", "fields"},
-    core.GaugePanel: _PANEL
-    | _THRESHOLDS
-    | {"format", "decimals", "min", "max", "valueMaps", "calc", "allValues", "limit"}
-    | {"thresholdLabels", "thresholdMarkers"},
-    core.PieChartv2: _PANEL
-    | {"unit", "mappings", "overrides", "colorMode", "pieType", "tooltipMode"}
-    | {"reduceOptionsCalcs", "reduceOptionsFields", "reduceOptionsValues"}
-    | {"legendDisplayMode", "legendPlacement", "legendValues"},
-    Heatmap: _PANEL
-    | {"unit", "yAxis", "color", "dataFormat", "yBucketBound", "hideZeroBuckets", "reverseYBuckets", "legend"},
-    core.TimeSeries: _PANEL
-    | _THRESHOLDS
-    | {"unit", "mappings", "overrides", "colorMode", "valueMin", "valueMax", "valueDecimals"}
-    | {"legendDisplayMode", "legendPlacement", "legendCalcs", "tooltipMode", "tooltipSort"}
-    | {"drawStyle", "lineInterpolation", "lineWidth", "fillOpacity", "gradientMode", "showPoints", "pointSize"}
-    | {"spanNulls", "stacking", "axisPlacement", "axisLabel", "axisSoftMin", "axisSoftMax", "thresholdsStyleMode"},
-    core.Logs: _PANEL
-    | {"showLabels", "showCommonLabels", "showTime", "wrapLogMessages", "sortOrder", "dedupStrategy"}
-    | {"enableLogDetails", "prettifyLogMessage"},
-    core.Table: _PANEL | _THRESHOLDS | {"unit", "mappings", "overrides", "align", "filterable", "showHeader", "sortBy"},
-}
+# Supported panel classes -> Grafana's panel plugin id, and the attributes render/grafana.py writes
+# (every other one must keep grafanalib's default).
+PANEL_TYPES: Mapping[type, str] = {cls: kind.plugin for cls, kind in KINDS.items()}
+TRANSLATED: Mapping[type, frozenset[str]] = {cls: kind.translated for cls, kind in KINDS.items()}
 TRANSLATED_Y_AXIS = frozenset({"format", "decimals"})
 TRANSLATED_TARGET = frozenset({"expr", "refId", "legendFormat", "format", "instant", "interval", "hide"})
 TRANSLATED_VARIABLE = frozenset(
@@ -118,11 +75,7 @@ def untranslated(obj: Any, translated: frozenset[str]) -> list[str]:
 
 def unit_of(panel: Any) -> str:
     """The Grafana unit id of what a panel shows (for a heatmap: of its cells)."""
-    if isinstance(panel, core.Logs):
-        return NO_UNIT
-    if isinstance(panel, core.Stat | core.GaugePanel):
-        return str(panel.format)
-    return str(panel.unit)
+    return KINDS[type(panel)].unit(panel)
 
 
 def _variable_name(match: re.Match[str]) -> str:
@@ -297,7 +250,7 @@ def _check_panel(panel: Any, variables: Mapping[str, core.Template]) -> None:
     mappings = panel.valueMaps if isinstance(panel, core.GaugePanel) else getattr(panel, "mappings", [])
     if not all(isinstance(m, MAPPINGS) for m in mappings):
         raise ValueError("mappings must be StatValueMappings or StatRangeMappings")
-    if isinstance(panel, core.Stat | core.GaugePanel | core.TimeSeries | core.Table):
+    if KINDS[kind].has_thresholds:
         _check_thresholds(panel.thresholds)
 
 

@@ -1,0 +1,151 @@
+"""The drawing the panel previews share: plain string building (no objects per point), in a
+monospace font whose glyphs are 0.6 em wide, so that the width of a text is known without a
+browser. Geometry follows Grafana's grid: 24 columns, rows of 30 px."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import attrs
+
+COLUMN = 50  # px per grid column: the picture is 1200 px wide
+ROW = 30  # px per grid row, Grafana's GRID_CELL_HEIGHT
+GAP = 4  # px between neighbouring frames (Grafana's margin is 8: half each side would touch)
+FONT = "DejaVu Sans Mono, monospace"
+GLYPH = 0.6  # width of a monospace glyph, in em
+TITLE_SIZE, SMALL_SIZE = 12, 9
+HEADER = 34  # px of a frame above its content: the title line and the type/unit line
+# Grafana's named colours (its classic palette), for the threshold steps and mappings.
+COLOURS = {
+    "green": "#73BF69",
+    "red": "#F2495C",
+    "orange": "#FF9830",
+    "yellow": "#FADE2A",
+    "blue": "#5794F2",
+    "purple": "#B877D9",
+    "transparent": "#FFFFFF",
+    "text": "#CCCCDC",
+}
+PALETTE = ("#73BF69", "#FADE2A", "#5794F2", "#FF9830", "#F2495C", "#B877D9", "#8AB8FF", "#CA95E5")
+
+
+@attrs.frozen
+class Frame:
+    """The content area of a panel, in px of the picture."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+@attrs.frozen
+class Series:
+    name: str
+    values: tuple[float, ...]  # oldest first, evenly spaced; no gaps
+
+
+@attrs.frozen
+class Sample:
+    """What a panel's preview draws: series (time series, values), or log lines."""
+
+    series: tuple[Series, ...] = ()
+    lines: tuple[str, ...] = ()
+    source: str = ""  # what the data is, for the picture's legend
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def colour(name: str) -> str:
+    return COLOURS.get(name, name if name.startswith("#") else COLOURS["text"])
+
+
+def fitted(text: str, width: float, size: float) -> str:
+    """`text` cut to what fits `width` px at font `size` (an ellipsis marks the cut)."""
+    room = int(width // (size * GLYPH))
+    if len(text) <= room:
+        return text
+    return text[: max(room - 1, 0)] + "…" if room > 0 else ""
+
+
+def _attributes(attributes: dict[str, str]) -> str:
+    # class_ for class, text_anchor for text-anchor
+    return "".join(f' {k.rstrip("_").replace("_", "-")}="{v}"' for k, v in attributes.items())
+
+
+def steps(panel: object) -> list[tuple[str, float]]:
+    """A panel's threshold steps as (colour, from value), the base first."""
+    return [(t.color, t.value) for t in getattr(panel, "thresholds", None) or ()]
+
+
+def last_values(sample: Sample) -> list[tuple[str, float]]:
+    return [(s.name, s.values[-1]) for s in sample.series if s.values]
+
+
+def text(x: float, y: float, content: str, size: float = SMALL_SIZE, fill: str = "#CCCCDC", **attributes: str) -> str:
+    extra = _attributes(attributes)
+    return f'<text x="{x:g}" y="{y:g}" font-size="{size:g}" fill="{fill}"{extra}>{escape(content)}</text>'
+
+
+def rect(x: float, y: float, w: float, h: float, fill: str, **attributes: str) -> str:
+    extra = _attributes(attributes)
+    return f'<rect x="{x:g}" y="{y:g}" width="{max(w, 0):g}" height="{max(h, 0):g}" fill="{fill}"{extra}/>'
+
+
+def no_data(frame: Frame) -> str:
+    return text(frame.x + frame.w / 2, frame.y + frame.h / 2, "No data", text_anchor="middle", class_="no-data")
+
+
+def thinned(values: Sequence[float], width: float) -> Sequence[float]:
+    """At most one point per 2 px of `width`: more draws nothing a pixel shows."""
+    most = max(int(width // 2), 2)
+    if len(values) <= most:
+        return values
+    step = len(values) / most
+    return [values[int(i * step)] for i in range(most)] + [values[-1]]
+
+
+def polyline(values: Sequence[float], frame: Frame, low: float, high: float, stroke: str) -> str:
+    span = (high - low) or 1.0
+    shown = thinned(values, frame.w)
+    dx = frame.w / max(len(shown) - 1, 1)
+    points = " ".join(
+        f"{frame.x + i * dx:.1f},{frame.y + frame.h - (v - low) / span * frame.h:.1f}" for i, v in enumerate(shown)
+    )
+    return f'<polyline points="{points}" fill="none" stroke="{stroke}" stroke-width="1.5"/>'
+
+
+_SCALES = {
+    "bytes": (1024, ("B", "KiB", "MiB", "GiB", "TiB")),
+    "decbytes": (1000, ("B", "kB", "MB", "GB", "TB")),
+    "short": (1000, ("", "K", "Mil", "Bil", "Tri")),
+}
+_SUFFIX = {"reqps": " req/s", "ops": " ops/s", "s": " s", "ms": " ms", "percent": "%", "none": ""}
+
+
+def formatted(value: float, unit: str) -> str:
+    """A value as Grafana would show it in this unit, roughly: three significant digits."""
+    if not math.isfinite(value):
+        return str(value)
+    if unit == "percentunit":
+        return f"{value * 100:.3g}%"
+    if unit in _SCALES:
+        base, names = _SCALES[unit]
+        power = 0
+        while abs(value) >= base and power < len(names) - 1:
+            value /= base
+            power += 1
+        return f"{value:.3g}{(' ' if unit != 'short' else '') + names[power] if names[power] else ''}"
+    return f"{value:.3g}{_SUFFIX.get(unit, f' {unit}' if unit else '')}"
+
+
+def step_colour(value: float, steps: Sequence[tuple[str, float]]) -> str:
+    """The colour of the threshold step `value` falls in (steps ascending; the first is the base)."""
+    chosen = steps[0][0] if steps else "text"
+    for name, bound in steps[1:]:
+        if value >= bound:
+            chosen = name
+    return colour(chosen)
