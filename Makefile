@@ -5,9 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages of the real tools: promtool, amtool, blackbox_exporter (node_exporter for e2e), git (`mac diff`).
-DEBIAN_TOOLS := prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-node-exporter git
-TOOL_BINARIES := promtool amtool prometheus-blackbox-exporter prometheus-node-exporter git
+# Debian packages of the real tools: promtool, amtool, blackbox_exporter (node_exporter for e2e), git (`mac diff`),
+# and the headless Chromium (with its driver) the dashboard previews are checked in.
+DEBIAN_TOOLS := prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-node-exporter git \
+	chromium chromium-driver fonts-dejavu-core
+TOOL_BINARIES := promtool amtool prometheus-blackbox-exporter prometheus-node-exporter git chromium chromedriver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: generate check validate list test e2e lint bench tools venv clean up

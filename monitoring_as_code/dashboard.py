@@ -93,6 +93,12 @@ def expand_variables(text: str, values: Mapping[str, str]) -> str:
     return _VARIABLE_REFERENCE.sub(lambda match: values.get(_variable_name(match), match.group(0)), text)
 
 
+def parseable(expr: str) -> str:
+    """A query with every variable as a duration: each stands for a value or a range there, and a
+    duration keeps the PromQL (or LogQL) parseable."""
+    return _VARIABLE_REFERENCE.sub("5m", expr)
+
+
 def queries(dashboard: Dashboard, plugin: str) -> Iterator[tuple[Any, str]]:
     """(panel, query) for every target of the panels querying that datasource plugin."""
     for panel in dashboard.panels:
@@ -207,11 +213,10 @@ def _check_target(target: Any, plugin: str, variables: Mapping[str, core.Templat
     if unknown:
         raise ValueError(f"target {target.refId}: unknown variable ${unknown[0]}")
     if plugin == PROMETHEUS:
-        # Every variable stands for a value or a range here; a duration keeps the PromQL parseable.
-        parse_promql(_VARIABLE_REFERENCE.sub("5m", target.expr))
+        parse_promql(parseable(target.expr))
     else:
         try:
-            parse_logql(_VARIABLE_REFERENCE.sub("5m", target.expr))
+            parse_logql(parseable(target.expr))
         except ValueError as exc:
             raise ValueError(f"target {target.refId}: {exc}") from exc
 

@@ -181,6 +181,7 @@ class GrafanaSettings:
     folder: str
     dashboards_path: str  # where Grafana's container finds generated/grafana/dashboards
     datasources: GrafanaDatasources
+    previews: bool = True  # an SVG preview of each dashboard beside it (docs/dashboards-previews.md)
 
 
 @functools.cache

@@ -15,7 +15,9 @@ import attrs
 
 from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.definitions import Definitions
+from monitoring_as_code.preview_samples import ScenarioSamples
 from monitoring_as_code.project import HEADER, Bundle, Project
+from monitoring_as_code.render.preview import render_preview
 from monitoring_as_code.render.rule_tests import isolated_rule_file, render_test_file
 from monitoring_as_code.serialize import to_yaml
 from monitoring_as_code.settings import Section, Settings
@@ -63,6 +65,20 @@ class Output:
     variants: Callable[[Any], tuple[Variant, ...]] = _no_variants
     # One line each that `generate` and `check` print about what it loaded (where an input came from).
     notes: Callable[[Any], tuple[str, ...]] = _no_notes
+
+
+SCENARIO_DATA = "fixed samples from the promtool scenarios in alerts/ (not measurements)"
+
+
+def preview_files(
+    dashboards: tuple[Dashboard, ...], defs: Definitions, settings: Settings, folder: str
+) -> dict[str, str]:
+    """Each dashboard's preview under `folder`, drawing the scenarios' sample data (none when
+    `grafana.previews` is off)."""
+    if not settings.grafana.previews:
+        return {}
+    samples = ScenarioSamples(defs)
+    return {f"{folder}/{d.uid}.svg": render_preview(d, samples.samples(d), SCENARIO_DATA) for d in dashboards}
 
 
 def rule_test_files(defs: Definitions, settings: Settings, folder: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ GAP = 4  # px between neighbouring frames (Grafana's margin is 8: half each side
 FONT = "DejaVu Sans Mono, monospace"
 GLYPH = 0.6  # width of a monospace glyph, in em
 TITLE_SIZE, SMALL_SIZE = 12, 9
+TOP = 40  # px above the grid: the dashboard's title
 HEADER = 34  # px of a frame above its content: the title line and the type/unit line
 # Grafana's named colours (its classic palette), for the threshold steps and mappings.
 COLOURS = {
@@ -53,6 +54,11 @@ class Sample:
     series: tuple[Series, ...] = ()
     lines: tuple[str, ...] = ()
     source: str = ""  # what the data is, for the picture's legend
+
+
+def grid_box(x: int, y: int, w: int, h: int) -> tuple[float, float, float, float]:
+    """(x, y, w, h) in px of the frame of a panel at this gridPos: its cells, less half a gap each side."""
+    return (x * COLUMN + GAP / 2, TOP + y * ROW + GAP / 2, w * COLUMN - GAP, h * ROW - GAP)
 
 
 def escape(text: str) -> str:

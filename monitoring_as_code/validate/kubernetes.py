@@ -22,6 +22,7 @@ from referencing import Registry, Resource
 from monitoring_as_code.errors import DefinitionError, ToolError
 from monitoring_as_code.serialize import from_yaml, to_yaml
 from monitoring_as_code.validate import amtool, promtool
+from monitoring_as_code.validate import previews as previews_check
 
 KUSTOMIZATION = "kustomization.yaml"
 CUSTOM_GROUP = "monitoring.coreos.com/"
@@ -260,3 +261,14 @@ def check_probe_modules(tree: Path, folder: str, config_key: str) -> None:
                 obj=_where(obj),
                 file=relative,
             )
+
+
+def check_dashboard_previews(tree: Path, folder: str, previews: str, label: str) -> None:
+    """The previews beside the manifests match the dashboards their ConfigMaps carry."""
+    dashboards = [
+        (relative, json.loads(text))
+        for relative, obj in objects(tree, folder)
+        if obj["kind"] == "ConfigMap" and label in obj["metadata"].get("labels", {})
+        for text in obj["data"].values()
+    ]
+    previews_check.check_all(tree / previews, dashboards, tree)

@@ -12,7 +12,7 @@ import attrs
 
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.loader import load_stack
-from monitoring_as_code.outputs import Output, rule_test_files
+from monitoring_as_code.outputs import Output, preview_files, rule_test_files
 from monitoring_as_code.outputs.compose import record
 from monitoring_as_code.outputs.compose.rat_project import LoadedRat, load_rat_project
 from monitoring_as_code.outputs.compose.settings import SECTION
@@ -29,7 +29,7 @@ from monitoring_as_code.render.runbook import render_runbook
 from monitoring_as_code.serialize import to_json, to_yaml
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.stack import Stack
-from monitoring_as_code.validate import amtool, blackbox, compose, grafana, loki, promtool
+from monitoring_as_code.validate import amtool, blackbox, compose, grafana, loki, previews, promtool
 from monitoring_as_code.validate.validators import Validators
 
 NAME = "compose"
@@ -52,6 +52,7 @@ class ComposePaths:
     dashboards: str = "grafana/dashboards"
     datasources: str = "grafana/provisioning/datasources"
     providers: str = "grafana/provisioning/dashboards"
+    previews: str = "grafana/previews"
 
     @property
     def prometheus_dir(self) -> str:
@@ -122,6 +123,7 @@ def render(bundle: Bundle) -> dict[str, str]:
     }
     for dashboard in bundle.dashboards:
         files[f"{PATHS.dashboards}/{dashboard.uid}.json"] = to_json(render_dashboard(dashboard, settings))
+    files.update(preview_files(bundle.dashboards, defs, settings, PATHS.previews))
     return files
 
 
@@ -146,6 +148,7 @@ def validators(project: Project, settings: Settings) -> Validators:
             bind(loki.check_schema, config_file=PATHS.loki_config),
             bind(loki.check_start_up_rules, config_file=PATHS.loki_config),
             bind(grafana.check_dashboards, folder=PATHS.dashboards),
+            bind(previews.check_previews, folder=PATHS.previews, dashboards=PATHS.dashboards),
             bind(grafana.check_provisioning, providers=PATHS.providers, datasources=PATHS.datasources),
             bind(grafana.check_datasource_uids, dashboards=PATHS.dashboards, datasources=PATHS.datasources),
         ),

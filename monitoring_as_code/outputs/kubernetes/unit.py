@@ -17,7 +17,7 @@ import attrs
 
 from monitoring_as_code.loader import load_alerting, load_dashboards
 from monitoring_as_code.model import KUBERNETES
-from monitoring_as_code.outputs import Output, Variant, rule_test_files
+from monitoring_as_code.outputs import Output, Variant, preview_files, rule_test_files
 from monitoring_as_code.outputs.kubernetes.settings import SECTION
 from monitoring_as_code.project import HEADER, Bundle, Project
 from monitoring_as_code.render import kubernetes as k8s_render
@@ -42,6 +42,7 @@ class KubernetesPaths:
     runbook: str = "kubernetes/docs/alerts.md"
     stack_values: str = "kubernetes/extras/kube-prometheus-stack-values.yaml"
     blackbox_values: str = "kubernetes/extras/prometheus-blackbox-exporter-values.yaml"
+    previews: str = "kubernetes/grafana/previews"  # not a manifest: beside the ConfigMaps, for reviewers
 
 
 PATHS = KubernetesPaths()
@@ -143,6 +144,7 @@ def render(bundle: Bundle) -> dict[str, str]:
             files[PATHS.blackbox_values] = to_yaml(values, header)
     files[PATHS.runbook] = render_runbook(defs, settings)
     files.update(rule_test_files(defs, settings, PATHS.tests))
+    files.update(preview_files(variant.dashboards, defs, settings, PATHS.previews))
     return files
 
 
@@ -160,6 +162,12 @@ def validators(project: Project, settings: Settings) -> Validators:
             bind(kubernetes.check_core_kinds, folder=folder),
             bind(kubernetes.check_unique_keys, folder=folder),
             bind(kubernetes.check_probe_modules, folder=folder, config_key=k8s_render.BLACKBOX_CONFIG_KEY),
+            bind(
+                kubernetes.check_dashboard_previews,
+                folder=folder,
+                previews=PATHS.previews,
+                label=k8s_render.DASHBOARD_LABEL,
+            ),
         ),
     )
 

@@ -1,0 +1,180 @@
+"""The fixed sample data the dashboard previews draw, taken from the project's own promtool
+scenarios: a panel shows the input series of the first scenario that feeds a metric it reads
+(through the recording rules), a counter as its increase per step; a table of ALERTS shows the
+alerts the scenarios expect to fire. Nothing here is measured: the legend of each picture says so."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import promql_parser
+from grafanalib import core
+
+from monitoring_as_code.dashboard import LOKI, Dashboard, parseable, unit_of
+from monitoring_as_code.definitions import Definitions
+from monitoring_as_code.model import Alert, RecordingRule
+from monitoring_as_code.panels.svg import Sample, Series
+from monitoring_as_code.promql import metric_names
+
+COUNTER_SUFFIXES = ("_total", "_bucket", "_count", "_sum")
+ALERTS = "ALERTS"
+MAX_SERIES = 8  # per panel: more lines show only a tangle
+_LEGEND = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+# start, then +step or -step (a sign not after an exponent's e), then xN
+_ITEM = re.compile(r"^(-?[0-9.]+(?:e[+-]?[0-9]+)?)(?:([+-][0-9.]+(?:e[+-]?[0-9]+)?))?(?:x([0-9]+))?$")
+
+
+def expanded(values: str) -> tuple[float, ...]:
+    """promtool's values notation ("0+1x3 5 _ stale") as the samples it stands for, without the
+    missing ones: "0+1x3" is 0 1 2 3, "1x2" is 1 1 1."""
+    out: list[float] = []
+    for item in values.split():
+        match = _ITEM.match(item)
+        if match is None:  # "_", "_xN", "stale": no sample
+            continue
+        start, step, repeat = float(match.group(1)), float(match.group(2) or 0), int(match.group(3) or 0)
+        out += [start + step * i for i in range(repeat + 1)]
+    return tuple(out)
+
+
+def _increase(values: tuple[float, ...]) -> tuple[float, ...]:
+    """A counter's increase per step (a reset counts as no increase), the shape rate() draws."""
+    return tuple(max(b - a, 0.0) for a, b in itertools.pairwise(values)) or values
+
+
+def raw_metrics(expr: str, rules: Mapping[str, str]) -> list[str]:
+    """The metrics an expression reads, a recording rule replaced by what it reads in turn."""
+    names, seen = metric_names(expr), set()
+    out: list[str] = []
+    while names:
+        name = names.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in rules:
+            names += metric_names(rules[name])
+        else:
+            out.append(name)
+    return out
+
+
+def _selector(text: str) -> tuple[str, dict[str, str]]:
+    node = promql_parser.parse(text)
+    labels = {m.name: m.value for m in node.matchers.matchers if m.name != "__name__"}
+    return node.name or "", labels
+
+
+def _constant(expr: str) -> float | None:
+    """The value of a query that is a number or vector(number), which needs no data."""
+    node = promql_parser.parse(expr)
+    if isinstance(node, promql_parser.Call) and node.func.name == "vector" and len(node.args) == 1:
+        node = node.args[0]
+    return float(node.val) if isinstance(node, promql_parser.NumberLiteral) else None
+
+
+def _legend(template: str, labels: Mapping[str, str]) -> str:
+    if template:
+        return _LEGEND.sub(lambda m: labels.get(m.group(1), ""), template)
+    return "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+
+
+def _limit(panel: Any) -> float | None:
+    """The largest value a panel's scale shows: a ratio's 100%, or the maximum it declares."""
+    unit = unit_of(panel)
+    if unit == "percentunit":
+        return 1.0
+    if unit == "percent":
+        return 100.0
+    declared = getattr(panel, "max", None) if isinstance(panel, core.GaugePanel) else getattr(panel, "valueMax", None)
+    return float(declared) if isinstance(declared, int | float) else None
+
+
+def _within(series: list[Series], limit: float | None) -> tuple[list[Series], str]:
+    """The series scaled down into the panel's scale when an input series (not the panel's
+    expression, which may divide it) exceeds it; the note says so."""
+    top = max((max(s.values) for s in series if s.values), default=0.0)
+    if limit is None or top <= limit:
+        return series, ""
+    return [Series(s.name, tuple(v * limit / top for v in s.values)) for s in series], ", scaled into the panel's range"
+
+
+class ScenarioSamples:
+    """Each panel's sample from the scenarios of one set of definitions (indexed once per run)."""
+
+    def __init__(self, defs: Definitions) -> None:
+        self.rules = {rule.name: rule.expr for rule in defs.recording_rules}
+        # metric -> the first scenario feeding it: (alert, scenario, [(labels, values)])
+        self.by_metric: dict[str, tuple[str, str, list[tuple[dict[str, str], str]]]] = {}
+        firing: dict[str, dict[str, str]] = {}
+        for alert in defs.alerts:
+            for scenario in alert.scenarios:
+                fed: dict[str, list[tuple[dict[str, str], str]]] = {}
+                for text, values in scenario.series.items():
+                    name, labels = _selector(text)
+                    fed.setdefault(name, []).append((labels, values))
+                for name, series in fed.items():
+                    self.by_metric.setdefault(name, (alert.name, scenario.name, series))
+                for fires in scenario.fires:
+                    firing.setdefault(alert.name, {"alertname": alert.name, "severity": alert.severity, **fires.labels})
+        self.firing = firing
+
+    def sample(self, panel: Any) -> Sample:
+        if panel.dataSource["type"] == LOKI:
+            selectors = ", ".join(t.expr.split("}", 1)[0] + "}" for t in panel.targets)
+            return Sample(
+                lines=tuple(f"(a line of {s})" for s in selectors.split(", ")),
+                source="no scenario has log lines: each row names the stream the panel reads",
+            )
+        series: list[Series] = []
+        sources: list[str] = []
+        read: list[str] = []
+        for target in panel.targets:
+            names = raw_metrics(parseable(target.expr), self.rules)
+            read += names
+            if ALERTS in names and self.firing:
+                series += [
+                    Series(_legend(target.legendFormat or "{{alertname}}", labels), (1.0,))
+                    for labels in self.firing.values()
+                ]
+                sources.append("the alerts the promtool scenarios expect to fire")
+                continue
+            constant = _constant(parseable(target.expr))
+            if constant is not None:
+                series.append(Series(target.legendFormat or "value", (constant,)))
+                sources.append("the constant the query returns")
+                continue
+            found = next((self.by_metric[n] + (n,) for n in names if n in self.by_metric), None)
+            if found is None:
+                continue
+            alert, scenario, fed, name = found
+            counter = name.endswith(COUNTER_SUFFIXES)
+            for labels, values in fed:
+                numbers = expanded(values)
+                series.append(Series(_legend(target.legendFormat, labels), _increase(numbers) if counter else numbers))
+            per_step = " (increase per step)" if counter else ""
+            sources.append(f"{name}{per_step} from promtool scenario {alert}: {scenario!r}")
+        if not series:
+            return Sample(source=f"no promtool scenario feeds {', '.join(dict.fromkeys(read))}")
+        series, scaled = _within(series[:MAX_SERIES], _limit(panel))
+        return Sample(series=tuple(series), source="; ".join(dict.fromkeys(sources)) + scaled)
+
+    def samples(self, dashboard: Dashboard) -> dict[int, Sample]:
+        return {panel.id: self.sample(panel) for panel in dashboard.panels}
+
+
+def showing_panel(
+    alert: Alert, dashboards: Iterable[Dashboard], rules: Sequence[RecordingRule]
+) -> tuple[Dashboard, Any] | None:
+    """The first dashboard panel that reads a metric the alert reads (through the recording rules)."""
+    by_name = {rule.name: rule.expr for rule in rules}
+    wanted = set(raw_metrics(alert.expr, by_name))
+    for dashboard in dashboards:
+        for panel in dashboard.panels:
+            if panel.dataSource["type"] == LOKI:
+                continue
+            if any(wanted & set(raw_metrics(parseable(t.expr), by_name)) for t in panel.targets):
+                return dashboard, panel
+    return None
