@@ -168,13 +168,22 @@ class ScenarioSamples:
 def showing_panel(
     alert: Alert, dashboards: Iterable[Dashboard], rules: Sequence[RecordingRule]
 ) -> tuple[Dashboard, Any] | None:
-    """The first dashboard panel that reads a metric the alert reads (through the recording rules)."""
+    """The dashboard panel reading most of the recorded series the alert reads, then most of its
+    series (the first of equals), else one reading what it reads through the recording rules, else
+    the first listing the firing alerts."""
     by_name = {rule.name: rule.expr for rule in rules}
-    wanted = set(raw_metrics(alert.expr, by_name))
-    for dashboard in dashboards:
-        for panel in dashboard.panels:
-            if panel.dataSource["type"] == LOKI:
-                continue
-            if any(wanted & set(raw_metrics(parseable(t.expr), by_name)) for t in panel.targets):
-                return dashboard, panel
+    queried = [
+        (dashboard, panel, parseable(t.expr))
+        for dashboard in dashboards
+        for panel in dashboard.panels
+        if panel.dataSource["type"] != LOKI
+        for t in panel.targets
+    ]
+    read = [(d, p, set(metric_names(expr)), set(raw_metrics(expr, by_name))) for d, p, expr in queried]
+    direct, raw = set(metric_names(alert.expr)), set(raw_metrics(alert.expr, by_name))
+    for wanted, index in ((direct, 2), (raw, 3), ({ALERTS}, 3)):
+        shared = [(len(wanted & entry[index] & by_name.keys()), len(wanted & entry[index])) for entry in read]
+        if shared and max(shared)[1]:
+            best = read[shared.index(max(shared))]
+            return best[0], best[1]
     return None

@@ -8,6 +8,7 @@ A new output is a module or package here defining an `Output` and one line in `O
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from monitoring_as_code.preview_samples import ScenarioSamples
 from monitoring_as_code.project import HEADER, Bundle, Project
 from monitoring_as_code.render.preview import render_preview
 from monitoring_as_code.render.rule_tests import isolated_rule_file, render_test_file
+from monitoring_as_code.render.runbook import Previews
 from monitoring_as_code.serialize import to_yaml
 from monitoring_as_code.settings import Section, Settings
 from monitoring_as_code.validate.validators import Validators
@@ -79,6 +81,15 @@ def preview_files(
         return {}
     samples = ScenarioSamples(defs)
     return {f"{folder}/{d.uid}.svg": render_preview(d, samples.samples(d), SCENARIO_DATA) for d in dashboards}
+
+
+def runbook_previews(
+    dashboards: tuple[Dashboard, ...], settings: Settings, runbook: str, folder: str
+) -> Previews | None:
+    """What the runbook at `runbook` links to: the previews in `folder`, if they are written."""
+    if not settings.grafana.previews:
+        return None
+    return Previews(dashboards, posixpath.relpath(folder, posixpath.dirname(runbook)))
 
 
 def rule_test_files(defs: Definitions, settings: Settings, folder: str) -> dict[str, str]:

@@ -8,11 +8,14 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import attrs
 import jinja2
 
+from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.duration import format_duration
 from monitoring_as_code.model import SEVERITIES, Alert, RecordingRule, Route
+from monitoring_as_code.preview_samples import showing_panel
 from monitoring_as_code.promql import label_sources, metric_names
 from monitoring_as_code.render.alertmanager import SILENT_RECEIVER
 from monitoring_as_code.render.rules import runbook_anchor
@@ -93,9 +96,19 @@ def table_cell(text: str) -> str:
 _ENV.filters["cell"] = table_cell
 
 
-def _rows(defs: Definitions, settings: Settings) -> list[dict[str, Any]]:
+def _dashboard_link(alert: Alert, defs: Definitions, previews: Previews | None) -> str:
+    """Markdown: the preview of the dashboard panel that shows the alert's series."""
+    found = previews and showing_panel(alert, previews.dashboards, defs.recording_rules)
+    if not found:
+        return ""
+    dashboard, panel = found
+    return f"[{dashboard.title}, panel {panel.title!r}]({previews.folder}/{dashboard.uid}.svg)"
+
+
+def _rows(defs: Definitions, settings: Settings, previews: Previews | None = None) -> list[dict[str, Any]]:
     return [
         {
+            "dashboard": _dashboard_link(alert, defs, previews),
             "alert": alert,
             "anchor": runbook_anchor(alert.name),
             "routing": routing_text(alert, defs.routes, settings),
@@ -110,9 +123,19 @@ def _sections(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]
     return [(_HEADINGS[s], [r for r in rows if r["alert"].severity == s]) for s in SEVERITIES]
 
 
-def render_runbook(defs: Definitions, settings: Settings, others: Iterable[Definitions] = ()) -> str:
+@attrs.frozen
+class Previews:
+    """The dashboards whose previews the runbook links to, and their folder relative to it."""
+
+    dashboards: tuple[Dashboard, ...]
+    folder: str
+
+
+def render_runbook(
+    defs: Definitions, settings: Settings, others: Iterable[Definitions] = (), previews: Previews | None = None
+) -> str:
     """`others`: the definitions as every other profile loads them (their tables only)."""
-    rows = _rows(defs, settings)
+    rows = _rows(defs, settings, previews)
     return _ENV.get_template("alerts.md.j2").render(
         profile=defs.profile,
         sections=_sections(rows),

@@ -12,7 +12,7 @@ import attrs
 
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.loader import load_stack
-from monitoring_as_code.outputs import Output, preview_files, rule_test_files
+from monitoring_as_code.outputs import Output, preview_files, rule_test_files, runbook_previews
 from monitoring_as_code.outputs.compose import record
 from monitoring_as_code.outputs.compose.rat_project import LoadedRat, load_rat_project
 from monitoring_as_code.outputs.compose.settings import SECTION
@@ -112,7 +112,12 @@ def render(bundle: Bundle) -> dict[str, str]:
         **_prometheus_files(bundle),
         PATHS.blackbox_config: to_yaml(render_blackbox_config(defs), source),
         PATHS.alertmanager_config: to_yaml(render_alertmanager_config(defs, settings), source),
-        PATHS.runbook: render_runbook(defs, settings, bundle.other_profiles),
+        PATHS.runbook: render_runbook(
+            defs,
+            settings,
+            bundle.other_profiles,
+            runbook_previews(bundle.dashboards, settings, PATHS.runbook, PATHS.previews),
+        ),
         PATHS.override: to_yaml(override, HEADER.format(source="services/ and monitoring.yaml")),
         PATHS.record: to_yaml(
             loaded.rat.record, HEADER.format(source=f"RAT's compose project, {loaded.rat.record['source']}")

@@ -17,7 +17,7 @@ import attrs
 
 from monitoring_as_code.loader import load_alerting, load_dashboards
 from monitoring_as_code.model import KUBERNETES
-from monitoring_as_code.outputs import Output, Variant, preview_files, rule_test_files
+from monitoring_as_code.outputs import Output, Variant, preview_files, rule_test_files, runbook_previews
 from monitoring_as_code.outputs.kubernetes.settings import SECTION
 from monitoring_as_code.project import HEADER, Bundle, Project
 from monitoring_as_code.render import kubernetes as k8s_render
@@ -142,7 +142,8 @@ def render(bundle: Bundle) -> dict[str, str]:
         if defs.probes:
             values = k8s_render.render_blackbox_exporter_values(modules, settings)
             files[PATHS.blackbox_values] = to_yaml(values, header)
-    files[PATHS.runbook] = render_runbook(defs, settings)
+    previews = runbook_previews(variant.dashboards, settings, PATHS.runbook, PATHS.previews)
+    files[PATHS.runbook] = render_runbook(defs, settings, previews=previews)
     files.update(rule_test_files(defs, settings, PATHS.tests))
     files.update(preview_files(variant.dashboards, defs, settings, PATHS.previews))
     return files
