@@ -9,6 +9,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from functools import wraps
@@ -19,6 +20,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from monitoring_as_code import pipeline
+from monitoring_as_code import preview_live as live
 from monitoring_as_code import verify as verifying
 from monitoring_as_code.diff.git import extract
 from monitoring_as_code.diff.report import as_json, as_markdown, as_text
@@ -31,7 +33,11 @@ from monitoring_as_code.outputs import registry
 from monitoring_as_code.outputs.compose.preflight import preflight as check_before_up
 from monitoring_as_code.outputs.compose.preflight import rat_compose_file
 from monitoring_as_code.outputs.compose.unit import PATHS
+from monitoring_as_code.render.grafana import render_dashboard
+from monitoring_as_code.render.preview import render_preview
 from monitoring_as_code.validate import tools
+from monitoring_as_code.validate.previews import check_preview
+from monitoring_as_code.writer import write_files
 from monitoring_as_code.yamlfile import read_yaml
 
 # The exit-code contract (README, "Exit codes"; docs/hardening.md): nothing else leaves `mac`.
@@ -316,6 +322,37 @@ def _report(what: str, gaps: list[verifying.Gap]) -> list[verifying.Gap]:
     for gap in gaps:
         click.echo(f"  {gap}")
     return gaps
+
+
+@main.command()
+@click.option(
+    "--prometheus-url",
+    required=True,
+    callback=lambda ctx, param, value: _http_urls(param, value),
+    help="A running Prometheus whose series the previews draw.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("live-previews"),
+    show_default=True,
+    help="Where to write <dashboard-uid>.svg (never generated/: its previews draw the scenarios' samples).",
+)
+@click.pass_obj
+@reporting_errors
+def preview(project: pipeline.Project, prometheus_url: str, out: Path) -> None:
+    """Draw each dashboard's preview from what a real Prometheus returns over the dashboards' time range."""
+    bundle = pipeline.load(project)
+    live.answering(prometheus_url)
+    end = time.time()
+    files = {}
+    for dashboard in bundle.dashboards:
+        samples = live.live_samples(prometheus_url, dashboard, bundle.settings, end)
+        svg = render_preview(dashboard, samples, live.live_source(prometheus_url, bundle.settings, end))
+        check_preview(f"{dashboard.uid}.svg", svg, render_dashboard(dashboard, bundle.settings))
+        files[f"{dashboard.uid}.svg"] = svg
+    write_files(files, out)
+    click.echo(f"wrote {len(files)} previews from {prometheus_url} to {out}")
 
 
 @main.command()

@@ -75,7 +75,7 @@ def _constant(expr: str) -> float | None:
     return float(node.val) if isinstance(node, promql_parser.NumberLiteral) else None
 
 
-def _legend(template: str, labels: Mapping[str, str]) -> str:
+def legend(template: str, labels: Mapping[str, str]) -> str:
     if template:
         return _LEGEND.sub(lambda m: labels.get(m.group(1), ""), template)
     return "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
@@ -136,7 +136,7 @@ class ScenarioSamples:
             read += names
             if ALERTS in names and self.firing:
                 series += [
-                    Series(_legend(target.legendFormat or "{{alertname}}", labels), (1.0,))
+                    Series(legend(target.legendFormat or "{{alertname}}", labels), (1.0,))
                     for labels in self.firing.values()
                 ]
                 sources.append("the alerts the promtool scenarios expect to fire")
@@ -153,7 +153,7 @@ class ScenarioSamples:
             counter = name.endswith(COUNTER_SUFFIXES)
             for labels, values in fed:
                 numbers = expanded(values)
-                series.append(Series(_legend(target.legendFormat, labels), _increase(numbers) if counter else numbers))
+                series.append(Series(legend(target.legendFormat, labels), _increase(numbers) if counter else numbers))
             per_step = " (increase per step)" if counter else ""
             sources.append(f"{name}{per_step} from promtool scenario {alert}: {scenario!r}")
         if not series:

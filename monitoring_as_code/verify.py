@@ -218,7 +218,8 @@ def exposition_source(series: Iterable[str], stated: str | None, where: str) -> 
 
 
 # -- a running Prometheus -------------------------------------------------------------------------
-def _api(base: str, path: str, params: Mapping[str, str]) -> Any:
+def prometheus_api(base: str, path: str, params: Mapping[str, str]) -> Any:
+    """The data of one Prometheus HTTP API call; any failure is one DefinitionError naming the URL."""
     url = f"{base.rstrip('/')}/api/v1/{path}?{urllib.parse.urlencode(params)}"
     try:
         with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT) as response:
@@ -234,7 +235,7 @@ def scrapes(base: str, jobs: Mapping[str, tuple[str, ...]], catalog: Iterable[Me
     """For each job (name -> its catalog sources): None when none of its targets is up, else the
     catalog series it has now, with their labels."""
     health: dict[str, set[str]] = {}
-    for target in _api(base, "targets", {"state": "active"})["activeTargets"]:
+    for target in prometheus_api(base, "targets", {"state": "active"})["activeTargets"]:
         health.setdefault(target["labels"].get("job", target.get("scrapePool", "")), set()).add(target["health"])
     catalog = list(catalog)
     out = []
@@ -245,7 +246,7 @@ def scrapes(base: str, jobs: Mapping[str, tuple[str, ...]], catalog: Iterable[Me
         names = sorted(s for m in catalog if m.source in sources for s in m.series())
         selector = f'{{job="{job}",__name__=~"{"|".join(names)}"}}'
         series: dict[str, set[str]] = {}
-        for sample in _api(base, "query", {"query": selector})["result"]:
+        for sample in prometheus_api(base, "query", {"query": selector})["result"]:
             labels = dict(sample["metric"])
             series.setdefault(labels.pop("__name__"), set()).update(labels)
         out.append(Scrape(job, sources, series))

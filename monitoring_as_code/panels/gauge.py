@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from grafanalib import core
 
 from monitoring_as_code.panels.grafana_json import PANEL, THRESHOLDS, Json, optional, plain, reduce_options, thresholds
@@ -33,7 +35,7 @@ def draw(panel: core.GaugePanel, frame: Frame, sample: Sample) -> str:
     values = last_values(sample)
     out = tiles(panel, frame, sample, list(panel.valueMaps))
     low = panel.min if panel.min is not None else 0.0
-    high = panel.max if panel.max is not None else max([v for _, v in values] + [low + 1])
+    high = panel.max if panel.max is not None else max([v for _, v in values if math.isfinite(v)] + [low + 1])
     width = frame.w / max(len(values), 1)
     for i, (_, value) in enumerate(values):
         share = min(max((value - low) / ((high - low) or 1), 0.0), 1.0)

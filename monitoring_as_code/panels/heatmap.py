@@ -7,7 +7,7 @@ from grafanalib import core
 
 from monitoring_as_code.panels.grafana_json import HIDE_NOTHING, PANEL, Json, optional
 from monitoring_as_code.panels.kind import PanelKind
-from monitoring_as_code.panels.svg import Frame, Sample, no_data, rect, thinned
+from monitoring_as_code.panels.svg import Frame, Sample, finite, no_data, rect, thinned
 
 # Legacy heatmap `yBucketBound` -> current `rowsFrame.layout`, as Grafana's own migration maps it.
 _BUCKET_LAYOUT = {None: "auto", "auto": "auto", "upper": "le", "lower": "ge", "middle": "unknown"}
@@ -57,7 +57,7 @@ def render(panel: Heatmap) -> tuple[Json, Json]:
 
 
 def draw(panel: Heatmap, frame: Frame, sample: Sample) -> str:
-    rows = [s.values for s in sample.series if s.values][: int(frame.h // 3)]
+    rows = [s.values for s in finite(sample)][: int(frame.h // 3)]
     if not rows:
         return no_data(frame)
     rows = [thinned(values, frame.w * 2 / CELL) for values in rows]  # 2 px a point there: CELL px a cell here

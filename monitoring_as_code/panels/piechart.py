@@ -8,7 +8,7 @@ from grafanalib import core
 
 from monitoring_as_code.panels.grafana_json import HIDE_NOTHING, PANEL, Json, plain, reduce_options
 from monitoring_as_code.panels.kind import PanelKind
-from monitoring_as_code.panels.svg import PALETTE, Frame, Sample, fitted, last_values, no_data, text
+from monitoring_as_code.panels.svg import PALETTE, Frame, Sample, finite, fitted, no_data, text
 
 
 def render(panel: core.PieChartv2) -> tuple[Json, Json]:
@@ -34,7 +34,7 @@ def render(panel: core.PieChartv2) -> tuple[Json, Json]:
 
 
 def draw(panel: core.PieChartv2, frame: Frame, sample: Sample) -> str:
-    values = [(name, value) for name, value in last_values(sample) if value > 0]
+    values = [(s.name, s.values[-1]) for s in finite(sample) if s.values[-1] > 0]
     total = sum(v for _, v in values)
     if not total:
         return no_data(frame)

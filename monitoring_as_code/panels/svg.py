@@ -87,6 +87,12 @@ def steps(panel: object) -> list[tuple[str, float]]:
     return [(t.color, t.value) for t in getattr(panel, "thresholds", None) or ()]
 
 
+def finite(sample: Sample) -> list[Series]:
+    """The series with their finite values only (a line or a share cannot be drawn at infinity)."""
+    kept = (Series(s.name, tuple(v for v in s.values if math.isfinite(v))) for s in sample.series)
+    return [s for s in kept if s.values]
+
+
 def last_values(sample: Sample) -> list[tuple[str, float]]:
     return [(s.name, s.values[-1]) for s in sample.series if s.values]
 

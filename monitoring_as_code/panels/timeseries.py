@@ -6,7 +6,7 @@ from grafanalib import core
 
 from monitoring_as_code.panels.grafana_json import HIDE_NOTHING, PANEL, THRESHOLDS, Json, optional, plain, thresholds
 from monitoring_as_code.panels.kind import PanelKind
-from monitoring_as_code.panels.svg import PALETTE, Frame, Sample, fitted, formatted, no_data, polyline, text
+from monitoring_as_code.panels.svg import PALETTE, Frame, Sample, finite, fitted, formatted, no_data, polyline, text
 
 MAX_LINES = 8  # more lines show only a tangle
 
@@ -49,7 +49,7 @@ def render(panel: core.TimeSeries) -> tuple[Json, Json]:
 
 
 def draw(panel: core.TimeSeries, frame: Frame, sample: Sample) -> str:
-    series = [s for s in sample.series if s.values][:MAX_LINES]
+    series = finite(sample)[:MAX_LINES]
     if not series:
         return no_data(frame)
     low = min(min(s.values) for s in series) if panel.valueMin is None else panel.valueMin

@@ -72,7 +72,10 @@ def _panel(panel: Any, sample: Sample) -> str:
 def _legend(dashboard: Dashboard, samples: Mapping[int, Sample], source: str, y: float) -> list[str]:
     panels: dict[str, list[str]] = {}
     for panel in dashboard.panels:
-        panels.setdefault(samples[panel.id].source or "no data for this panel", []).append(str(panel.id))
+        sample = samples[panel.id]
+        what = sample.source or ("" if sample.series or sample.lines else "no data for this panel")
+        if what:
+            panels.setdefault(what, []).append(str(panel.id))
     lines = [f"Data: {source}"] + [f"panel {', '.join(ids)}: {what}" for what, ids in panels.items()]
     room = WIDTH - 16
     return [

@@ -13,6 +13,7 @@ pages here too, but what they must do is proven by their promtool scenarios.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -24,8 +25,9 @@ from click.testing import CliRunner, Result
 
 from monitoring_as_code import pipeline
 from monitoring_as_code.cli import main
-from monitoring_as_code.dashboard import expanded_promql
+from monitoring_as_code.dashboard import LOKI, expanded_promql
 from monitoring_as_code.settings import Settings
+from monitoring_as_code.validate.previews import SVG, panel_groups
 from tests.conftest import GUIDE, PROFILES, RATD_0_2, REPO
 from tests.e2e.stack import Stack, get_json, running_stack, wait_for
 
@@ -339,6 +341,32 @@ def test_every_panel_query_returns_data(stack: Stack) -> None:
         # Each guide's panels and the firing alerts; logs panels query Loki.
         assert queried >= {GUIDE: 9, RATD_0_2: 10}[stack.settings.profile]
     wait_resolved(stack, "RatNessieDown")
+
+
+def test_previews_from_the_real_prometheus_draw_every_panel(stack: Stack, tmp_path: Path) -> None:
+    """`mac preview --prometheus-url`: every panel of every dashboard's preview draws something of
+    what this Prometheus returns (logs panels: Loki does not run here), and says whose data it is."""
+    settings = stack.workdir / "monitoring.yaml"
+    out = tmp_path / "previews"
+    args = ["--root", str(REPO), "--settings", str(settings), "preview", "--prometheus-url", stack.prometheus]
+    with stack.sim.fault(unhealthy={"nessie"}):
+        reach_alertmanager(stack, "RatNessieDown")  # the Firing Alerts panel has a row
+        result = CliRunner().invoke(main, [*args, "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    wait_resolved(stack, "RatNessieDown")
+    generated = stack.workdir / "generated" / "grafana" / "dashboards"
+    for path in sorted(generated.glob("*.json")):
+        dashboard = json.loads(path.read_text())
+        svg = (out / f"{dashboard['uid']}.svg").read_text()
+        assert f"what the Prometheus at {stack.prometheus} returned" in svg
+        _, groups = panel_groups(svg, path.name)
+        loki = {str(p["id"]) for p in dashboard["panels"] if p["datasource"]["type"] == LOKI}
+        for group in groups:
+            if group.get("data-panel-id") in loki:
+                continue
+            content = next(g for g in group.iter(f"{SVG}g") if g.get("class") == "content")
+            shown = [e for e in content.iter() if e is not content and e.get("class") != "no-data"]
+            assert shown, f"{dashboard['uid']} panel {group.get('data-title')!r} draws nothing"
 
 
 def verify_prometheus(stack: Stack, *options: str) -> Result:
