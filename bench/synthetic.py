@@ -275,3 +275,14 @@ def grafanalib_folder(folder: Path, dashboards: int) -> list[Path]:
         path.write_text(grafanalib_dashboard_module(number))
         paths.append(path)
     return paths
+
+
+def without_previews(source: Path, root: Path) -> Path:
+    """A copy of the project at `source` with `grafana.previews: false` (the previews' cost is the
+    difference)."""
+    shutil.copytree(source, root, ignore=shutil.ignore_patterns("__pycache__", "generated"))
+    settings = root / "monitoring.yaml"
+    text, count = re.subn(r"(?m)^grafana:\n", "grafana:\n  previews: false\n", settings.read_text())
+    assert count == 1, f"no grafana: section in {settings}"
+    settings.write_text(text)
+    return root

@@ -16,7 +16,7 @@ from grafanalib import core
 from monitoring_as_code.dashboard import LOKI, Dashboard, parseable, unit_of
 from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.model import Alert, RecordingRule
-from monitoring_as_code.panels.svg import Sample, Series
+from monitoring_as_code.panels.svg import MAX_POINTS, Sample, Series, thinned
 from monitoring_as_code.promql import metric_names
 
 COUNTER_SUFFIXES = ("_total", "_bucket", "_count", "_sum")
@@ -121,44 +121,63 @@ class ScenarioSamples:
                     firing.setdefault(alert.name, {"alertname": alert.name, "severity": alert.severity, **fires.labels})
         self.firing = firing
 
+        # Panels repeat queries (and whole panels): each is worked out once per run.
+        self._targets: dict[tuple[str, str], tuple[list[Series], str, list[str]]] = {}
+        self._panels: dict[tuple[Any, ...], Sample] = {}
+
+    def _target(self, expr: str, legend_format: str) -> tuple[list[Series], str, list[str]]:
+        """A query's series, what they are, and the metrics it reads."""
+        key = (expr, legend_format)
+        if key not in self._targets:
+            self._targets[key] = self._read(parseable(expr), legend_format)
+        return self._targets[key]
+
+    def _read(self, expr: str, legend_format: str) -> tuple[list[Series], str, list[str]]:
+        names = raw_metrics(expr, self.rules)
+        if ALERTS in names and self.firing:
+            alerts = [
+                Series(legend(legend_format or "{{alertname}}", labels), (1.0,)) for labels in self.firing.values()
+            ]
+            return alerts, "the alerts the promtool scenarios expect to fire", names
+        constant = _constant(expr)
+        if constant is not None:
+            return [Series(legend_format or "value", (constant,))], "the constant the query returns", names
+        found = next((self.by_metric[n] + (n,) for n in names if n in self.by_metric), None)
+        if found is None:
+            return [], "", names
+        alert, scenario, fed, name = found
+        counter = name.endswith(COUNTER_SUFFIXES)
+        series = []
+        for labels, values in fed:
+            numbers = _increase(expanded(values)) if counter else expanded(values)
+            series.append(Series(legend(legend_format, labels), tuple(thinned(numbers, 4 * MAX_POINTS))))
+        per_step = " (increase per step)" if counter else ""
+        return series, f"{name}{per_step} from promtool scenario {alert}: {scenario!r}", names
+
     def sample(self, panel: Any) -> Sample:
-        if panel.dataSource["type"] == LOKI:
-            selectors = ", ".join(t.expr.split("}", 1)[0] + "}" for t in panel.targets)
+        targets = tuple((t.expr, t.legendFormat) for t in panel.targets)
+        key = (panel.dataSource["type"], targets, _limit(panel))
+        if key not in self._panels:
+            self._panels[key] = self._sample(panel.dataSource["type"], targets, key[2])
+        return self._panels[key]
+
+    def _sample(self, plugin: str, targets: tuple[tuple[str, str], ...], limit: float | None) -> Sample:
+        if plugin == LOKI:
             return Sample(
-                lines=tuple(f"(a line of {s})" for s in selectors.split(", ")),
+                lines=tuple(f"(a line of {expr.split('}', 1)[0]}}})" for expr, _ in targets),
                 source="no scenario has log lines: each row names the stream the panel reads",
             )
         series: list[Series] = []
         sources: list[str] = []
         read: list[str] = []
-        for target in panel.targets:
-            names = raw_metrics(parseable(target.expr), self.rules)
+        for expr, legend_format in targets:
+            found, source, names = self._target(expr, legend_format)
+            series += found
+            sources += [source] if source else []
             read += names
-            if ALERTS in names and self.firing:
-                series += [
-                    Series(legend(target.legendFormat or "{{alertname}}", labels), (1.0,))
-                    for labels in self.firing.values()
-                ]
-                sources.append("the alerts the promtool scenarios expect to fire")
-                continue
-            constant = _constant(parseable(target.expr))
-            if constant is not None:
-                series.append(Series(target.legendFormat or "value", (constant,)))
-                sources.append("the constant the query returns")
-                continue
-            found = next((self.by_metric[n] + (n,) for n in names if n in self.by_metric), None)
-            if found is None:
-                continue
-            alert, scenario, fed, name = found
-            counter = name.endswith(COUNTER_SUFFIXES)
-            for labels, values in fed:
-                numbers = expanded(values)
-                series.append(Series(legend(target.legendFormat, labels), _increase(numbers) if counter else numbers))
-            per_step = " (increase per step)" if counter else ""
-            sources.append(f"{name}{per_step} from promtool scenario {alert}: {scenario!r}")
         if not series:
             return Sample(source=f"no promtool scenario feeds {', '.join(dict.fromkeys(read))}")
-        series, scaled = _within(series[:MAX_SERIES], _limit(panel))
+        series, scaled = _within(series[:MAX_SERIES], limit)
         return Sample(series=tuple(series), source="; ".join(dict.fromkeys(sources)) + scaled)
 
     def samples(self, dashboard: Dashboard) -> dict[int, Sample]:

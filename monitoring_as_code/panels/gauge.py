@@ -54,6 +54,7 @@ KIND = PanelKind(
     | {"thresholdLabels", "thresholdMarkers"},
     render=render,
     draw=draw,
+    drawn=("format", "min", "max", "valueMaps", "thresholds"),
     unit=lambda panel: str(panel.format),
     has_thresholds=True,
 )

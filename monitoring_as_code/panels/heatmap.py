@@ -68,7 +68,7 @@ def draw(panel: Heatmap, frame: Frame, sample: Sample) -> str:
         width = frame.w / len(values)
         y = frame.y + frame.h - (r + 1) * height
         out += [
-            rect(frame.x + c * width, y, width - 1, height - 1, "#FF9830", opacity=f"{0.1 + 0.9 * v / top:.2f}")
+            rect(frame.x + c * width, y, width - 1, height - 1, "#FF9830", f' opacity="{0.1 + 0.9 * v / top:.2f}"')
             for c, v in enumerate(values)
             if v > 0
         ]
@@ -82,4 +82,5 @@ KIND = PanelKind(
     | {"unit", "yAxis", "color", "dataFormat", "yBucketBound", "hideZeroBuckets", "reverseYBuckets", "legend"},
     render=render,
     draw=draw,
+    drawn=(),
 )

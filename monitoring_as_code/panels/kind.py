@@ -28,3 +28,5 @@ class PanelKind:
     draw: Draw
     unit: Callable[[Any], str] = lambda panel: str(panel.unit)
     has_thresholds: bool = False
+    # Every attribute `draw` reads besides the unit (render/preview.py draws alike panels once).
+    drawn: tuple[str, ...] = ()

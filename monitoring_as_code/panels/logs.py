@@ -32,7 +32,7 @@ def draw(panel: core.Logs, frame: Frame, sample: Sample) -> str:
     if not lines:
         return no_data(frame)
     return "".join(
-        text(frame.x + 2, frame.y + (i + 1) * ROW - 2, fitted(line, frame.w - 4, 9), class_="row")
+        text(frame.x + 2, frame.y + (i + 1) * ROW - 2, fitted(line, frame.w - 4, 9), cls="row")
         for i, line in enumerate(lines)
     )
 
@@ -45,5 +45,6 @@ KIND = PanelKind(
     | {"enableLogDetails", "prettifyLogMessage"},
     render=render,
     draw=draw,
+    drawn=(),
     unit=lambda panel: NO_UNIT,
 )

@@ -72,4 +72,5 @@ KIND = PanelKind(
     | {"legendDisplayMode", "legendPlacement", "legendValues"},
     render=render,
     draw=draw,
+    drawn=("pieType",),
 )

@@ -68,7 +68,7 @@ def tiles(panel: core.Stat | core.GaugePanel, frame: Frame, sample: Sample, mapp
         shown = mapped(value, mappings)
         label, fill = shown if shown else (formatted(value, unit), step_colour(value, thresholded))
         x = frame.x + i * width
-        out.append(rect(x + 1, frame.y, width - 2, frame.h, colour(fill), opacity="0.25"))
+        out.append(rect(x + 1, frame.y, width - 2, frame.h, colour(fill), ' opacity="0.25"'))
         out.append(
             text(
                 x + width / 2,
@@ -76,11 +76,11 @@ def tiles(panel: core.Stat | core.GaugePanel, frame: Frame, sample: Sample, mapp
                 fitted(label, width - 4, TITLE_SIZE),
                 TITLE_SIZE,
                 colour(fill),
-                text_anchor="middle",
-                class_="value",
+                anchor="middle",
+                cls="value",
             )
         )
-        out.append(text(x + width / 2, frame.y + frame.h - 4, fitted(name, width - 4, 9), text_anchor="middle"))
+        out.append(text(x + width / 2, frame.y + frame.h - 4, fitted(name, width - 4, 9), anchor="middle"))
     return "".join(out)
 
 
@@ -97,6 +97,7 @@ KIND = PanelKind(
     | {"orientation", "alignment", "reduceCalc", "fields"},
     render=render,
     draw=draw,
+    drawn=("format", "mappings", "thresholds"),
     unit=lambda panel: str(panel.format),
     has_thresholds=True,
 )

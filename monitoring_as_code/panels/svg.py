@@ -13,6 +13,7 @@ COLUMN = 50  # px per grid column: the picture is 1200 px wide
 ROW = 30  # px per grid row, Grafana's GRID_CELL_HEIGHT
 GAP = 4  # px between neighbouring frames (Grafana's margin is 8: half each side would touch)
 FONT = "DejaVu Sans Mono, monospace"
+MAX_POINTS = 150  # per line: a 4 px step across the widest panel
 GLYPH = 0.6  # width of a monospace glyph, in em
 TITLE_SIZE, SMALL_SIZE = 12, 9
 TOP = 40  # px above the grid: the dashboard's title
@@ -41,13 +42,13 @@ class Frame:
     h: float
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # samples are keys of the drawing caches
 class Series:
     name: str
     values: tuple[float, ...]  # oldest first, evenly spaced; no gaps
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Sample:
     """What a panel's preview draws: series (time series, values), or log lines."""
 
@@ -61,8 +62,14 @@ def grid_box(x: int, y: int, w: int, h: int) -> tuple[float, float, float, float
     return (x * COLUMN + GAP / 2, TOP + y * ROW + GAP / 2, w * COLUMN - GAP, h * ROW - GAP)
 
 
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+# A line's points by (values, low, high): dashboards repeat their panels' queries.
+_POINTS: dict[tuple[tuple[float, ...], float, float], str] = {}
+_POINTS_KEPT = 4096
+
+
 def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return text.translate(_ESCAPES)
 
 
 def colour(name: str) -> str:
@@ -77,11 +84,6 @@ def fitted(text: str, width: float, size: float) -> str:
     return text[: max(room - 1, 0)] + "…" if room > 0 else ""
 
 
-def _attributes(attributes: dict[str, str]) -> str:
-    # class_ for class, text_anchor for text-anchor
-    return "".join(f' {k.rstrip("_").replace("_", "-")}="{v}"' for k, v in attributes.items())
-
-
 def steps(panel: object) -> list[tuple[str, float]]:
     """A panel's threshold steps as (colour, from value), the base first."""
     return [(t.color, t.value) for t in getattr(panel, "thresholds", None) or ()]
@@ -89,7 +91,10 @@ def steps(panel: object) -> list[tuple[str, float]]:
 
 def finite(sample: Sample) -> list[Series]:
     """The series with their finite values only (a line or a share cannot be drawn at infinity)."""
-    kept = (Series(s.name, tuple(v for v in s.values if math.isfinite(v))) for s in sample.series)
+    kept = (
+        s if all(map(math.isfinite, s.values)) else Series(s.name, tuple(filter(math.isfinite, s.values)))
+        for s in sample.series
+    )
     return [s for s in kept if s.values]
 
 
@@ -97,23 +102,25 @@ def last_values(sample: Sample) -> list[tuple[str, float]]:
     return [(s.name, s.values[-1]) for s in sample.series if s.values]
 
 
-def text(x: float, y: float, content: str, size: float = SMALL_SIZE, fill: str = "#CCCCDC", **attributes: str) -> str:
-    extra = _attributes(attributes)
+def text(
+    x: float, y: float, content: str, size: float = SMALL_SIZE, fill: str = "#CCCCDC", anchor: str = "", cls: str = ""
+) -> str:
+    extra = (f' text-anchor="{anchor}"' if anchor else "") + (f' class="{cls}"' if cls else "")
     return f'<text x="{x:g}" y="{y:g}" font-size="{size:g}" fill="{fill}"{extra}>{escape(content)}</text>'
 
 
-def rect(x: float, y: float, w: float, h: float, fill: str, **attributes: str) -> str:
-    extra = _attributes(attributes)
+def rect(x: float, y: float, w: float, h: float, fill: str, extra: str = "") -> str:
+    """`extra`: more attributes, as written (' opacity="0.5"')."""
     return f'<rect x="{x:g}" y="{y:g}" width="{max(w, 0):g}" height="{max(h, 0):g}" fill="{fill}"{extra}/>'
 
 
 def no_data(frame: Frame) -> str:
-    return text(frame.x + frame.w / 2, frame.y + frame.h / 2, "No data", text_anchor="middle", class_="no-data")
+    return text(frame.x + frame.w / 2, frame.y + frame.h / 2, "No data", anchor="middle", cls="no-data")
 
 
 def thinned(values: Sequence[float], width: float) -> Sequence[float]:
-    """At most one point per 2 px of `width`: more draws nothing a pixel shows."""
-    most = max(int(width // 2), 2)
+    """At most one point per 4 px of `width` (and MAX_POINTS): a preview's line shows no more."""
+    most = min(max(int(width // 4), 2), MAX_POINTS)
     if len(values) <= most:
         return values
     step = len(values) / most
@@ -121,13 +128,22 @@ def thinned(values: Sequence[float], width: float) -> Sequence[float]:
 
 
 def polyline(values: Sequence[float], frame: Frame, low: float, high: float, stroke: str) -> str:
-    span = (high - low) or 1.0
-    shown = thinned(values, frame.w)
+    """A line through `values` across the frame. Its points are the values' indexes and their
+    height in thousandths of the range (short integers), placed by a transform: identical lines
+    in panels of another size or place share their points, made once."""
+    shown = tuple(thinned(values, frame.w))
+    key = (shown, low, high)
+    points = _POINTS.get(key)
+    if points is None:
+        span = (high - low) or 1.0
+        points = " ".join([f"{i},{round((v - low) / span * 1000)}" for i, v in enumerate(shown)])
+        if len(_POINTS) < _POINTS_KEPT:
+            _POINTS[key] = points
     dx = frame.w / max(len(shown) - 1, 1)
-    points = " ".join(
-        f"{frame.x + i * dx:.1f},{frame.y + frame.h - (v - low) / span * frame.h:.1f}" for i, v in enumerate(shown)
+    return (
+        f'<polyline transform="translate({frame.x:g} {frame.y + frame.h:g}) scale({dx:.4g} {-frame.h / 1000:.4g})" '
+        f'points="{points}" fill="none" stroke="{stroke}" stroke-width="1.5" vector-effect="non-scaling-stroke"/>'
     )
-    return f'<polyline points="{points}" fill="none" stroke="{stroke}" stroke-width="1.5"/>'
 
 
 _SCALES = {

@@ -35,11 +35,11 @@ def draw(panel: core.Table, frame: Frame, sample: Sample) -> str:
     value_x = frame.x + frame.w - 4
     out = [rect(frame.x, frame.y, frame.w, ROW, "#22252b")] if panel.showHeader else []
     header = frame.y + ROW - 3
-    out += [text(frame.x + 2, header, "series"), text(value_x, header, "value", text_anchor="end")]
+    out += [text(frame.x + 2, header, "series"), text(value_x, header, "value", anchor="end")]
     for i, (name, value) in enumerate(rows, start=1):
         y = frame.y + (i + 1) * ROW - 3
-        out.append(text(frame.x + 2, y, fitted(name, frame.w - 64, 9), class_="row"))
-        out.append(text(value_x, y, fitted(formatted(value, panel.unit), 56, 9), text_anchor="end"))
+        out.append(text(frame.x + 2, y, fitted(name, frame.w - 64, 9), cls="row"))
+        out.append(text(value_x, y, fitted(formatted(value, panel.unit), 56, 9), anchor="end"))
     return "".join(out)
 
 
@@ -49,5 +49,6 @@ KIND = PanelKind(
     translated=PANEL | THRESHOLDS | {"unit", "mappings", "overrides", "align", "filterable", "showHeader", "sortBy"},
     render=render,
     draw=draw,
+    drawn=("showHeader", "thresholds"),
     has_thresholds=True,
 )

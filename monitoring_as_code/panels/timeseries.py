@@ -57,8 +57,8 @@ def draw(panel: core.TimeSeries, frame: Frame, sample: Sample) -> str:
     legend = 11  # px under the lines for the names
     plot = Frame(frame.x + 48, frame.y, frame.w - 48, frame.h - legend)
     out = [
-        text(frame.x + 44, plot.y + 8, fitted(formatted(high, panel.unit), 44, 9), text_anchor="end"),
-        text(frame.x + 44, plot.y + plot.h, fitted(formatted(low, panel.unit), 44, 9), text_anchor="end"),
+        text(frame.x + 44, plot.y + 8, fitted(formatted(high, panel.unit), 44, 9), anchor="end"),
+        text(frame.x + 44, plot.y + plot.h, fitted(formatted(low, panel.unit), 44, 9), anchor="end"),
     ]
     out += [polyline(s.values, plot, low, high, PALETTE[i]) for i, s in enumerate(series)]
     room = plot.w / len(series)
@@ -80,5 +80,6 @@ KIND = PanelKind(
     | {"spanNulls", "stacking", "axisPlacement", "axisLabel", "axisSoftMin", "axisSoftMax", "thresholdsStyleMode"},
     render=render,
     draw=draw,
+    drawn=("valueMin", "valueMax", "thresholds"),
     has_thresholds=True,
 )

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from monitoring_as_code.dashboard import Dashboard, unit_of
+from monitoring_as_code.panels.kind import PanelKind
 from monitoring_as_code.panels.registry import KINDS
 from monitoring_as_code.panels.svg import (
     COLUMN,
@@ -34,6 +35,8 @@ from monitoring_as_code.panels.svg import (
 )
 
 WIDTH = 24 * COLUMN
+_INSIDE: dict[tuple[Any, ...], str] = {}  # what _inside drew, by what it depends on
+_INSIDE_KEPT = 16_384
 LEGEND_LINE = 12
 BACKGROUND, PANEL_FILL, PANEL_STROKE = "#111217", "#181b1f", "#2c3235"
 
@@ -51,20 +54,34 @@ def _threshold_steps(panel: Any, right: float, y: float, room: float) -> str:
     return f'<g class="thresholds">{"".join(out)}</g>' if out else ""
 
 
+def _inside(panel: Any, kind: PanelKind, w: float, h: float, sample: Sample) -> str:
+    """What a panel shows below its title, drawn from its frame's top left corner: its type and
+    unit, threshold steps and content. It depends on the panel's size, sample and drawn attributes
+    only, so panels alike (dashboards repeat them) are drawn once per run."""
+    key = (kind.plugin, w, h, sample, unit_of(panel), *(repr(getattr(panel, a)) for a in kind.drawn))
+    inside = _INSIDE.get(key)
+    if inside is None:
+        subtitle = fitted(f"{kind.plugin} · {unit_of(panel)}", w / 2 - 6, SMALL_SIZE)
+        content = Frame(4, HEADER, w - 8, h - HEADER - 4)
+        inside = (
+            text(6, 28, subtitle, cls="kind")
+            + _threshold_steps(panel, w - 6, 28, w / 2 - 6)
+            + f'<g class="content">{kind.draw(panel, content, sample) if content.h > 4 else ""}</g>'
+        )
+        if len(_INSIDE) < _INSIDE_KEPT:
+            _INSIDE[key] = inside
+    return inside
+
+
 def _panel(panel: Any, sample: Sample) -> str:
     kind = KINDS[type(panel)]
     pos = panel.gridPos
     x, y, w, h = grid_box(pos.x, pos.y, pos.w, pos.h)
-    unit = unit_of(panel)
-    subtitle = fitted(f"{kind.plugin} · {unit}", w / 2 - 6, SMALL_SIZE)
-    content = Frame(x + 4, y + HEADER, w - 8, h - HEADER - 4)
     return (
         f'<g class="panel" data-panel-id="{panel.id}" data-title="{escape(panel.title)}" data-type="{kind.plugin}">'
-        + rect(x, y, w, h, PANEL_FILL, stroke=PANEL_STROKE, class_="frame")
-        + text(x + 6, y + 15, fitted(panel.title, w - 12, TITLE_SIZE), TITLE_SIZE, "#D8D9DA", class_="title")
-        + text(x + 6, y + 28, subtitle, class_="kind")
-        + _threshold_steps(panel, x + w - 6, y + 28, w / 2 - 6)
-        + f'<g class="content">{kind.draw(panel, content, sample) if content.h > 4 else ""}</g>'
+        + rect(x, y, w, h, PANEL_FILL, f' stroke="{PANEL_STROKE}" class="frame"')
+        + text(x + 6, y + 15, fitted(panel.title, w - 12, TITLE_SIZE), TITLE_SIZE, "#D8D9DA", cls="title")
+        + f'<g transform="translate({x:g} {y:g})">{_inside(panel, kind, w, h, sample)}</g>'
         + "</g>"
     )
 
@@ -79,8 +96,7 @@ def _legend(dashboard: Dashboard, samples: Mapping[int, Sample], source: str, y:
     lines = [f"Data: {source}"] + [f"panel {', '.join(ids)}: {what}" for what, ids in panels.items()]
     room = WIDTH - 16
     return [
-        text(8, y + (i + 1) * LEGEND_LINE, fitted(line, room, SMALL_SIZE), class_="legend")
-        for i, line in enumerate(lines)
+        text(8, y + (i + 1) * LEGEND_LINE, fitted(line, room, SMALL_SIZE), cls="legend") for i, line in enumerate(lines)
     ]
 
 
@@ -95,7 +111,7 @@ def render_preview(dashboard: Dashboard, samples: Mapping[int, Sample], source: 
         f'viewBox="0 0 {WIDTH} {height:g}" font-family="{FONT}" data-dashboard-uid="{escape(dashboard.uid)}">\n'
         + rect(0, 0, WIDTH, height, BACKGROUND)
         + "\n"
-        + text(8, 24, fitted(dashboard.title, WIDTH - 16, 16), 16, "#D8D9DA", class_="dashboard-title")
+        + text(8, 24, fitted(dashboard.title, WIDTH - 16, 16), 16, "#D8D9DA", cls="dashboard-title")
         + "\n"
         + "\n".join(_panel(panel, samples[panel.id]) for panel in dashboard.panels)
         + "\n"
