@@ -41,6 +41,8 @@ RUNS = 5
 ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 # (dashboards, alerts) of the small and the large synthetic project: 10x apart.
 SCALES = {"small": (20, 200), "large": (200, 2000)}
+PREVIEW_DASHBOARDS = 200
+PREVIEWS_LIMIT = 1.10  # previews add at most 10% to `mac generate`
 
 
 @dataclass
@@ -145,6 +147,28 @@ def machine() -> dict[str, Any]:
     }
 
 
+def measure_previews(work: Path, add_alternately: Any) -> dict[str, tuple[Result, Result]]:
+    """`mac generate` with and without the dashboard previews (grafana.previews), runs alternated:
+    on the RAT bundle, and at PREVIEW_DASHBOARDS dashboards (no rules: the previews' share is the
+    largest there)."""
+    projects = {
+        "RAT": synthetic.with_outputs(REPO, work / "previews-rat", ("compose",)),
+        f"{PREVIEW_DASHBOARDS} dashboards": synthetic.dashboards_only_project(
+            REPO, work / "previews-dashboards", PREVIEW_DASHBOARDS
+        ),
+    }
+    pairs = {}
+    for what, root in projects.items():
+        print(f"previews: {what}", flush=True)
+        off = synthetic.without_previews(root, work / f"{root.name}-off")
+        on_name, off_name = f"{what}: mac generate, previews", f"{what}: mac generate, no previews"
+        on, off_result = add_alternately(
+            {on_name: [MAC, "--root", str(root), "generate"], off_name: [MAC, "--root", str(off), "generate"]}
+        )
+        pairs[what] = (on, off_result)
+    return pairs
+
+
 def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
     results: dict[str, Result] = {}
 
@@ -184,6 +208,8 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
         [MAC, "diff", "--from", trees[0], "--to", trees[1]],
     )
 
+    previews = measure_previews(work, add_alternately)
+
     generate: dict[str, Result] = {}
     static: dict[str, Result] = {}
     for scale, (dashboards, alerts) in SCALES.items():
@@ -222,6 +248,10 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
     checks += [
         Check(f"{n} dashboards: mac / grafanalib", ours.seconds / raw.seconds, 1.5, "x")
         for n, (raw, ours) in peer.items()
+    ]
+    checks += [
+        Check(f"{what}: mac generate with previews / without", on.seconds / off.seconds, PREVIEWS_LIMIT, "x")
+        for what, (on, off) in previews.items()
     ]
     return list(results.values()), checks
 

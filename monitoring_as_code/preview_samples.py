@@ -184,25 +184,47 @@ class ScenarioSamples:
         return {panel.id: self.sample(panel) for panel in dashboard.panels}
 
 
-def showing_panel(
-    alert: Alert, dashboards: Iterable[Dashboard], rules: Sequence[RecordingRule]
-) -> tuple[Dashboard, Any] | None:
-    """The dashboard panel reading most of the recorded series the alert reads, then most of its
-    series (the first of equals), else one reading what it reads through the recording rules, else
-    the first listing the firing alerts."""
-    by_name = {rule.name: rule.expr for rule in rules}
-    queried = [
-        (dashboard, panel, parseable(t.expr))
-        for dashboard in dashboards
-        for panel in dashboard.panels
-        if panel.dataSource["type"] != LOKI
-        for t in panel.targets
-    ]
-    read = [(d, p, set(metric_names(expr)), set(raw_metrics(expr, by_name))) for d, p, expr in queried]
-    direct, raw = set(metric_names(alert.expr)), set(raw_metrics(alert.expr, by_name))
-    for wanted, index in ((direct, 2), (raw, 3), ({ALERTS}, 3)):
-        shared = [(len(wanted & entry[index] & by_name.keys()), len(wanted & entry[index])) for entry in read]
-        if shared and max(shared)[1]:
-            best = read[shared.index(max(shared))]
-            return best[0], best[1]
-    return None
+class ShowingPanels:
+    """Which dashboard panel shows an alert: the one reading most of the recorded series the alert
+    reads, then most of its series (the first of equals); else one reading what it reads through
+    the recording rules; else the first listing the firing alerts. The panels' queries are parsed
+    once and indexed by the series they read."""
+
+    def __init__(self, dashboards: Iterable[Dashboard], rules: Sequence[RecordingRule]) -> None:
+        self.rules = {rule.name: rule.expr for rule in rules}
+        self.panels: list[tuple[Dashboard, Any]] = []
+        # series name -> the panels reading it, directly (0) and through the recording rules (1)
+        self.readers: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
+        parsed: dict[str, tuple[list[str], list[str]]] = {}
+        for dashboard in dashboards:
+            for panel in dashboard.panels:
+                if panel.dataSource["type"] == LOKI:
+                    continue
+                index = len(self.panels)
+                self.panels.append((dashboard, panel))
+                for target in panel.targets:
+                    if target.expr not in parsed:
+                        expr = parseable(target.expr)
+                        parsed[target.expr] = (metric_names(expr), raw_metrics(expr, self.rules))
+                    for readers, names in zip(self.readers, parsed[target.expr], strict=True):
+                        for name in names:
+                            found = readers.setdefault(name, [])
+                            if not found or found[-1] != index:
+                                found.append(index)
+
+    def _best(self, wanted: set[str], readers: dict[str, list[int]]) -> tuple[Dashboard, Any] | None:
+        scores: dict[int, list[int]] = {}
+        for name in wanted:
+            for index in readers.get(name, ()):
+                score = scores.setdefault(index, [0, 0])
+                score[0] += name in self.rules
+                score[1] += 1
+        if not scores:
+            return None
+        best = min(scores, key=lambda i: (-scores[i][0], -scores[i][1], i))
+        return self.panels[best]
+
+    def of(self, alert: Alert) -> tuple[Dashboard, Any] | None:
+        direct, raw = set(metric_names(alert.expr)), set(raw_metrics(alert.expr, self.rules))
+        direct_readers, raw_readers = self.readers
+        return self._best(direct, direct_readers) or self._best(raw, raw_readers) or self._best({ALERTS}, raw_readers)

@@ -15,7 +15,7 @@ from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.duration import format_duration
 from monitoring_as_code.model import SEVERITIES, Alert, RecordingRule, Route
-from monitoring_as_code.preview_samples import showing_panel
+from monitoring_as_code.preview_samples import ShowingPanels
 from monitoring_as_code.promql import label_sources, metric_names
 from monitoring_as_code.render.alertmanager import SILENT_RECEIVER
 from monitoring_as_code.render.rules import runbook_anchor
@@ -96,19 +96,21 @@ def table_cell(text: str) -> str:
 _ENV.filters["cell"] = table_cell
 
 
-def _dashboard_link(alert: Alert, defs: Definitions, previews: Previews | None) -> str:
+def _dashboard_link(alert: Alert, showing: ShowingPanels | None, folder: str) -> str:
     """Markdown: the preview of the dashboard panel that shows the alert's series."""
-    found = previews and showing_panel(alert, previews.dashboards, defs.recording_rules)
+    found = showing.of(alert) if showing else None
     if not found:
         return ""
     dashboard, panel = found
-    return f"[{dashboard.title}, panel {panel.title!r}]({previews.folder}/{dashboard.uid}.svg)"
+    return f"[{dashboard.title}, panel {panel.title!r}]({folder}/{dashboard.uid}.svg)"
 
 
 def _rows(defs: Definitions, settings: Settings, previews: Previews | None = None) -> list[dict[str, Any]]:
+    showing = ShowingPanels(previews.dashboards, defs.recording_rules) if previews else None
+    folder = previews.folder if previews else ""
     return [
         {
-            "dashboard": _dashboard_link(alert, defs, previews),
+            "dashboard": _dashboard_link(alert, showing, folder),
             "alert": alert,
             "anchor": runbook_anchor(alert.name),
             "routing": routing_text(alert, defs.routes, settings),
