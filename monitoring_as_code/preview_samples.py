@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import attrs
 import promql_parser
 from grafanalib import core
 
@@ -182,6 +183,14 @@ class ScenarioSamples:
 
     def samples(self, dashboard: Dashboard) -> dict[int, Sample]:
         return {panel.id: self.sample(panel) for panel in dashboard.panels}
+
+
+@attrs.frozen
+class Previews:
+    """The dashboards whose previews the runbook links to, and their folder relative to it."""
+
+    dashboards: tuple[Dashboard, ...]
+    folder: str
 
 
 class ShowingPanels:

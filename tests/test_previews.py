@@ -56,7 +56,7 @@ def test_previews_are_deterministic_and_say_which_scenario_they_draw(bundle: pip
     again = render_preview(dashboard, ScenarioSamples(bundle.alerting).samples(dashboard), SCENARIO_DATA)
     assert first == again
     scenarios = {s.name for a in bundle.alerting.alerts for s in a.scenarios}
-    named = re.findall(r"from promtool scenario \w+: (?:'([^']*)'|&quot;(.*?)&quot;)", first)
+    named = re.findall(r"from promtool scenario \w+: (?:'([^'<]*)'|&quot;([^<]*?)&quot;)", first)
     assert named and {a or b for a, b in named} <= scenarios
 
 

@@ -16,11 +16,10 @@ import attrs
 
 from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.definitions import Definitions
-from monitoring_as_code.preview_samples import ScenarioSamples
+from monitoring_as_code.preview_samples import Previews, ScenarioSamples
 from monitoring_as_code.project import HEADER, Bundle, Project
 from monitoring_as_code.render.preview import render_preview
 from monitoring_as_code.render.rule_tests import isolated_rule_file, render_test_file
-from monitoring_as_code.render.runbook import Previews
 from monitoring_as_code.serialize import to_yaml
 from monitoring_as_code.settings import Section, Settings
 from monitoring_as_code.validate.validators import Validators

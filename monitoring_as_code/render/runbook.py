@@ -8,14 +8,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import attrs
 import jinja2
 
-from monitoring_as_code.dashboard import Dashboard
 from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.duration import format_duration
 from monitoring_as_code.model import SEVERITIES, Alert, RecordingRule, Route
-from monitoring_as_code.preview_samples import ShowingPanels
+from monitoring_as_code.preview_samples import Previews, ShowingPanels
 from monitoring_as_code.promql import label_sources, metric_names
 from monitoring_as_code.render.alertmanager import SILENT_RECEIVER
 from monitoring_as_code.render.rules import runbook_anchor
@@ -123,14 +121,6 @@ def _rows(defs: Definitions, settings: Settings, previews: Previews | None = Non
 
 def _sections(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     return [(_HEADINGS[s], [r for r in rows if r["alert"].severity == s]) for s in SEVERITIES]
-
-
-@attrs.frozen
-class Previews:
-    """The dashboards whose previews the runbook links to, and their folder relative to it."""
-
-    dashboards: tuple[Dashboard, ...]
-    folder: str
 
 
 def render_runbook(
