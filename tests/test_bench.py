@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from monitoring_as_code.outputs.registry import load_settings
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -27,3 +28,11 @@ def test_bench_render_runs_on_a_small_synthetic_project(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert set(report["phases"]) == {"import", "load", "lint", "render", "write", "static validation"}
     assert report["files"] > 0
+
+
+def test_bench_turns_the_previews_off_in_a_copy(tmp_path: Path) -> None:
+    """The previews' cost is `mac generate` on a project against its copy without them."""
+    root = synthetic.dashboards_only_project(REPO, tmp_path / "on", dashboards=2)
+    off = synthetic.without_previews(root, tmp_path / "off")
+    assert load_settings(root / "monitoring.yaml").grafana.previews
+    assert not load_settings(off / "monitoring.yaml").grafana.previews
