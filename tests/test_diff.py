@@ -74,11 +74,9 @@ def test_a_renamed_and_moved_panel_names_dashboard_and_panel_and_marks_it(
     panel = board["panels"][3]
     panel["title"], panel["gridPos"]["y"] = "Goroutines Now", panel["gridPos"]["y"] + 40
     path.write_text(json.dumps(board))
-    # Previews by the contract of generated/**/previews/<uid>.svg: one <g data-panel-id> per panel.
-    svg = f'<svg xmlns="http://www.w3.org/2000/svg"><g data-panel-id="{panel["id"]}"><rect/></g></svg>\n'
-    for tree in (before, project / "generated"):
-        (tree / "grafana/previews").mkdir(parents=True)
-        (tree / "grafana/previews/rat-overview.svg").write_text(svg)
+    # The generated previews (generated/**/previews/<uid>.svg: one <g data-panel-id> per panel).
+    svg = (project / "generated/grafana/previews/rat-overview.svg").read_text()
+    assert f'data-panel-id="{panel["id"]}"' in svg
     found = changes(mac, project, "--from", str(before), "--to", str(project / "generated"))
     name = f"panel {panel['id']} “Goroutines Now”"
     assert {(c["kind"], *c["subject"], c["field"]) for c in found} == {
@@ -96,6 +94,7 @@ def test_a_renamed_and_moved_panel_names_dashboard_and_panel_and_marks_it(
 
 
 def test_without_previews_the_markdown_still_reports(mac: MacRunner, project: Path, tmp_path: Path) -> None:
+    shutil.rmtree(project / "generated/grafana/previews")  # as with grafana.previews: false
     before = shutil.copytree(project / "generated", tmp_path / "before")
     edit(project / "generated/grafana/dashboards/rat-overview.json", '"title": "Goroutines"', '"title": "Routines"')
     markdown = mac(project, "diff", "--format", "markdown", "--from", str(before)).stdout
