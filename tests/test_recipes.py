@@ -271,8 +271,9 @@ RECIPES = {
         ("tests/test_grafana.py",), "every panel against Grafana's official schemas", _added_a_panel
     ),
     "Adding a panel type": Recipe(
-        ("tests/test_grafana.py", "tests/lint/test_dashboard_rules.py"),
-        "the new type's panel against Grafana's official schema of that type, and the dashboard rules",
+        ("tests/test_grafana.py", "tests/lint/test_dashboard_rules.py", "tests/test_previews.py"),
+        "the new type's panel against Grafana's official schema of that type, the dashboard rules, and the "
+        "previews that draw it",
         _added_a_panel_type,
     ),
     "Adding an SLO": Recipe(
