@@ -5,11 +5,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages of the real tools: promtool, amtool, blackbox_exporter (node_exporter for e2e), git (`mac diff`),
-# and the headless Chromium (with its driver) the dashboard previews are checked in.
+# Debian packages of the real tools: promtool, amtool, blackbox_exporter, git (`mac diff`), the headless
+# Chromium (with its driver) the dashboard previews are checked in; node_exporter, PostgreSQL and
+# postgres_exporter for e2e. PostgreSQL's server programs are not on PATH: initdb by path.
 DEBIAN_TOOLS := prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-node-exporter git \
-	chromium chromium-driver fonts-dejavu-core
-TOOL_BINARIES := promtool amtool prometheus-blackbox-exporter prometheus-node-exporter git chromium chromedriver
+	chromium chromium-driver fonts-dejavu-core postgresql prometheus-postgres-exporter
+TOOL_BINARIES := promtool amtool prometheus-blackbox-exporter prometheus-node-exporter git chromium chromedriver \
+	/usr/lib/postgresql/15/bin/initdb prometheus-postgres-exporter
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: generate check validate list test e2e lint bench tools venv clean up

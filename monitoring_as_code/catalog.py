@@ -70,6 +70,7 @@ def metrics(source: str, *rows: tuple[Any, ...]) -> list[Metric]:
 RATD = "ratd"  # the source whose metrics a RAT profile brings
 BLACKBOX = "blackbox_exporter"  # the source of every probe job
 BACKUP_SOURCE = "backup job (node_exporter textfile collector)"
+POSTGRES_EXPORTER = "postgres_exporter"
 # What an exposition's metric names start with, per source: how `mac verify` tells a saved
 # exposition's source without being told.
 SOURCE_PREFIXES = {
@@ -77,6 +78,7 @@ SOURCE_PREFIXES = {
     BLACKBOX: "probe_",
     "node_exporter": "node_",
     "cadvisor": "container_",
+    POSTGRES_EXPORTER: "pg_",
     "prometheus": "prometheus_",
     "alertmanager": "alertmanager_",
 }
@@ -103,6 +105,26 @@ EXPORTER_METRICS: tuple[Metric, ...] = tuple(
         ("container_memory_working_set_bytes", GAUGE, ("id", "name", "image", *COMPOSE_LABELS), "Working set"),
         ("container_spec_memory_limit_bytes", GAUGE, ("id", "name", "image", *COMPOSE_LABELS), "Limit (0: none)"),
         ("container_cpu_usage_seconds_total", COUNTER, ("id", "name", "image", "cpu", *COMPOSE_LABELS), "CPU time"),
+    )
+    # What postgres_exporter serves in both the pinned image (v0.19.1) and Debian's 0.11 the tests
+    # run, with the labels both versions carry (docs/postgres.md, "Exporter versions"): 0.11 adds
+    # `server` to the legacy maps, 0.17 and later add usename, application_name, backend_type and the wait
+    # events to pg_stat_activity_*; the rules sum those away.
+    + metrics(
+        POSTGRES_EXPORTER,
+        ("pg_up", GAUGE, (), "1 if the exporter's last connection to Postgres succeeded"),
+        ("pg_exporter_last_scrape_error", GAUGE, (), "1 if the exporter's last scrape of Postgres had an error"),
+        ("pg_settings_max_connections", GAUGE, (), "Postgres' max_connections setting"),
+        ("pg_stat_database_numbackends", GAUGE, ("datid", "datname"), "Backends connected to each database"),
+        ("pg_stat_database_deadlocks", COUNTER, ("datid", "datname"), "Deadlocks detected in each database"),
+        ("pg_database_size_bytes", GAUGE, ("datname",), "Disk space each database uses"),
+        ("pg_stat_activity_count", GAUGE, ("datname", "state"), "Connections per database and connection state"),
+        (
+            "pg_stat_activity_max_tx_duration",
+            GAUGE,
+            ("datname", "state"),
+            "Longest open transaction, per database and connection state (seconds)",
+        ),
     )
     + metrics(
         "prometheus",

@@ -220,6 +220,9 @@ class ScrapeJob(Checked):
     # False: samples are stamped at scrape time, so a target's series that vanish go stale at the
     # next scrape even when the target exposes its own timestamps (cAdvisor).
     honor_timestamps: bool = True
+    # A target that may take longer than a short scrape interval to answer: its job scrapes at
+    # least this often, with a timeout as long (0: the interval of every job).
+    min_interval: float = 0
     kind = "scrape job"
 
     def _check(self) -> None:

@@ -60,6 +60,7 @@ class Targets:
     prometheus: str
     alertmanager: str
     nessie: str
+    postgres_exporter: str
 
 
 @attrs.frozen

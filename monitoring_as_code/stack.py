@@ -18,7 +18,10 @@ from monitoring_as_code.outputs.compose.rat_compose import RAT_SERVICES
 from monitoring_as_code.settings import Settings
 
 # The monitoring stack the override adds.
-STACK_SERVICES = ("prometheus", "alertmanager", "grafana", "loki", "blackbox-exporter", "cadvisor", "node-exporter")
+STACK_SERVICES = (
+    *("prometheus", "alertmanager", "grafana", "loki", "blackbox-exporter", "cadvisor", "node-exporter"),
+    "postgres-exporter",
+)
 # Where Alertmanager reads the receivers' secret files (monitoring.yaml alertmanager.receivers).
 ALERTMANAGER_SECRETS = "/etc/alertmanager/secrets"
 _PINNED_IMAGE = re.compile(r"^[a-z0-9./_-]+:[A-Za-z0-9._-]+$")
@@ -158,7 +161,7 @@ def _host_port(address: str) -> tuple[str, int]:
 
 
 def check_stack(stack: Stack, settings: Settings) -> None:
-    """The whole against the settings: all seven RAT services and all seven monitoring services,
+    """The whole against the settings: all seven RAT services and every monitoring service,
     Prometheus' scrape targets resolvable by service name and port, secrets where the receivers
     read them."""
     names = [s.name for s in stack.services]

@@ -190,11 +190,16 @@ def exposed_series(text: str, source: str) -> dict[str, set[str]]:
     """Series name -> every label seen on its samples."""
     from prometheus_client.parser import text_string_to_metric_families  # only verify needs it
 
+    # The parser names a counter's samples <family>_total even where the exposition has no such
+    # suffix (postgres_exporter's pg_stat_database_deadlocks); Prometheus stores the name as
+    # exposed, so that is the name the rules read.
+    as_exposed = {line.split("{", 1)[0].split(" ", 1)[0] for line in text.splitlines() if not line.startswith("#")}
     series: dict[str, set[str]] = {}
     try:
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
-                series.setdefault(sample.name, set()).update(sample.labels)
+                name = sample.name if sample.name in as_exposed or family.name not in as_exposed else family.name
+                series.setdefault(name, set()).update(sample.labels)
     except ValueError as exc:
         raise DefinitionError(f"not a Prometheus exposition: {exc}", file=source) from exc
     return series

@@ -3,7 +3,7 @@ own paths (read-only, from generated/), data in named volumes, health checks tha
 the image contains, and the networks it needs to reach what it scrapes.
 
 What the images contain (their Dockerfiles): prometheus, alertmanager, blackbox-exporter and
-node-exporter are built on quay.io/prometheus/busybox (sh, wget); cAdvisor on Alpine (wget, its
+node-exporter and postgres-exporter are built on quay.io/prometheus/busybox (sh, wget); cAdvisor on Alpine (wget, its
 own HEALTHCHECK asks /healthz); Grafana's Alpine image adds curl for health checks; Loki 3.7 is
 distroless (no shell, no wget) and ships `loki -health`, which asks localhost:3100/ready."""
 
@@ -24,6 +24,8 @@ GRAFANA_PORT = 3000  # Grafana's default listen port
 # catalog lists, no other label and no environment variable of any container.
 CADVISOR_LABELS = tuple(label.removeprefix("container_label_").replace("_", ".") for label in COMPOSE_LABELS)
 GRAFANA_ADMIN_PASSWORD = "grafana_admin_password"
+POSTGRES_EXPORTER_PASSWORD = "postgres_exporter_password"
+POSTGRES_PORT = 5432  # where RAT's services reach postgres on its network (rat-docker-compose.md)
 
 
 def _port(address: str) -> int:
@@ -63,6 +65,7 @@ def define(settings: Settings) -> list[MonitoringService]:
     blackbox_port = _port(targets.blackbox)
     cadvisor_port = _port(targets.cadvisor)
     node_port = _port(targets.node_exporter)
+    postgres_exporter_port = _port(targets.postgres_exporter)
     return [
         service(
             "prometheus",
@@ -169,5 +172,20 @@ def define(settings: Settings) -> list[MonitoringService]:
                 _generated(PATHS.provisioning_dir, "/etc/grafana/provisioning"),
                 _generated(PATHS.dashboards, "/var/lib/grafana/dashboards"),
             ),
+        ),
+        service(
+            "postgres-exporter",
+            postgres_exporter_port,
+            http_ok(postgres_exporter_port, "/"),
+            scrapes_rat=True,  # postgres:5432 on RAT's network
+            command=(f"--web.listen-address=:{postgres_exporter_port}",),
+            # The read-only role of docs/postgres.md; the password is a Compose secret, never a value
+            # in the compose file. The exporter holds one connection (see docs/postgres.md).
+            environment={
+                "DATA_SOURCE_URI": f"postgres:{POSTGRES_PORT}/{compose.rat.postgres_database}?sslmode=disable",
+                "DATA_SOURCE_USER": compose.rat.postgres_monitor_user,
+                "DATA_SOURCE_PASS_FILE": f"/run/secrets/{POSTGRES_EXPORTER_PASSWORD}",
+            },
+            secrets={POSTGRES_EXPORTER_PASSWORD: host_path(compose.postgres_exporter_password_file)},
         ),
     ]

@@ -41,7 +41,10 @@ from tests.conftest import REPO, TEST_PROFILE, MacRunner, tree_bytes
 
 RAT_FILE = Path(__file__).parent / "fixtures/rat/infra/docker-compose.yml"
 RAT_OVERRIDE = RAT_FILE.with_name("docker-compose.override.yml")  # Compose merges it on its own
-STACK = ("prometheus", "alertmanager", "grafana", "loki", "blackbox-exporter", "cadvisor", "node-exporter")
+STACK = (
+    *("prometheus", "alertmanager", "grafana", "loki", "blackbox-exporter", "cadvisor", "node-exporter"),
+    "postgres-exporter",
+)
 BOOTSTRAP = ("minio-init", "nessie-init")
 
 Settings = dict[str, Any]
@@ -78,6 +81,7 @@ def deploy(host: Path, settings: Settings, rat_file: str | None = None, rat_over
             if key.endswith("_file"):
                 (alertmanager_secrets / Path(path).name).write_text("secret\n")
     (host / secrets["grafana_admin_password_file"]).write_text("a long password\n")
+    (host / secrets["postgres_exporter_password_file"]).write_text("the monitoring role's password\n")
     if settings["compose"]["rat"].get("file") == RAT_FILE_SETTING:
         # Absolute: the definitions rendered are this repository's, and `make up` runs in the host.
         settings["compose"]["rat"]["file"] = str(infra / "docker-compose.yml")

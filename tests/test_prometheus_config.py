@@ -32,6 +32,7 @@ def test_exporters_and_the_stack_itself_are_scraped() -> None:
     assert job("node-exporter")["static_configs"] == [{"targets": ["node-exporter:9100"]}]
     assert job("prometheus")["static_configs"] == [{"targets": ["localhost:9090"]}]
     assert job("alertmanager")["static_configs"] == [{"targets": ["alertmanager:9093"]}]
+    assert job("postgres-exporter")["static_configs"] == [{"targets": ["postgres-exporter:9187"]}]
     assert CONFIG["alerting"]["alertmanagers"][0]["static_configs"] == [{"targets": ["alertmanager:9093"]}]
 
 
@@ -76,3 +77,29 @@ def test_vanished_containers_go_stale_in_both_prometheus_versions(tmp_path: Path
     # files: when Debian's promtool accepts it, switch to it (alerts/scrape.py).
     refused = _promtool_check(tmp_path, {**cadvisor, "track_timestamps_staleness": True})
     assert refused.returncode != 0 and "track_timestamps_staleness" in refused.stdout + refused.stderr
+
+
+def test_a_slow_target_keeps_its_own_interval_under_a_short_one(settings: Settings) -> None:
+    """postgres-exporter needs over a second to report a down Postgres: under a 1s scrape interval
+    (the e2e profile's) its job scrapes every 3s with a 3s timeout; at 15s it is like every job."""
+    import attrs
+
+    from monitoring_as_code.model import ScrapeJob
+    from monitoring_as_code.render.prometheus import render_prometheus_config
+
+    fast = attrs.evolve(settings, intervals=attrs.evolve(settings.intervals, scrape=1.0, evaluation=1.0))
+    slow = ScrapeJob("postgres-exporter", ["postgres-exporter:9187"], min_interval=3.0)
+    other = ScrapeJob("ratd", ["ratd:8080"])
+
+    class Jobs:
+        scrape_jobs, probes = (slow, other), ()
+
+    def jobs(under: Settings) -> dict[str, dict]:
+        config = render_prometheus_config(Jobs(), [], under)  # type: ignore[arg-type]
+        return {j["job_name"]: j for j in config["scrape_configs"]}
+
+    assert jobs(fast)["postgres-exporter"]["scrape_interval"] == "3s"
+    assert jobs(fast)["postgres-exporter"]["scrape_timeout"] == "3s"
+    assert jobs(fast)["ratd"]["scrape_interval"] == "1s" and "scrape_timeout" not in jobs(fast)["ratd"]
+    assert jobs(settings)["postgres-exporter"]["scrape_interval"] == "15s"
+    assert "scrape_timeout" not in jobs(settings)["postgres-exporter"]

@@ -252,3 +252,17 @@ def test_a_url_option_takes_http_only(mac: MacRunner, option: str) -> None:
     result = mac(profile_project(), "verify", option, "file:///etc/passwd")
     assert result.exit_code == 2
     assert "'file:///etc/passwd' is not an http:// or https:// URL" in result.output + result.stderr
+
+
+def test_a_counter_without_total_is_read_by_its_exposed_name() -> None:
+    """postgres_exporter exposes counters without `_total` (pg_stat_database_deadlocks); the
+    parser calls their samples <name>_total, Prometheus stores them as exposed."""
+    from monitoring_as_code.verify import exposed_series
+
+    text = (
+        "# TYPE pg_stat_database_deadlocks counter\n"
+        'pg_stat_database_deadlocks{datname="rat"} 0\n'
+        "# TYPE pg_exporter_scrapes_total counter\n"
+        "pg_exporter_scrapes_total 3\n"
+    )
+    assert set(exposed_series(text, "exposition")) == {"pg_stat_database_deadlocks", "pg_exporter_scrapes_total"}

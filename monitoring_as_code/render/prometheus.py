@@ -38,7 +38,12 @@ def render_prometheus_config(defs: Definitions, rule_files: list[str], settings:
         {
             "job_name": j.name,
             "static_configs": [{"targets": list(j.targets)}],
-            "scrape_interval": format_duration(scrape),
+            "scrape_interval": format_duration(max(scrape, j.min_interval)),
+            **(
+                {"scrape_timeout": format_duration(min(j.min_interval, DEFAULT_SCRAPE_TIMEOUT))}
+                if j.min_interval > scrape
+                else {}
+            ),
             "metrics_path": j.metrics_path,
             **({} if j.honor_timestamps else {"honor_timestamps": False}),
         }

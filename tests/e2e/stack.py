@@ -1,7 +1,8 @@
 """The real monitoring stack on 127.0.0.1 for the end-to-end tests: Prometheus, Alertmanager,
 blackbox_exporter and node_exporter from Debian's packages, configured with files rendered by
 the project's own renderers under the e2e settings profile (production settings with the
-overrides in profile.yaml), scraping the simulated RAT."""
+overrides in profile.yaml), scraping the simulated RAT, and a real PostgreSQL with Debian's
+postgres_exporter (tests/e2e/postgres.py) in place of RAT's Postgres."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from monitoring_as_code import pipeline
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.writer import write_files
 from tests.conftest import REPO, TEST_PROFILE
+from tests.e2e.postgres import RealPostgres
 from tests.sim.rat import SimulatedRat
 
 PROFILE = Path(__file__).with_name("profile.yaml")
@@ -111,9 +113,16 @@ class Webhooks:
 
 class Stack:
     def __init__(
-        self, workdir: Path, sim: SimulatedRat, hooks: Webhooks, settings: Settings, ports: dict[str, int]
+        self,
+        workdir: Path,
+        sim: SimulatedRat,
+        hooks: Webhooks,
+        settings: Settings,
+        ports: dict[str, int],
+        postgres: RealPostgres,
     ) -> None:
         self.workdir, self.sim, self.hooks, self.settings, self.ports = workdir, sim, hooks, settings, ports
+        self.postgres = postgres
         self.started = time.time()  # before any process of the stack starts
         self.project = pipeline.Project(root=REPO, settings_path=workdir / "monitoring.yaml")
         self.commands: dict[str, list[str]] = {}
@@ -201,7 +210,13 @@ def running_stack(workdir: Path, rat_profile: str) -> Iterator[Stack]:
         cleanup.callback(sim.stop)
         hooks = Webhooks()
         cleanup.callback(hooks.close)
-        ports = {name: free_port() for name in ("prometheus", "alertmanager", "blackbox", "node_exporter")}
+        postgres = RealPostgres(free_port())
+        cleanup.callback(postgres.remove)
+        postgres.init()
+        ports = {
+            name: free_port()
+            for name in ("prometheus", "alertmanager", "blackbox", "node_exporter", "postgres_exporter")
+        }
         profile["targets"] = {
             "ratd": sim.ratd_address,
             "cadvisor": sim.cadvisor_address,
@@ -210,6 +225,7 @@ def running_stack(workdir: Path, rat_profile: str) -> Iterator[Stack]:
             "prometheus": f"127.0.0.1:{ports['prometheus']}",
             "alertmanager": f"127.0.0.1:{ports['alertmanager']}",
             "nessie": sim.nessie_address,
+            "postgres_exporter": f"127.0.0.1:{ports['postgres_exporter']}",
         }
         profile["rat"] = {"profile": rat_profile}
         for receiver in profile["alertmanager"]["receivers"].values():
@@ -245,6 +261,7 @@ def running_stack(workdir: Path, rat_profile: str) -> Iterator[Stack]:
                 f"--web.listen-address=127.0.0.1:{ports['alertmanager']}",
                 "--cluster.listen-address=",
             ],
+            "postgres_exporter": postgres.exporter_command(f"127.0.0.1:{ports['postgres_exporter']}"),
             "prometheus": [
                 "prometheus",
                 f"--config.file={generated / 'prometheus/prometheus.yml'}",
@@ -255,7 +272,7 @@ def running_stack(workdir: Path, rat_profile: str) -> Iterator[Stack]:
                 "--rules.alert.resend-delay=1s",
             ],
         }
-        stack = Stack(workdir, sim, hooks, bundle.settings, ports)
+        stack = Stack(workdir, sim, hooks, bundle.settings, ports, postgres)
         sim.start()
         cleanup.callback(stack.stop_all)
         for name, args in commands.items():

@@ -29,15 +29,16 @@ from monitoring_as_code.dashboard import LOKI, expanded_promql
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.validate.previews import SVG, panel_groups
 from tests.conftest import GUIDE, PROFILES, RATD_0_2, REPO
+from tests.e2e.postgres import MAX_CONNECTIONS
 from tests.e2e.stack import Stack, get_json, running_stack, wait_for
 
 pytestmark = pytest.mark.e2e
 
 ALERT_TIMEOUT = 30.0
 MINUTE = 60.0
-# ratd, cadvisor, node-exporter, prometheus, alertmanager, and 7 probes: live, ready and five
-# subsystems (guide); live, ready, four /health/ready checks and Nessie (ratd-0.2).
-TARGETS = 12
+# ratd, cadvisor, node-exporter, prometheus, alertmanager, postgres-exporter, and 7 probes: live,
+# ready and five subsystems (guide); live, ready, four /health/ready checks and Nessie (ratd-0.2).
+TARGETS = 13
 
 
 class Stacks:
@@ -398,3 +399,75 @@ def test_verify_asks_prometheus_what_each_job_has(stack: Stack) -> None:
     assert f"blind: {mine} (target down)" in result.output
     assert "blind: alert RatHostDiskFull" not in result.output  # node-exporter is still up
     wait_resolved(stack, "RatApiDown")
+
+
+# -- Postgres, from a real PostgreSQL 15 and Debian's postgres_exporter 0.11 --------------------
+def wait_suppressed(stack: Stack, name: str) -> None:
+    """Until Alertmanager holds `name` back (it may arrive before the alert that inhibits it)."""
+
+    def held() -> bool:
+        alerts = stack.alertmanager_alerts(name)
+        return bool(alerts) and all(a["status"]["state"] == "suppressed" for a in alerts)
+
+    wait_for(f"{name} held back", held, ALERT_TIMEOUT)
+
+
+def test_postgres_exporter_serves_every_series_the_monitoring_reads(stack: Stack) -> None:
+    """The exposition of the real exporter, read as `mac verify --metrics-url` reads a target's:
+    every pg_* series an alert or panel reads is there, with the labels the rules rely on."""
+    url = f"http://127.0.0.1:{stack.ports['postgres_exporter']}/metrics"
+    wait_for("the exporter to reach Postgres", lambda: stack.query('pg_up{job="postgres-exporter"} == 1'))
+    settings = stack.workdir / "monitoring.yaml"
+    args = ["--root", str(REPO), "--settings", str(settings), "verify", "--metrics-url", url]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"profile {stack.settings.profile}: nothing is blind" in result.output
+    assert "(postgres_exporter)" in result.output
+
+
+def test_postgres_connections_exhausted_pages(stack: Stack) -> None:
+    """Every connection slot taken by client sessions: the page fires, and the warning at the
+    lower threshold, firing too, is held back by it (one service, one page)."""
+    free = MAX_CONNECTIONS - (stack.postgres.connections() - 1)  # the counting session ends
+    for _ in range(free):
+        stack.postgres.hold()
+    try:
+        (page,) = reach_alertmanager(stack, "RatPostgresConnectionsExhausted")
+        assert page["labels"]["severity"] == "critical" and page["labels"]["service"] == "postgres"
+        assert [r["name"] for r in page["receivers"]] == ["pager"]
+        reach_alertmanager(stack, "RatPostgresConnectionsHigh")
+        wait_suppressed(stack, "RatPostgresConnectionsHigh")
+    finally:
+        stack.postgres.release()
+    wait_resolved(stack, "RatPostgresConnectionsExhausted")
+    wait_resolved(stack, "RatPostgresConnectionsHigh")
+
+
+def test_postgres_long_transaction_fires(stack: Stack) -> None:
+    stack.postgres.hold("BEGIN; SELECT txid_current();")  # then idle in transaction
+    try:
+        (alert,) = reach_alertmanager(stack, "RatPostgresLongTransaction")
+        assert alert["labels"]["datname"] == "rat" and alert["labels"]["severity"] == "warning"
+    finally:
+        stack.postgres.release()
+    wait_resolved(stack, "RatPostgresLongTransaction")
+
+
+def test_postgres_stopped_gives_one_page(stack: Stack) -> None:
+    """Postgres stopped, and ratd's check of it failing: RatPostgresDown pages; the exporter's
+    RatPostgresUnreachable fires too, held back as a warning of the same service; every page
+    sent meanwhile is of the one postgres group. The exporter alone failing to connect (the
+    monitoring role's day one) is a ticket, never a page."""
+    stack.hooks.received.clear()
+    with stack.postgres.stopped(), stack.sim.fault(unhealthy={"postgres"}):
+        (unreachable,) = reach_alertmanager(stack, "RatPostgresUnreachable")
+        (down,) = reach_alertmanager(stack, "RatPostgresDown")
+        assert [r["name"] for r in down["receivers"]] == ["pager"]
+        wait_suppressed(stack, "RatPostgresUnreachable")
+        wait_for("the page", lambda: "RatPostgresDown" in stack.hooks.alertnames("pager"))
+        during = [n for n in stack.hooks.received["pager"] if n["status"] == "firing"]
+    assert {n["groupKey"] for n in during} and {n["groupLabels"]["service"] for n in during} == {"postgres"}
+    assert len({n["groupKey"] for n in during}) == 1
+    assert unreachable["labels"]["severity"] == "warning"
+    wait_resolved(stack, "RatPostgresDown")
+    wait_resolved(stack, "RatPostgresUnreachable")

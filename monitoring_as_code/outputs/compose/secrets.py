@@ -2,8 +2,10 @@
 starts: each exists, is not empty, and is readable by the uid the container runs as. Alertmanager
 runs as nobody (65534) and reads the receivers' files from the folder mounted at
 /etc/alertmanager/secrets; Grafana runs as 472 (group 0) and reads its admin password as a Compose
-secret, a bind mount of the file as it is on the host. A file it cannot read fails later and
-quietly: notifications fail, or Grafana falls back to its default admin password."""
+secret, a bind mount of the file as it is on the host; postgres-exporter runs as nobody (65534) and
+reads its role's password the same way. A file it cannot read fails later and quietly:
+notifications fail, Grafana falls back to its default admin password, or the exporter cannot log
+in (RatPostgresUnreachable, a warning)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from monitoring_as_code.settings import Settings
 
 ALERTMANAGER_UID = ALERTMANAGER_GID = 65534  # nobody, the prom/alertmanager image's USER
 GRAFANA_UID, GRAFANA_GID = 472, 0  # the grafana/grafana image's USER grafana, group root
+POSTGRES_EXPORTER_UID = POSTGRES_EXPORTER_GID = 65534  # nobody, the postgres-exporter image's USER
 
 
 @attrs.frozen
@@ -30,8 +33,8 @@ class SecretFile:
 
 
 def secret_files(settings: Settings, root: Path) -> list[SecretFile]:
-    """Every secret file the enabled receivers and Grafana read, as paths on the host; relative
-    settings paths are relative to `root`, the project folder."""
+    """Every secret file the enabled receivers, Grafana and postgres-exporter read, as paths on the
+    host; relative settings paths are relative to `root`, the project folder."""
     compose = settings.of(COMPOSE_SETTINGS)
     alertmanager_dir = Path(os.path.normpath(root / compose.alertmanager_secrets_dir))
     files = [
@@ -54,6 +57,15 @@ def secret_files(settings: Settings, root: Path) -> list[SecretFile]:
             GRAFANA_UID,
             GRAFANA_GID,
             "compose.secrets.grafana_admin_password_file",
+        )
+    )
+    files.append(
+        SecretFile(
+            Path(os.path.normpath(root / compose.postgres_exporter_password_file)),
+            "postgres-exporter",
+            POSTGRES_EXPORTER_UID,
+            POSTGRES_EXPORTER_GID,
+            "compose.secrets.postgres_exporter_password_file",
         )
     )
     return files

@@ -98,6 +98,9 @@ class RatSettings:
     portal_port: int
     nessie_management_port: int
     postgres_user: str
+    postgres_database: str  # the database postgres-exporter connects to (RAT's DATABASE_URL names it)
+    postgres_monitor_user: str  # the read-only role postgres-exporter logs in as (docs/postgres.md)
+    postgres_data: str  # where Postgres' data lives on the Docker host: the filesystem its growth fills
     healthchecks: Mapping[str, RatHealthTiming]
 
 
@@ -116,6 +119,7 @@ class ComposeSettings:
     restart: str
     alertmanager_secrets_dir: str  # as monitoring.yaml gives it (see host_path)
     grafana_admin_password_file: str
+    postgres_exporter_password_file: str
     host_paths: HostPaths
     rat: RatSettings
     stack_healthcheck: HealthTiming
@@ -215,6 +219,7 @@ def compose_settings(compose: Mapping[str, Any], core: Settings) -> ComposeSetti
     for where, path in (
         ("compose.secrets.alertmanager_dir", compose["secrets"]["alertmanager_dir"]),
         ("compose.secrets.grafana_admin_password_file", compose["secrets"]["grafana_admin_password_file"]),
+        ("compose.secrets.postgres_exporter_password_file", compose["secrets"]["postgres_exporter_password_file"]),
         ("compose.host_paths.textfile_dir", compose["host_paths"]["textfile_dir"]),
     ):
         _check_mounted_path(path, where)
@@ -226,6 +231,7 @@ def compose_settings(compose: Mapping[str, Any], core: Settings) -> ComposeSetti
         restart=compose["restart"],
         alertmanager_secrets_dir=compose["secrets"]["alertmanager_dir"],
         grafana_admin_password_file=compose["secrets"]["grafana_admin_password_file"],
+        postgres_exporter_password_file=compose["secrets"]["postgres_exporter_password_file"],
         host_paths=HostPaths(**compose["host_paths"]),
         rat=_rat(compose["rat"]),
         stack_healthcheck=_timing(compose["stack_healthcheck"], "compose.stack_healthcheck", HealthTiming),
