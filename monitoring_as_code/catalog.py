@@ -105,6 +105,8 @@ EXPORTER_METRICS: tuple[Metric, ...] = tuple(
         ("container_memory_working_set_bytes", GAUGE, ("id", "name", "image", *COMPOSE_LABELS), "Working set"),
         ("container_spec_memory_limit_bytes", GAUGE, ("id", "name", "image", *COMPOSE_LABELS), "Limit (0: none)"),
         ("container_cpu_usage_seconds_total", COUNTER, ("id", "name", "image", "cpu", *COMPOSE_LABELS), "CPU time"),
+        ("container_oom_events_total", COUNTER, ("id", "name", "image", *COMPOSE_LABELS), "OOM kills in the container"),
+        ("container_start_time_seconds", GAUGE, ("id", "name", "image", *COMPOSE_LABELS), "Container start, Unix time"),
     )
     # What postgres_exporter serves in both the pinned image (v0.19.1) and Debian's 0.11 the tests
     # run, with the labels both versions carry (docs/postgres.md, "Exporter versions"): 0.11 adds

@@ -51,6 +51,10 @@ def test_the_runbook_says_where_a_service_label_from_the_expression_comes_from(
     expected = {
         "RatContainerMemoryPressure": "container" if platform.platform == "kubernetes" else "container_label_com_",
         "RatScrapeTargetDown": "job",
+        **dict.fromkeys(
+            ("RatServiceOOMKilled", "RatContainerOOMKilled", "RatServiceRestartLoop", "RatContainerRestartLoop"),
+            "container_label_com_",
+        ),
     }
     for alert in (a for a in defs.alerts if a.service is None):
         line = re.search(rf"^## {alert.name}\n\n- \*\*Severity:\*\* \w+; \*\*service:\*\* (.*)$", runbook, re.M)

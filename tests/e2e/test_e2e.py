@@ -125,6 +125,10 @@ SHARED_FAULTS = [
     # (fault, alert, severity, service, receiver)
     ({"memory_pressure": "runner"}, "RatContainerMemoryPressure", "warning", "runner", "team-chat"),
     ({"stale_backup": True}, "RatBackupTooOld", "info", "backup", "dashboard-only"),
+    # Severity by compose.crash_pages: postgres pages, ratq and the runner file a ticket.
+    ({"oom_killed": "postgres"}, "RatServiceOOMKilled", "critical", "postgres", "pager"),
+    ({"oom_killed": "ratq"}, "RatContainerOOMKilled", "warning", "ratq", "team-chat"),
+    ({"restarting": "runner"}, "RatContainerRestartLoop", "warning", "runner", "team-chat"),
 ]
 FAULTS = {
     GUIDE: [

@@ -46,6 +46,8 @@ class Faults:
     failing_runs: int = 0  # failed runs still to record
     queue_full: bool = False
     memory_pressure: str | None = None  # the compose service near its limit
+    oom_killed: str | None = None  # the compose service the kernel kills at its limit, once a step
+    restarting: str | None = None  # the compose service in a restart loop: a new start time each second
     stale_backup: bool = False
     request_spike: bool = False
     scheduler_stalled: bool = False
@@ -146,6 +148,9 @@ class SimulatedRat:
         self.working_set = Gauge("container_memory_working_set_bytes", "Working set", labels, registry=c)
         self.memory_limit = Gauge("container_spec_memory_limit_bytes", "Memory limit", labels, registry=c)
         self.cpu = Counter("container_cpu_usage_seconds", "CPU time", [*labels, "cpu"], registry=c)
+        self.oom_events = Counter("container_oom_events", "OOM events", labels, registry=c)
+        self.start_time = Gauge("container_start_time_seconds", "Start time", labels, registry=c)
+        self.started = time.time()
 
     def _guide_metrics(self) -> None:
         r = self.ratd_registry
@@ -201,6 +206,8 @@ class SimulatedRat:
             self.working_set.labels(*labels).set(used * MEMORY_LIMIT)
             self.memory_limit.labels(*labels).set(MEMORY_LIMIT)
             self.cpu.labels(*labels, "total").inc(self.step * 0.1)
+            self.oom_events.labels(*labels).inc(1 if f.oom_killed == service else 0)
+            self.start_time.labels(*labels).set(int(time.time()) if f.restarting == service else self.started)
         self._write_backup_metric(time.time() - (3 * 86400 if f.stale_backup else 60))
 
     def _tick_ratd_0_2(self) -> None:

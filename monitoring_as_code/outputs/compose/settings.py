@@ -18,7 +18,7 @@ import attrs
 
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.logging_policy import LOKI
-from monitoring_as_code.outputs.compose.rat_compose import RatCompose
+from monitoring_as_code.outputs.compose.rat_compose import RAT_SERVICES, RatCompose
 from monitoring_as_code.settings import Section, Settings
 
 LOKI_HTTP_PORT = 3100  # Loki's default; `loki -health` (the container's health check) asks localhost:3100/ready
@@ -124,6 +124,7 @@ class ComposeSettings:
     rat: RatSettings
     stack_healthcheck: HealthTiming
     services: Mapping[str, ServiceSettings]
+    crash_pages: tuple[str, ...]  # services whose crash pages (alerts/crashes.py); the others' files a ticket
     # RAT's compose project as the output loaded it (rat_project.py): from RAT's file, the record of
     # it, or the documented one. None while only the settings are loaded.
     rat_project: RatProject | None = None
@@ -199,6 +200,17 @@ def _check_published_ports(services: Mapping[str, ServiceSettings]) -> None:
         taken[service.publish] = name
 
 
+def _crash_pages(names: list[str], services: Mapping[str, ServiceSettings]) -> tuple[str, ...]:
+    known = (*RAT_SERVICES, *services)
+    for name in names:
+        if name not in known:
+            raise DefinitionError(
+                f"{name!r} is neither one of RAT's services nor of the stack's ({', '.join(known)})",
+                obj="settings compose.crash_pages",
+            )
+    return tuple(names)
+
+
 def _rat(rat: Mapping[str, Any]) -> RatSettings:
     return RatSettings(
         **{k: v for k, v in rat.items() if k not in ("file", "networks", "healthchecks")},
@@ -236,6 +248,7 @@ def compose_settings(compose: Mapping[str, Any], core: Settings) -> ComposeSetti
         rat=_rat(compose["rat"]),
         stack_healthcheck=_timing(compose["stack_healthcheck"], "compose.stack_healthcheck", HealthTiming),
         services=services,
+        crash_pages=_crash_pages(compose["crash_pages"], services),
     )
 
 
