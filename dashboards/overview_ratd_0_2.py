@@ -1,6 +1,6 @@
 """RAT overview (ratd-0.2 profile): the current guide's dashboard template (readiness, goroutines,
-heap, Postgres pool, plugins, scheduler ticks, SSE connections, containers), plus the alerts
-firing now and ratd's errors from Loki."""
+heap, Postgres pool, plugins, scheduler ticks, SSE connections, containers), plus the running RAT
+version, the alerts firing now and ratd's errors from Loki."""
 
 from __future__ import annotations
 
@@ -115,6 +115,22 @@ def define(settings: Settings) -> list[Dashboard]:
         thresholds=[core.Threshold("green", 0, 0.0), core.Threshold("red", 1, float(t.scheduler_tick_seconds))],
         thresholdsStyleMode="line",
     )
+    version = core.Stat(
+        id=12,
+        title="RAT Version",
+        description="The version and git commit each ratd reports (ratd_info). RAT's install compose pulls "
+        "`:latest`, so this is where the running release shows.",
+        dataSource=metrics,
+        targets=[
+            query(f"max by (version, git_commit) (ratd_info{{{RATD}}})", "{{version}} ({{git_commit}})", instant=True)
+        ],
+        format="none",
+        reduceCalc="lastNotNull",
+        colorMode="none",
+        graphMode="none",
+        textMode="name",
+        noValue="ratd reports no version",
+    )
     sse = core.TimeSeries(
         id=7,
         title="Active SSE Connections",
@@ -133,7 +149,7 @@ def define(settings: Settings) -> list[Dashboard]:
             links=[RAT_DASHBOARDS],
             variables=[prometheus, loki, instance_variable(prometheus)],
             panels=grid(
-                (6, [(12, readiness), (6, pool), (6, plugins)]),
+                (6, [(9, readiness), (5, version), (5, pool), (5, plugins)]),
                 (8, [(12, goroutines), (12, heap)]),
                 (8, [(12, tick), (12, sse)]),
                 (8, [(12, container_memory(8, metrics)), (12, container_cpu(9, metrics, settings))]),

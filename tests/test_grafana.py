@@ -264,7 +264,7 @@ def test_uids_and_panel_ids_are_stable() -> None:
         f"{GUIDE}/rat-logs": [1, 2],
         f"{GUIDE}/rat-overview": list(range(1, 11)),
         f"{RATD_0_2}/rat-logs": [1, 2],
-        f"{RATD_0_2}/rat-overview": list(range(1, 12)),
+        f"{RATD_0_2}/rat-overview": [1, 12, *range(2, 12)],  # the version (12) beside the readiness
         f"{GUIDE}/rat-postgres": list(range(1, 6)),
         f"{RATD_0_2}/rat-postgres": list(range(1, 6)),
         # Ten ids per SLO (one row of five panels): guide has three SLOs, ratd-0.2 two.
@@ -411,7 +411,7 @@ def test_mac_list_shows_the_dashboards(mac: MacRunner) -> None:
     assert re.search(r"dashboards \(4\):\n\s+rat-logs\s+2 panels", result.output)
     assert re.search(r"rat-postgres\s+5 panels", result.output)
     assert re.search(r"rat-slos\s+1[05] panels", result.output)  # five per SLO: ratd-0.2 has two, guide three
-    assert re.search(r"rat-overview\s+1[01] panels", result.output)
+    assert re.search(r"rat-overview\s+1[02] panels", result.output)
 
 
 # --- the structural validator refuses broken JSON (no ../shared needed) -------------------------------
