@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -71,9 +72,16 @@ def previewed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     return root
 
 
-def _dashboards(generated: Path) -> dict[str, dict[str, Any]]:
-    folder = generated / "grafana" / "dashboards"
-    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+def _dashboards(generated: Path, output: str = "compose") -> dict[str, dict[str, Any]]:
+    """The dashboards an output ships: compose's JSON files, the cluster's ConfigMaps (each output
+    ships its platform's dashboards, so the two sets may differ)."""
+    if output == "compose":
+        folder = generated / "grafana" / "dashboards"
+        return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+    maps = (
+        yaml.safe_load(p.read_text()) for p in sorted((generated / "kubernetes").glob("configmap-dashboard-*.yaml"))
+    )
+    return {Path(name).stem: json.loads(text) for m in maps for name, text in m["data"].items()}
 
 
 def _inside(inner: list[float], outer: list[float]) -> bool:
@@ -127,7 +135,7 @@ def test_every_preview_lays_out_as_its_dashboard_in_chromium(
     browser: webdriver.Chrome, previewed: Path, output: str
 ) -> None:
     generated = previewed / "generated"
-    dashboards = _dashboards(generated)
+    dashboards = _dashboards(generated, output)
     previews = sorted((generated / PREVIEWS[output]).glob("*.svg"))
     assert [p.stem for p in previews] == sorted(dashboards)
     for svg in previews:
