@@ -9,6 +9,8 @@ series yields no sample, so these alerts stay silent rather than alarm about an 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from alerts._shared import (
     BY_JOB,
@@ -32,6 +34,10 @@ PROFILES = (RATD_0_2,)
 RATD = f'job="{RATD_JOB}"'
 JOB = {"job": RATD_JOB}
 DISPATCHED = "ratd_scheduler_last_tick_dispatched_total"
+# RAT's pool sizes (platform/internal/postgres/conn.go): DB_MIN_CONNS' default, and the heartbeat
+# pool's cap, pinned at one connection (MaxConns = MinConns = 1).
+RAT_MIN_CONNS = 5
+HEARTBEAT_POOL_CAP = 1
 # Memory growth reads the floor (minimum) of each metric over a window: a garbage collector's
 # sawtooth returns to the same floor, a leak raises it.
 GROWING = ("ratd_memory_alloc_bytes", "ratd_goroutines")
@@ -68,42 +74,42 @@ def define(settings: Settings) -> list[Alert | RecordingRule]:
     return [
         RecordingRule(dispatched, dispatched_per_tick(w.scheduler_rate)),
         RecordingRule(dispatched_base, dispatched_per_tick(w.scheduler_baseline)),
-        Alert(
+        _pool_saturated(
             name="RatPostgresPoolSaturated",
-            expr=(
-                f"ratd_postgres_pool_acquired{{{RATD}}}\n/ (ratd_postgres_pool_total{{{RATD}}} > 0)\n"
-                f">= {num(t.postgres_pool_saturation_ratio)}"
+            pool="main",
+            condition="Postgres pool saturated",  # the guide's row
+            prefix="ratd_postgres_pool",
+            cap=settings.ratd.db_max_conns,
+            cap_is=f"DB_MAX_CONNS ({settings.ratd.db_max_conns})",
+            where_set=(
+                "The cap is `ratd.db_max_conns` in monitoring.yaml (RAT's default 25): if you change "
+                "DB_MAX_CONNS on ratd, set it there to the same number and run `make generate`."
             ),
-            for_=t.postgres_pool_saturation_for,
             severity="critical",
-            service="ratd",
-            labels=DEPENDS_ON_RATD,
-            condition="Postgres pool saturated",
-            check="ratd_postgres_pool_acquired / ratd_postgres_pool_total",
-            threshold=f">= {num(t.postgres_pool_saturation_ratio)} for {window(t.postgres_pool_saturation_for)}",
-            summary="ratd's Postgres connection pool is exhausted",
-            description=f"ratd holds {PERCENT} of its main Postgres pool's connections.",
-            runbook=Runbook(
-                "Every connection of ratd's main Postgres pool is in use: requests, the scheduler and "
-                "run bookkeeping wait for a connection and time out.",
-                [
-                    "Postgres Pool Saturation panel: sudden, or climbing for a while?",
-                    "`docker compose -f infra/docker-compose.yml exec postgres psql -U rat -c "
-                    "'select state, count(*) from pg_stat_activity group by state'` for idle-in-transaction "
-                    "or long queries.",
-                    "ratd's logs around the start for slow queries; restart ratd if connections leaked.",
-                ],
+            meaning=(
+                "ratd's main Postgres pool is near its cap (DB_MAX_CONNS): requests, the scheduler and run "
+                "bookkeeping wait for a connection and time out."
             ),
-            scenarios=_sustained_scenarios(
-                {"ratd_postgres_pool_acquired": ("100", "50"), "ratd_postgres_pool_total": ("100", "100")},
-                t.postgres_pool_saturation_for,
-                settings,
-                firing_value=1.0,
-                below={
-                    "ratd_postgres_pool_acquired": _just_below(100 * t.postgres_pool_saturation_ratio),
-                    "ratd_postgres_pool_total": "100",
-                },
+            settings=settings,
+        ),
+        _pool_saturated(
+            name="RatPostgresHeartbeatPoolSaturated",
+            pool="heartbeat",
+            condition="Postgres heartbeat pool saturated",
+            prefix="ratd_postgres_heartbeat_pool",
+            cap=HEARTBEAT_POOL_CAP,
+            cap_is="its one connection",
+            where_set=(
+                "ratd pins this pool at one connection (no setting). RAT_HEARTBEAT_POOL_ENABLED=false moves "
+                "the heartbeat onto the main pool, and this alert then has no series."
             ),
+            severity="warning",
+            meaning=(
+                "The leader's heartbeat ping (every 5s, on its own one-connection pool) holds its connection "
+                "for minutes: Postgres does not answer it, and the leader will step down and leadership "
+                "ping-pong between replicas."
+            ),
+            settings=settings,
         ),
         Alert(
             name="RatPluginsUnhealthy",
@@ -255,6 +261,65 @@ def define(settings: Settings) -> list[Alert | RecordingRule]:
     ]
 
 
+def _pool_saturated(
+    *,
+    name: str,
+    pool: str,
+    condition: str,
+    prefix: str,
+    cap: int,
+    cap_is: str,
+    where_set: str,
+    severity: str,
+    meaning: str,
+    settings: Settings,
+) -> Alert:
+    """Acquired connections against the pool's cap. Not RAT's guide formula (acquired / total): ratd's
+    `_total` is pgxpool's TotalConns(), the connections open now, so with DB_MIN_CONNS (5) open and
+    in use it read 100% while 20 more could still be opened."""
+    t = settings.thresholds
+    ratio = t.postgres_pool_saturation_ratio
+    acquired, total = f"{prefix}_acquired", f"{prefix}_total"
+    firing = math.ceil(ratio * cap)  # the fewest whole connections the alert fires at
+    # RAT opens DB_MIN_CONNS (5) at start: all of them in use says nothing while the cap is far.
+    held_open = {acquired: str(RAT_MIN_CONNS), total: str(RAT_MIN_CONNS)}
+    held_open_name = f"silent at {RAT_MIN_CONNS} of {RAT_MIN_CONNS} open connections in use (the cap is {cap})"
+    scenarios = _sustained_scenarios(
+        {acquired: (str(firing), "0"), total: (str(cap), str(min(RAT_MIN_CONNS, cap)))},
+        t.postgres_pool_saturation_for,
+        settings,
+        firing_value=firing / cap,
+        below={acquired: _just_below(ratio * cap), total: str(cap)},
+        firing=f"fires at {firing} of {cap} connections held past its `for`",
+        also_silent={held_open_name: held_open} if RAT_MIN_CONNS / cap < ratio else {},
+    )
+    return Alert(
+        name=name,
+        expr=f"{acquired}{{{RATD}}} / {cap}\n>= {num(ratio)}",
+        for_=t.postgres_pool_saturation_for,
+        severity=severity,
+        service="ratd",
+        labels=DEPENDS_ON_RATD,
+        condition=condition,
+        check=f"{acquired} / {cap} (the pool's cap)",
+        threshold=f">= {num(ratio)} for {window(t.postgres_pool_saturation_for)}",
+        summary=f"ratd's {pool} Postgres pool is near its cap",
+        description=f"ratd holds {PERCENT} of its {pool} Postgres pool's cap, {cap_is}.",
+        runbook=Runbook(
+            meaning,
+            [
+                "Postgres Pool Saturation panel: sudden, or climbing for a while?",
+                "`docker compose -f infra/docker-compose.yml exec postgres psql -U rat -c "
+                "'select application_name, state, count(*) from pg_stat_activity group by 1, 2'` for "
+                "idle-in-transaction or long queries (the heartbeat's connection is `ratd-heartbeat`).",
+                "ratd's logs around the start for slow queries; restart ratd if connections leaked.",
+                where_set,
+            ],
+        ),
+        scenarios=scenarios,
+    )
+
+
 def _just_below(value: float) -> str:
     """The largest whole count strictly below `value` (a pool holds whole connections)."""
     whole = int(value)
@@ -268,10 +333,12 @@ def _sustained_scenarios(
     *,
     firing_value: float,
     below: dict[str, str],
+    firing: str = "fires when the condition holds past its `for`",
+    also_silent: Mapping[str, Mapping[str, str]] = MappingProxyType({}),
 ) -> list[Scenario]:
     """A gauge condition held past `for` fires; held just below the threshold it does not; held
     for less than `for` it does not. `series` maps a metric to (bad value, good value); `below`
-    to the near-miss value."""
+    to the near-miss value; `also_silent` names further values held as long that must not fire."""
     step = pace(for_ + 4 * settings.intervals.scrape, settings)
     samples = int(for_ // step) + 4
     at = (samples - 1) * step
@@ -281,7 +348,7 @@ def _sustained_scenarios(
 
     out = [
         Scenario(
-            "fires when the condition holds past its `for`",
+            firing,
             {selector(m): f"{bad}x{samples}" for m, (bad, _) in series.items()},
             at=at,
             interval=step,
@@ -295,6 +362,16 @@ def _sustained_scenarios(
             interval=step,
             evaluation_interval=step,
         ),
+    ]
+    out += [
+        Scenario(
+            name,
+            {selector(m): f"{v}x{samples}" for m, v in held.items()},
+            at=at,
+            interval=step,
+            evaluation_interval=step,
+        )
+        for name, held in also_silent.items()
     ]
     short = int(for_ // step) - 1  # bad samples that span less than `for`
     if short >= 1:

@@ -66,13 +66,14 @@ def define(settings: Settings) -> list[Dashboard]:
         id=2,
         title="Postgres Pool Saturation",
         description=(
-            "Share of the connections of ratd's main Postgres pool in use now. Red from "
+            "Connections of ratd's main Postgres pool in use now, against its cap DB_MAX_CONNS "
+            f"({settings.ratd.db_max_conns}, ratd.db_max_conns in monitoring.yaml). Red from "
             f"{t.postgres_pool_saturation_ratio:.0%} (RatPostgresPoolSaturated). Empty while the pool is inactive."
         ),
         dataSource=metrics,
         targets=[
             query(
-                f"max(ratd_postgres_pool_acquired{{{RATD}}} / (ratd_postgres_pool_total{{{RATD}}} > 0))",
+                f"max(ratd_postgres_pool_acquired{{{RATD}}}) / {settings.ratd.db_max_conns}",
                 "pool in use",
                 instant=True,
             )

@@ -204,6 +204,17 @@ class Limits:
 
 
 DEFAULT_LIMITS = {"definition_timeout": "30s", "tool_timeout": "5m"}
+
+
+@attrs.frozen
+class Ratd:
+    """What ratd runs with, where an alert depends on it (RAT's defaults unless monitoring.yaml says otherwise)."""
+
+    db_max_conns: int  # DB_MAX_CONNS: the main Postgres pool's cap (platform/internal/postgres/conn.go)
+    scheduler_tick: float  # the scheduler's tick interval (30s, set in platform/cmd/ratd/main.go)
+
+
+DEFAULT_RATD = {"db_max_conns": 25, "scheduler_tick": "30s"}
 MAX_CONSECUTIVE_FAILURES = 100
 
 
@@ -216,6 +227,7 @@ class Settings:
     targets: Targets
     health: Health
     runner_max_concurrent: int
+    ratd: Ratd
     thresholds: Thresholds
     business_hours: BusinessHours
     alertmanager: AlertmanagerSettings
@@ -462,6 +474,13 @@ def _limits(given: dict[str, Any]) -> Limits:
     return Limits(**limits)
 
 
+def _ratd(given: dict[str, Any]) -> Ratd:
+    ratd = {**parse_durations(DEFAULT_RATD, _schema()["properties"]["ratd"], "ratd"), **given}
+    if ratd["scheduler_tick"] <= 0:
+        raise DefinitionError("must be longer than 0s", obj="settings ratd.scheduler_tick")
+    return Ratd(**ratd)
+
+
 def _thresholds(data: Mapping[str, Any]) -> Thresholds:
     """The typed thresholds, and those monitoring.yaml adds (the schema checked their types)."""
     for check, failures in data["consecutive_failures"].items():
@@ -509,6 +528,7 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
             }
         ),
         runner_max_concurrent=data["runner"]["max_concurrent"],
+        ratd=_ratd(data.get("ratd", {})),
         thresholds=_thresholds(data["thresholds"]),
         business_hours=_business_hours(data["business_hours"]),
         alertmanager=_alertmanager(data["alertmanager"]),

@@ -141,7 +141,7 @@ def test_inactive_subsystems_are_absent_not_blind(tmp_path: Path, mac: MacRunner
         exposition = without(exposition, prefix)
     result = verify(mac, tmp_path, exposition, RATD_0_2)
     assert result.exit_code == 0, result.output
-    assert "absent: subsystem inactive: ratd_postgres_pool_total (read by alert RatPostgresPoolSaturated" in (
+    assert "absent: subsystem inactive: ratd_postgres_pool_acquired (read by alert RatPostgresPoolSaturated" in (
         result.output
     )
     assert "nothing is blind" in result.output

@@ -186,8 +186,9 @@ class SimulatedRat:
         self.sse = Gauge("ratd_sse_connections_active", "Active SSE connections (log streams).", registry=r)
         self.pool_total = Gauge("ratd_postgres_pool_total", "Main Postgres pool size.", registry=r)
         self.pool_acquired = Gauge("ratd_postgres_pool_acquired", "Acquired main pool connections.", registry=r)
-        Gauge("ratd_postgres_heartbeat_pool_total", "Heartbeat pool size.", registry=r).set(2)
-        Gauge("ratd_postgres_heartbeat_pool_acquired", "Acquired heartbeat connections.", registry=r).set(1)
+        # ratd pins the heartbeat pool at one connection, held only for a ping every 5 s.
+        Gauge("ratd_postgres_heartbeat_pool_total", "Heartbeat pool size.", registry=r).set(1)
+        Gauge("ratd_postgres_heartbeat_pool_acquired", "Acquired heartbeat connections.", registry=r).set(0)
         self.plugins_total = Gauge("ratd_plugins_total", "Registered plugins (any status).", registry=r)
         self.plugins_healthy = Gauge("ratd_plugins_healthy", "Currently enabled plugins.", registry=r)
         self.tick_duration = Gauge("ratd_scheduler_last_tick_duration_seconds", "Last tick's duration.", registry=r)
@@ -225,8 +226,10 @@ class SimulatedRat:
         self.goroutines.set(42)
         self.gc_cycles.inc()
         self.sse.set(200 if f.sse_spike else 2)
-        self.pool_total.set(10)
-        self.pool_acquired.set(10 if f.pool_saturated else 3)
+        # `_total` is the connections open now (pgxpool's TotalConns()): DB_MIN_CONNS (5) at rest,
+        # up to the cap DB_MAX_CONNS (25) when saturated.
+        self.pool_total.set(25 if f.pool_saturated else 5)
+        self.pool_acquired.set(25 if f.pool_saturated else 5)
         self.plugins_total.set(3)
         self.plugins_healthy.set(2 if f.plugin_unhealthy else 3)
         self.tick_duration.set(60.0 if f.slow_ticks else 0.012)
