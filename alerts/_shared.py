@@ -341,3 +341,37 @@ def service_steps(service: str, settings: Settings) -> list[str]:
         f"`docker inspect {service} | jq '.[0].State.Health.Log'` for the latest health check output.",
         '"connection refused" right after a restart: wait until the service is healthy.',
     ]
+
+
+# ratd's scheduler gauges (ratd-0.2). The leader's closure serves the last tick's values; when its
+# scheduler stops or leadership moves they stay exposed, frozen, so a replica that ever led keeps
+# exposing them. The duration has nanosecond resolution: ticking, it changes at every tick.
+SCHEDULER_TICK = "ratd_scheduler_last_tick_duration_seconds"
+
+
+def ticking_window(settings: Settings) -> float:
+    """How long the tick gauges must go unchanged to count as frozen: a number of tick intervals
+    (thresholds.scheduler_stall_ticks x ratd.scheduler_tick), long enough that a ticking scheduler
+    always changes them in it (two ticks and a scrape)."""
+    ticks, tick = settings.thresholds.scheduler_stall_ticks, settings.ratd.scheduler_tick
+    ticking = ticks * tick
+    if ticks < 2 or ticking < tick + 2 * settings.intervals.scrape:
+        raise DefinitionError(
+            f"{num(ticks)} tick(s) of {window(tick)} may pass between two scrapes of a ticking scheduler: "
+            "use at least 2, and a window of a tick plus two scrape intervals",
+            obj="settings thresholds.scheduler_stall_ticks",
+            file=settings.source,
+        )
+    return ticking
+
+
+def ticking(selector: str, settings: Settings) -> str:
+    """The replicas whose scheduler ticks: their tick gauge changed within the ticking window."""
+    return f"changes({selector}[{window(ticking_window(settings))}]) > 0"
+
+
+def tick_values(samples: int, settings: Settings, *, first: int = 0) -> list[str]:
+    """A ticking duration gauge as `samples` scrapes see it (the `first` onwards): a new value at
+    every tick, held until the next."""
+    per_tick = max(1, round(settings.ratd.scheduler_tick / settings.intervals.scrape))
+    return [f"0.0{(first + k) // per_tick % 90 + 10}" for k in range(samples)]

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from alerts._shared import (
     BY_JOB,
     DEPENDS_ON_RATD,
+    PACES,
     PERCENT,
     RATD_JOB,
     VALUE,
@@ -22,7 +23,6 @@ from alerts._shared import (
     baseline_timing,
     num,
     pace,
-    scheduler_stop_timing,
     window,
 )
 from alerts.profile_ratd_0_2 import RATD_0_2
@@ -43,9 +43,8 @@ HEARTBEAT_POOL_CAP = 1
 GROWING = ("ratd_memory_alloc_bytes", "ratd_goroutines")
 
 
-def dispatch_average(settings: Settings, *, baseline: bool = False) -> str:
-    w = settings.windows.scheduler_baseline if baseline else settings.windows.scheduler_rate
-    return f"job:ratd_scheduler_last_tick_dispatched:avg_over_time{window(w)}"
+def dispatch_average(settings: Settings) -> str:
+    return f"job:ratd_scheduler_last_tick_dispatched:avg_over_time{window(settings.windows.scheduler_rate)}"
 
 
 def dispatched_per_tick(over: float) -> str:
@@ -68,12 +67,13 @@ def floor_growth(metric: str, settings: Settings) -> str:
 def define(settings: Settings) -> list[Alert | RecordingRule]:
     t, w = settings.thresholds, settings.windows
     factor = num(t.scheduler_rate_change_factor)
-    dispatched, dispatched_base = dispatch_average(settings), dispatch_average(settings, baseline=True)
-    ratio = f"{dispatched} / {dispatched_base}"
+    dispatched = dispatch_average(settings)
+    # The same window a season (a day) before: a cron workload repeats daily, so an hourly or a
+    # daily schedule meets itself there, where against an average of hours it spikes and drops.
+    ratio = f"{dispatched}\n  / ({dispatched} offset {window(w.scheduler_season)})"
     sse = f"ratd_sse_connections_active{{{RATD}}}"
     return [
         RecordingRule(dispatched, dispatched_per_tick(w.scheduler_rate)),
-        RecordingRule(dispatched_base, dispatched_per_tick(w.scheduler_baseline)),
         _pool_saturated(
             name="RatPostgresPoolSaturated",
             pool="main",
@@ -202,7 +202,7 @@ def define(settings: Settings) -> list[Alert | RecordingRule]:
             # A NaN ratio (nothing dispatched in either window) compares false: an idle scheduler is quiet.
             expr=(
                 f"(\n  {ratio} > {factor}\nor\n  {ratio} < 1 / {factor}\n)\n"
-                + baseline_is_complete(f"{DISPATCHED}{{{RATD}}}", w.scheduler_baseline, settings)
+                + baseline_is_complete(f"{DISPATCHED}{{{RATD}}}", w.scheduler_season, settings)
             ),
             for_=t.scheduler_rate_for,
             severity="info",
@@ -210,17 +210,20 @@ def define(settings: Settings) -> list[Alert | RecordingRule]:
             condition="Scheduler dispatch rate",
             check=DISPATCHED,
             threshold=(
-                f"{window(w.scheduler_rate)} average beyond {factor}x or 1/{factor} of its "
-                f"{window(w.scheduler_baseline)} average"
+                f"{window(w.scheduler_rate)} average beyond {factor}x or 1/{factor} of the same "
+                f"{window(w.scheduler_rate)} {window(w.scheduler_season)} before"
             ),
             summary="RAT scheduler dispatch rate changed suddenly",
             description=(
-                f"The scheduler dispatches {VALUE}x its {window(w.scheduler_baseline)} average per tick "
-                f"(over {window(w.scheduler_rate)})."
+                f"The scheduler dispatches {VALUE}x per tick what it dispatched in the same "
+                f"{window(w.scheduler_rate)} {window(w.scheduler_season)} before."
             ),
             runbook=Runbook(
-                "The scheduler dispatches far more or far fewer schedules per tick than over the last "
-                "hours: a schedule was added or removed, or dispatching stalls.",
+                "The scheduler dispatches far more or far fewer schedules per tick than at this time "
+                f"{window(w.scheduler_season)} before: a schedule was added or removed, or dispatching "
+                "stalls (a stopped scheduler is RatSchedulerStalled). Steady cron workloads (every minute, "
+                "hourly, daily) repeat daily and stay silent; weekly or monthly ones do not repeat daily "
+                "and fire on their day.",
                 [
                     "ratd's logs: `scheduler tick` lines show evaluated and triggered counts.",
                     "Was a schedule changed recently? If not and the rate dropped, check the runner and ratd.",
@@ -429,35 +432,112 @@ def _growth_scenarios(settings: Settings) -> list[Scenario]:
     ]
 
 
+# Cron workloads as (name, period, first run) in seconds: each fires at first + k * period.
+CRON_WORKLOADS = (
+    ("every minute", 60.0, 0.0),
+    ("hourly", 3600.0, 0.0),
+    ("daily at 02:00", 86400.0, 7200.0),
+)
+TICK_PHASE = 7.0  # ratd's ticker starts when ratd does: its ticks fall between the cron's minutes
+DAY = 86400.0
+
+
+def _dispatched(
+    period: float, first: float, per_run: float, start: int, samples: int, step: float, tick: float
+) -> list[str]:
+    """The dispatched gauge as scrapes every `step` see it: each tick reports what it dispatched,
+    `per_run` when a cron run fell due since the tick before, else 0 (ratd's scheduler fires a due
+    schedule at its next tick)."""
+    values = []
+    for k in range(start, start + samples):
+        last = math.floor((k * step - TICK_PHASE) / tick)  # the latest tick by then
+        latest, before = last * tick + TICK_PHASE, (last - 1) * tick + TICK_PHASE
+        due = first + math.floor((latest - first) / period) * period  # the latest cron run by then
+        values.append(num(per_run) if last >= 1 and due > before else "0")
+    return values
+
+
+def _compact(values: list[str]) -> str:
+    """promtool's values notation, runs written as `vxN` (N + 1 samples)."""
+    out: list[str] = []
+    k = 0
+    while k < len(values):
+        run = 1
+        while k + run < len(values) and values[k + run] == values[k]:
+            run += 1
+        out.append(values[k] if run == 1 else f"{values[k]}x{run - 1}")
+        k += run
+    return " ".join(out)
+
+
 def _dispatch_scenarios(settings: Settings) -> list[Scenario]:
-    """Schedules dispatched per tick, steady over the baseline, then a stop (fires) or a rise
-    below the factor. Sampled once a minute at most (hours of 15s samples prove nothing more)."""
-    t = settings.thresholds
-    timing = scheduler_stop_timing("RatSchedulerDispatchRateChange", settings, counter=False)
+    """Cron workloads through a whole day after a season of history: nothing fires, checked at
+    every evaluation; and, on an every-minute workload, a stop and a rise past the factor fire, a
+    rise below it does not, nor anything while the season before is still filling."""
+    t, w = settings.thresholds, settings.windows
+    tick = settings.ratd.scheduler_tick
+    history = w.scheduler_season + w.scheduler_rate
+    span = history + DAY
+    step = max(settings.intervals.scrape, tick)
+    step = next((p for p in (step, *PACES) if p >= step and span / p <= 9000), max(PACES))
+    every = step * max(1, round(min(300.0, w.scheduler_rate / 3) / step))
+    start = math.ceil(history / every)  # the first evaluation with a whole season behind it
+    judged = tuple(k * every for k in range(start, start + round(DAY / every)))
+    samples = round((judged[-1] + every) / step) + 1
+    timing = {"interval": step, "evaluation_interval": every}
     series = f"{DISPATCHED}{{{RATD}}}"
-    steady, tail = timing.steady, timing.tail
-    slower_rise = num(2 * (t.scheduler_rate_change_factor + 1) / 2)
-    return [
+
+    def workload(per_run: float, begin: int, count: int, period: float = 60.0, first: float = 0.0) -> list[str]:
+        return _dispatched(period, first, per_run, begin, count, step, tick)
+
+    out = [
+        Scenario(
+            f"silent for a day on a steady {name} cron workload",
+            {series: _compact(workload(1, 0, samples, period, first))},
+            at=judged,
+            **timing,
+        )
+        for name, period, first in CRON_WORKLOADS
+    ]
+    # The change: after a season of history; judged once the rate window and `for` have passed.
+    change = math.ceil(history / step)
+    held = w.scheduler_rate + t.scheduler_rate_for + 2 * every
+    at = math.ceil((change * step + held) / every) * every
+    tail = round(at / step) + 1 - change
+    factor = t.scheduler_rate_change_factor
+
+    def changed(per_run: float) -> str:
+        return _compact(workload(1, 0, change) + workload(per_run, change, tail))
+
+    out += [
         Scenario(
             "fires when the scheduler stops dispatching",
-            {series: f"2x{steady} 0x{tail}"},
-            at=timing.at * timing.step,
+            {series: changed(0)},
+            at=at,
             fires=[Firing(JOB, 0)],
-            **timing.timing,
+            **timing,
+        ),
+        Scenario(
+            f"fires when dispatching rises past {num(factor)}x",
+            {series: changed(2 * factor)},
+            at=at,
+            fires=[Firing(JOB, 2 * factor)],
+            **timing,
         ),
         Scenario(
             "silent on a rise below the factor",
-            {series: f"2x{steady} {slower_rise}x{tail}"},
-            at=timing.at * timing.step,
-            **timing.timing,
+            {series: changed((factor + 1) / 2)},
+            at=at,
+            **timing,
         ),
         Scenario(
-            "silent while the baseline window is still filling",
-            {series: f"2x{timing.filling} 0x{tail}"},
-            at=timing.filling_at * timing.step,
-            **timing.timing,
+            "silent while the season before is still filling",
+            {series: _compact(workload(1, 0, round(w.scheduler_season / (2 * step))) + ["0"] * tail)},
+            at=tuple(k * every for k in range(1, round((w.scheduler_season / 2 + held) / every))),
+            **timing,
         ),
     ]
+    return out
 
 
 def _sse_scenarios(settings: Settings) -> list[Scenario]:

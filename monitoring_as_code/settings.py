@@ -46,6 +46,7 @@ class Windows:
     request_baseline: float
     scheduler_rate: float
     scheduler_baseline: float
+    scheduler_season: float
     pipeline_failures: float
     memory_growth: float
     sse_baseline: float

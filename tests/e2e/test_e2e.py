@@ -90,7 +90,7 @@ def reach_alertmanager(stack: Stack, name: str) -> list[dict[str, Any]]:
 def longest_baseline(settings: Settings) -> float:
     """How long the alerts comparing a window with the one(s) before it need data for."""
     w = settings.windows
-    return max(w.request_baseline, w.scheduler_baseline, w.sse_baseline, 2 * w.memory_growth)
+    return max(w.request_baseline, w.scheduler_baseline, w.scheduler_season, w.sse_baseline, 2 * w.memory_growth)
 
 
 def test_steady_state_only_the_watchdog_fires(stack: Stack) -> None:
@@ -154,7 +154,8 @@ FAULTS = {
         ({"plugin_unhealthy": True}, "RatPluginsUnhealthy", "warning", "ratd", "team-chat"),
         ({"slow_ticks": True}, "RatSchedulerSlowTicks", "warning", "ratd", "team-chat"),
         ({"memory_growth": True}, "RatMemoryGrowth", "warning", "ratd", "team-chat"),
-        ({"scheduler_stalled": True}, "RatSchedulerDispatchRateChange", "info", "ratd", "dashboard-only"),
+        ({"scheduler_stalled": True}, "RatSchedulerStalled", "warning", "ratd", "team-chat"),
+        ({"dispatch_stopped": True}, "RatSchedulerDispatchRateChange", "info", "ratd", "dashboard-only"),
         ({"sse_spike": True}, "RatSseConnectionSpike", "info", "ratd", "dashboard-only"),
         *SHARED_FAULTS,
     ],

@@ -50,7 +50,8 @@ class Faults:
     restarting: str | None = None  # the compose service in a restart loop: a new start time each second
     stale_backup: bool = False
     request_spike: bool = False
-    scheduler_stalled: bool = False
+    scheduler_stalled: bool = False  # ratd-0.2: the tick gauges freeze at their last values, as ratd's do
+    dispatch_stopped: bool = False  # ratd-0.2: the scheduler ticks but dispatches nothing
     # ratd 0.2 only
     pool_saturated: bool = False
     plugin_unhealthy: bool = False
@@ -194,6 +195,7 @@ class SimulatedRat:
         self.tick_duration = Gauge("ratd_scheduler_last_tick_duration_seconds", "Last tick's duration.", registry=r)
         self.dispatched = Gauge("ratd_scheduler_last_tick_dispatched_total", "Dispatched last tick.", registry=r)
         self._leak_since: float | None = None
+        self._ticks = 0
 
     def _tick(self) -> None:
         if self.profile == RATD_0_2:
@@ -232,8 +234,12 @@ class SimulatedRat:
         self.pool_acquired.set(25 if f.pool_saturated else 5)
         self.plugins_total.set(3)
         self.plugins_healthy.set(2 if f.plugin_unhealthy else 3)
-        self.tick_duration.set(60.0 if f.slow_ticks else 0.012)
-        self.dispatched.set(0 if f.scheduler_stalled else 2)
+        # A stopped scheduler's gauges keep their last values; a ticking one's duration has
+        # nanosecond resolution and changes at every tick.
+        if not f.scheduler_stalled:
+            self._ticks += 1
+            self.tick_duration.set((60.0 if f.slow_ticks else 0.012) + (self._ticks % 1000) * 1e-9)
+            self.dispatched.set(0 if f.dispatch_stopped else 2)
 
     def _tick_guide(self) -> None:
         f, rnd = self.faults, self._random
