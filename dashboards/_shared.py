@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 from grafanalib import core
 
 from alerts._shared import PROBE_JOB, RATD_JOB
@@ -20,6 +21,35 @@ RAT_DASHBOARDS = core.DashboardLink(title="RAT dashboards", type="dashboards", t
 LOG_SERVICE = "compose_service"
 # ratd's slog lines are JSON; `| json` turns their "level" field into a label.
 RATD_ERROR_LOGS = f'{{{LOG_SERVICE}="ratd"}} |= "ERROR" | json | level="ERROR"'
+
+
+@attrs.frozen
+class LogFormat:
+    """How one kind of RAT's services writes its log lines, and the LogQL stage that reads a line's
+    level into a `level` label (None: the line has no level field, only a level word)."""
+
+    services: tuple[str, ...]
+    level_stage: str | None
+    why: str  # where the format comes from
+
+
+# Every service of RAT by how it logs; a level filter reads each in its own format.
+LOG_FORMATS = (
+    LogFormat(("ratd",), "| json", 'Go slog JSON, upper-case levels: {"level":"ERROR"} (platform/cmd/ratd/main.go)'),
+    LogFormat(
+        ("runner",),
+        "| json",
+        'JSON, slog\'s level words lower-case: {"level":"error"} (runner/src/rat_runner/json_log.py)',
+    ),
+    LogFormat(
+        ("ratq", "nessie"),
+        r"| regexp `^\S+ \S+ (?P<level>[A-Z]+)\s`",
+        "plain text, date time LEVEL [logger]: ratq's logging.basicConfig (query/src/rat_query/__main__.py); "
+        "Nessie's Quarkus console format (assumed: its default)",
+    ),
+    LogFormat(("postgres",), "| regexp `(?P<level>[A-Z]+[0-9]?):  `", "Postgres: ... ERROR:  message"),
+    LogFormat(("minio", "portal"), None, "no level field: an upper-case level word anywhere in the line"),
+)
 ALL = "$__all"
 
 

@@ -6,14 +6,34 @@ from __future__ import annotations
 from grafanalib import core
 
 from alerts._shared import RAT_SERVICES
-from dashboards._shared import LOG_SERVICE, RAT_DASHBOARDS, RAT_TAG, custom_variable, loki_variable, query
+from dashboards._shared import (
+    LOG_FORMATS,
+    LOG_SERVICE,
+    RAT_DASHBOARDS,
+    RAT_TAG,
+    LogFormat,
+    custom_variable,
+    loki_variable,
+    query,
+)
 from monitoring_as_code.dashboard import Dashboard, grid, ref
 from monitoring_as_code.settings import Settings
 
-# The level words both log formats print, matched upper-case so that "error" inside an INFO line's
-# message does not count: Go's slog (DEBUG INFO WARN ERROR), Python's logging (... WARNING ERROR);
-# WARN also matches WARNING.
+# The levels to choose from, slog's words. A format with a level field compares it case-blind
+# (runner writes "error") and as a prefix (Python's WARNING); a line without one must carry the
+# word upper-case, so that "error" inside an INFO line's message does not count.
 LEVELS = ("ERROR", "WARN", "INFO", "DEBUG")
+REF_IDS = "ABCDEFGHIJ"
+
+
+def selected(log_format: LogFormat) -> str:
+    """The lines of the chosen services in `log_format` at the chosen levels ("All": every line,
+    also those without a level)."""
+    services = "|".join(log_format.services)
+    stream = f'{{{LOG_SERVICE}=~"$service", {LOG_SERVICE}=~"{services}"}}'
+    if log_format.level_stage is None:
+        return f'{stream} |~ "$level"'
+    return f'{stream} {log_format.level_stage} | level=~"(?i)$level.*"'
 
 
 def define(settings: Settings) -> list[Dashboard]:
@@ -21,15 +41,22 @@ def define(settings: Settings) -> list[Dashboard]:
         return []  # nothing ships logs to Loki: this dashboard would be empty by construction
     loki = loki_variable(settings)
     logs = ref(loki)
-    selected = f'{{{LOG_SERVICE}=~"$service"}} |~ "$level"'
 
     log_volume = core.TimeSeries(
         id=1,
         title="Log Volume",
-        description="Log lines per interval, by service, for the chosen services and levels.",
+        description=(
+            "Log lines per interval, by service, for the chosen services and levels. Each service's level is "
+            "read in its own format: " + "; ".join(f"{', '.join(f.services)}: {f.why}" for f in LOG_FORMATS) + "."
+        ),
         dataSource=logs,
         targets=[
-            query(f"sum by ({LOG_SERVICE}) (count_over_time({selected} [$__interval]))", f"{{{{{LOG_SERVICE}}}}}")
+            query(
+                f"sum by ({LOG_SERVICE}) (count_over_time({selected(f)} [$__interval]))",
+                f"{{{{{LOG_SERVICE}}}}}",
+                ref_id=ref_id,
+            )
+            for f, ref_id in zip(LOG_FORMATS, REF_IDS, strict=False)
         ],
         unit="short",
         drawStyle="bars",
@@ -41,7 +68,7 @@ def define(settings: Settings) -> list[Dashboard]:
         title="Logs",
         description="The log lines of the chosen services and levels, newest first; the label shows the service.",
         dataSource=logs,
-        targets=[query(selected)],
+        targets=[query(selected(f), ref_id=ref_id) for f, ref_id in zip(LOG_FORMATS, REF_IDS, strict=False)],
         showTime=True,
         showLabels=True,
         wrapLogMessages=True,
