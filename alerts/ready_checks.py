@@ -39,10 +39,16 @@ DEPENDENCIES = (
     Dependency("s3", "RatS3Down", "critical", "S3 down",
                "ratd's S3 (MinIO) check fails: no pipeline code or data can be read or written."),
     Dependency("runner", "RatRunnerDown", "critical", "Runner down",
-               "ratd's runner check fails: pipelines cannot execute."),
+               "ratd cannot open a TCP connection to the runner (its check dials the first address of "
+               "RUNNER_ADDR, or the executor plugin's): pipelines cannot be submitted. A passing check "
+               "says only that the port accepts connections, not that the runner executes."),
     Dependency("query", "RatQueryDown", "warning", "query (ratq) down",
-               "ratd's query check fails: interactive queries from the portal fail."),
+               "ratd cannot open a TCP connection to ratq (its check dials RATQ_ADDR): interactive "
+               "queries from the portal fail. A passing check says only that the port accepts connections."),
 )  # fmt: skip
+# The checks ratd answers by a TCP dial alone (platform/internal/transport/health.go): their alerts
+# say so, rather than promise that the service works.
+TCP_CHECKS = frozenset({"runner", "query"})
 
 
 def error_pattern(check: str) -> str:
@@ -77,9 +83,14 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
                 service,
                 health.ready_path,
                 settings,
-                check=f'GET {health.ready_path} → checks.{d.check}.status == "error"',
-                summary=f"{service} is down according to ratd",
-                says=f"checks.{d.check} in error",
+                check=f'GET {health.ready_path} → checks.{d.check}.status == "error"'
+                + (" (a TCP dial from ratd)" if d.check in TCP_CHECKS else ""),
+                summary=(
+                    f"{service} is not TCP reachable from ratd"
+                    if d.check in TCP_CHECKS
+                    else f"{service} is down according to ratd"
+                ),
+                says=f"checks.{d.check} in error" + (" (its TCP dial failed)" if d.check in TCP_CHECKS else ""),
             ),
         ]
     nessie_url = f"http://{targets.nessie}{NESSIE_PATH}"

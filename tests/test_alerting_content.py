@@ -183,3 +183,15 @@ def test_consecutive_failures_hold_for_other_counts_and_intervals(
     postgres = (project / "generated/prometheus/tests/RatPostgresDown.yml").read_text()
     assert f"fires on the {failures['postgres']}. consecutive failure" in postgres
     assert f"silent after {failures['postgres'] - 1} consecutive failures" in postgres
+
+
+def test_runner_and_query_alerts_say_they_check_a_tcp_dial(defs: Definitions) -> None:
+    """ratd's runner and query checks only dial TCP (platform/internal/transport/health.go)."""
+    if defs.profile.name != RATD_0_2:
+        return
+    by_name = {a.name: a for a in defs.alerts}
+    for name in ("RatRunnerDown", "RatQueryDown"):
+        alert = by_name[name]
+        assert "TCP reachable from ratd" in alert.summary, name
+        assert "TCP dial" in alert.check and "TCP connection" in alert.runbook.meaning, name
+    assert "TCP" not in by_name["RatPostgresDown"].summary
