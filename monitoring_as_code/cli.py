@@ -35,7 +35,7 @@ from monitoring_as_code.outputs.compose.preflight import rat_compose_file
 from monitoring_as_code.outputs.compose.unit import PATHS
 from monitoring_as_code.render.grafana import render_dashboard
 from monitoring_as_code.render.preview import render_preview
-from monitoring_as_code.validate import tools
+from monitoring_as_code.validate import tools, verdicts
 from monitoring_as_code.validate.previews import check_preview
 from monitoring_as_code.writer import write_files
 from monitoring_as_code.yamlfile import read_yaml
@@ -209,9 +209,13 @@ def run() -> None:
     help="Site settings file [default: ROOT/monitoring.yaml].",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option(
+    "--no-cache", is_flag=True, help="Run every tool, reusing no verdict (and storing none) from the verdict cache."
+)
 @click.pass_context
-def main(ctx: click.Context, root: Path, settings_path: Path | None, debug: bool) -> None:
+def main(ctx: click.Context, root: Path, settings_path: Path | None, debug: bool, no_cache: bool) -> None:
     """Monitoring of RAT as code: Python definitions rendered to validated configuration."""
+    verdicts.use(not no_cache)
     ctx.obj = pipeline.Project(root=root, settings_path=settings_path or root / "monitoring.yaml")
 
 

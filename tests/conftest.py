@@ -42,6 +42,15 @@ def shared(folder: Path, what: str) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def own_cache_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test its own empty user cache folder (the verdict cache): never the real ~/.cache,
+    and no test passes on a verdict another test left."""
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    return folder
+
+
 PROJECT_PARTS = ("alerts", "slos", "dashboards", "services", "generated", "monitoring.yaml")
 # What the lint rules' own tests select: the exporters' metrics and ratd's as the guide wrote them.
 GUIDE_CATALOG = EXPORTER_METRICS + tuple(GUIDE_RATD_METRICS)

@@ -7,12 +7,15 @@ from pathlib import Path
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import PROBERS
 from monitoring_as_code.serialize import from_yaml
-from monitoring_as_code.validate.tools import failure, require, run
+from monitoring_as_code.validate import verdicts
+from monitoring_as_code.validate.tools import failure, require, run_cached
 
 
 def check_config(tree: Path, config: str) -> None:
     require(tree, config)
-    result = run("prometheus-blackbox-exporter", [f"--config.file={config}", "--config.check"], tree, file=config)
+    options = [f"--config.file={config}", "--config.check"]
+    inputs = verdicts.files_digest(tree, [config])
+    result = run_cached("prometheus-blackbox-exporter", options, tree, inputs, file=config)
     if result.returncode:
         raise failure(config, "prometheus-blackbox-exporter --config.check", result)
 

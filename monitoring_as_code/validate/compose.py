@@ -19,7 +19,8 @@ from monitoring_as_code.outputs.compose.record import parse_record
 from monitoring_as_code.outputs.compose.settings import PROJECT_DIR_VARIABLE
 from monitoring_as_code.render.compose import GENERATED_DIR_KEY
 from monitoring_as_code.serialize import from_yaml
-from monitoring_as_code.validate.tools import failure, require, run_command
+from monitoring_as_code.validate import verdicts
+from monitoring_as_code.validate.tools import failure, require, run_command, verdict_key
 
 STAND_IN_IMAGE = "busybox:1.36"  # RAT's services only need an image for the merge to be complete
 
@@ -47,8 +48,10 @@ def check_merge(tree: Path, override: str, record: str, rat_file: Path | None) -
     """`docker compose -f RAT [-f RAT's override] -f override config`, in the order `make up` layers
     them: onto RAT's real files where `rat_file` is here, else onto the tree's record of them."""
     _override(tree, override)
+    entry = None
     with tempfile.TemporaryDirectory(prefix="mac-compose-") as tmp:
         if rat_file is not None and rat_file.is_file():
+            # Not cached: RAT's files may name others (env files) whose bytes the key would miss.
             files = compose_files(rat_file)
             onto = f"{rat_file}" + (f" with {files[1].name}" if len(files) > 1 else "")
         else:
@@ -57,12 +60,22 @@ def check_merge(tree: Path, override: str, record: str, rat_file: Path | None) -
             stand_in.parent.mkdir()
             stand_in.write_text(yaml.safe_dump(stand_in_base(rat)))
             files, onto = (stand_in,), f"RAT's project rebuilt from {record}"
+            # Keyed without the project folder: it only fills in mount sources, which `config`
+            # does not open (check_generated_mounts checks them).
+            inputs = verdicts.files_digest(Path(tmp), ["infra/docker-compose.yml"]) + verdicts.files_digest(
+                tree, [override]
+            )
+            entry = verdict_key("docker-compose", ["config", "--quiet"], None, inputs, docker_compose())
+            if entry is not None and verdicts.passed(entry):
+                return
         layers = [arg for file in (*files, (tree / override).resolve()) for arg in ("-f", str(file))]
         command = [docker_compose(), *layers, "config", "--quiet"]
         env = {PROJECT_DIR_VARIABLE: str(tree.parent.resolve())}
         result = run_command("docker-compose", command, files[0].parent, override, env=env)
     if result.returncode:
         raise failure(override, f"docker compose config (onto {onto})", result)
+    if entry is not None:
+        verdicts.record_pass(entry)
 
 
 def check_generated_mounts(tree: Path, override_file: str) -> None:

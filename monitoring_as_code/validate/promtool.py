@@ -12,7 +12,8 @@ from pathlib import Path
 
 from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.validate.tools import failure, require, run
+from monitoring_as_code.validate import verdicts
+from monitoring_as_code.validate.tools import failure, require, run, run_cached, verdict_key
 
 TEST_PROCESSES = os.cpu_count() or 2  # promtool tests are CPU-bound; one single-threaded process per core
 # promtool opens an on-disk TSDB in TMPDIR for every test group: on a tmpfs the 4,000 tests of a
@@ -28,7 +29,8 @@ _RULE = re.compile(r"^ *- (?:alert|record):", re.MULTILINE)
 
 def check_config(tree: Path, config: str) -> None:
     require(tree, config)
-    result = run("promtool", ["check", "config", config], tree)
+    # It reads the rule files the config names, and checks the files it refers to.
+    result = run_cached("promtool", ["check", "config", config], tree, verdicts.tree_digest(tree))
     if result.returncode:
         raise failure(config, "promtool check config", result)
 
@@ -41,7 +43,7 @@ def check_rules(tree: Path, folder: str) -> None:
     files = _files(tree, folder)
     if not files:
         return
-    result = run("promtool", ["check", "rules", *files], tree, file=folder)
+    result = run_cached("promtool", ["check", "rules", *files], tree, verdicts.files_digest(tree, files), file=folder)
     if result.returncode:
         raise failure(folder, "promtool check rules", result)
 
@@ -97,10 +99,17 @@ def _digest(tree: Path, test_file: str) -> bytes:
     return digest.digest()
 
 
+def _verdict(tree: Path, test_file: str) -> str | None:
+    """The verdict cache's entry for one test file (its bytes and its rule files'), None when off."""
+    return verdict_key("promtool", ["test", "rules"], TEST_ENVIRONMENT, _digest(tree, test_file))
+
+
 def test_rules(tree: Path, folder: str) -> None:
     """All unit tests of `folder`, in TEST_PROCESSES promtool processes at once (one call per
-    chunk); a test another output's validator runs in this validation is awaited, not repeated."""
-    files = _files(tree, folder)
+    chunk); a test another output's validator runs in this validation is awaited, not repeated,
+    and a test that passed before on the same bytes (the verdict cache) is not run again."""
+    entries = {file: _verdict(tree, file) for file in _files(tree, folder)}
+    files = [file for file, entry in entries.items() if entry is None or not verdicts.passed(entry)]
     if not files:
         return
     mine: dict[str, Future[subprocess.CompletedProcess[str] | None]] = {}
@@ -120,6 +129,8 @@ def test_rules(tree: Path, folder: str) -> None:
                 result = run("promtool", ["test", "rules", *chunk], tree, TEST_ENVIRONMENT, file=folder)
                 for file in chunk:
                     mine[file].set_result(result if result.returncode else None)
+                    if not result.returncode and (entry := entries[file]) is not None:
+                        verdicts.record_pass(entry)
                 return result
 
             with ThreadPoolExecutor(max_workers=len(chunks)) as pool:

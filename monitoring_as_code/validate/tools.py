@@ -4,6 +4,7 @@ each run under a time limit (settings `limits.tool_timeout`)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -13,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from monitoring_as_code.errors import DefinitionError, Interrupted, ToolError
+from monitoring_as_code.validate import verdicts
 
 # Debian package providing each tool (`make test` installs them all).
 PACKAGES = {
@@ -33,6 +35,8 @@ def tool_path(name: str) -> str:
 def output_of(result: subprocess.CompletedProcess[str]) -> str:
     return "\n".join(part.strip() for part in (result.stdout, result.stderr) if part.strip())
 
+
+RUNS: list[str] = []  # the name of every tool this process ran, in order (`--timings` counts them)
 
 DEFAULT_TIMEOUT = 300.0
 _timeout = DEFAULT_TIMEOUT
@@ -75,6 +79,7 @@ def run_command(
             start_new_session=True,
         )
         _running.add(process)
+        RUNS.append(name)
     try:
         stdout, stderr = process.communicate(timeout=_timeout)
     except subprocess.TimeoutExpired:
@@ -180,6 +185,54 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Run a tool found on PATH in `cwd` on `file` (default: the first argument)."""
     return run_command(name, [tool_path(name), *args], cwd, file or (args[-1] if args else ""), env)
+
+
+VERSION_TIMEOUT = 5.0  # a tool slower than this to tell its version is run, its verdict not cached
+
+
+def identity(name: str, path: str | None = None) -> str | None:
+    """What names the exact tool `name` (at `path`, default: found on PATH): its path, size,
+    mtime and inode, and the version it reports (asked once per process, so a wrapper script
+    whose binary changed underneath tells). None when it does not tell its version."""
+    path = path or tool_path(name)
+    stat = os.stat(path)
+    return _identity(name, f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}")
+
+
+@functools.cache
+def _identity(name: str, binary: str) -> str | None:
+    with time_limit(min(_timeout, VERSION_TIMEOUT)):
+        try:
+            result = run_command(f"{name} --version", [binary.split("\0")[0], "--version"], "/", name)
+        except DefinitionError:  # timed out
+            return None
+    version = output_of(result)
+    return f"{binary}\0{version}" if result.returncode == 0 and version else None
+
+
+def verdict_key(
+    name: str, args: list[str], env: Mapping[str, str] | None, inputs: bytes, path: str | None = None
+) -> str | None:
+    """The verdict cache's entry for `name` (at `path`) with `args` (and `env`) over `inputs` (a
+    digest of the bytes the tool reads); None when the tool cannot be told apart (not cached)."""
+    if not verdicts.enabled() or (tool := identity(name, path)) is None:
+        return None
+    options = "\0".join([*args, *(f"{k}={v}" for k, v in sorted((env or {}).items()))])
+    return verdicts.key(tool, options, inputs)
+
+
+def run_cached(
+    name: str, args: list[str], cwd: Path, inputs: bytes, env: Mapping[str, str] | None = None, file: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """`run`, unless the same tool passed with the same options on the same `inputs` before (a
+    digest of every byte the tool reads); a pass is remembered, a failure never."""
+    entry = verdict_key(name, args, env, inputs)
+    if entry is not None and verdicts.passed(entry):
+        return subprocess.CompletedProcess([name, *args], 0, "", "")
+    result = run(name, args, cwd, env, file)
+    if entry is not None and result.returncode == 0:
+        verdicts.record_pass(entry)
+    return result
 
 
 def failure(file: str, check: str, result: subprocess.CompletedProcess[str]) -> DefinitionError:

@@ -11,7 +11,7 @@ from pathlib import Path
 import attrs
 
 from monitoring_as_code.errors import DefinitionError
-from monitoring_as_code.validate import promtool, tools
+from monitoring_as_code.validate import promtool, tools, verdicts
 
 Validator = Callable[[Path], None]
 
@@ -55,4 +55,5 @@ def validate_tree(tree: Path, validators: tuple[Validator, ...]) -> list[Definit
                 raise
     finally:
         tools.finish_all()
+        verdicts.evict()
     return [r for r in results if r is not None]
