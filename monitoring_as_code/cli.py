@@ -35,6 +35,7 @@ from monitoring_as_code.outputs.compose.preflight import rat_compose_file
 from monitoring_as_code.outputs.compose.unit import PATHS
 from monitoring_as_code.render.grafana import render_dashboard
 from monitoring_as_code.render.preview import render_preview
+from monitoring_as_code.timings import Timings
 from monitoring_as_code.validate import tools, verdicts
 from monitoring_as_code.validate.previews import check_preview
 from monitoring_as_code.writer import write_files
@@ -220,12 +221,18 @@ def main(ctx: click.Context, root: Path, settings_path: Path | None, debug: bool
 
 
 @main.command()
+@click.option("--timings", "show_timings", is_flag=True, help="Print each phase's seconds on stderr.")
 @click.pass_obj
 @reporting_errors
-def generate(project: pipeline.Project) -> None:
+def generate(project: pipeline.Project, show_timings: bool) -> None:
     """Render, validate and write generated/ atomically."""
-    files = pipeline.generate(project, on_wait=_note, on_note=_note)
+    timings = Timings()
+    timings.imports_done()
+    runs = len(tools.RUNS)
+    files = pipeline.generate(project, on_wait=_note, on_note=_note, timings=timings)
     click.echo(f"generated {len(files)} files in {project.generated}")
+    if show_timings:
+        click.echo(timings.report(len(tools.RUNS) - runs), err=True)
 
 
 @main.command()

@@ -20,6 +20,7 @@ from monitoring_as_code.loader import load_alerting, load_dashboards
 from monitoring_as_code.outputs import Output, registry
 from monitoring_as_code.project import HEADER, Bundle, Project
 from monitoring_as_code.settings import Settings
+from monitoring_as_code.timings import Timings
 from monitoring_as_code.tree_format import MANIFEST, render_manifest
 from monitoring_as_code.validate import tools
 from monitoring_as_code.validate.validators import Validator, Validators, validate_tree
@@ -89,10 +90,13 @@ def lint(bundle: Bundle) -> list[Problem]:
     return problems
 
 
-def load_linted(project: Project) -> Bundle:
+def load_linted(project: Project, timings: Timings | None = None) -> Bundle:
     """Load, then lint: the first problem stops the run (`mac lint` lists them all)."""
-    bundle = load(project)
-    problems = lint(bundle)
+    timings = timings or Timings()
+    with timings.phase("load"):
+        bundle = load(project)
+    with timings.phase("lint"):
+        problems = lint(bundle)
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more: run `mac lint`)" if len(problems) > 1 else ""
@@ -132,22 +136,31 @@ def _raise_first(errors: list[DefinitionError]) -> None:
 
 
 def generate(
-    project: Project, on_wait: Callable[[str], None] | None = None, on_note: Callable[[str], None] | None = None
+    project: Project,
+    on_wait: Callable[[str], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
+    timings: Timings | None = None,
 ) -> list[str]:
     """Render, validate the staged tree, then swap it in for generated/. Returns the files.
     `on_wait` hears once when another run holds generated/ and this one waits for it; `on_note`
-    hears each output's notes on what it loaded."""
-    bundle = load_linted(project)
+    hears each output's notes on what it loaded; `timings` gets each phase's seconds."""
+    timings = timings or Timings()
+    bundle = load_linted(project, timings)
     for note in bundle.notes:
         (on_note or _ignore)(note)
-    files = render(bundle)
+    with timings.phase("render"):
+        files = render(bundle)
     check_replaceable(project.generated)
     with locked(project.generated, on_wait=on_wait):
         remove_leftovers(project.generated)
-        staging = stage(files, project.generated)
+        with timings.phase("write (staging)"):
+            staging = stage(files, project.generated)
         try:
-            _raise_first(_validated(staging, project, bundle.settings))
-            swap_in(staging, project.generated)
+            with timings.phase("validate (all, in parallel)"):
+                errors = _validated(staging, project, bundle.settings, timings)
+            _raise_first(errors)
+            with timings.phase("write (swap in)"):
+                swap_in(staging, project.generated)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return list(files)
@@ -157,10 +170,12 @@ def _ignore(note: str) -> None:
     return None
 
 
-def _validated(tree: Path, project: Project, settings: Settings) -> list[DefinitionError]:
+def _validated(
+    tree: Path, project: Project, settings: Settings, timings: Timings | None = None
+) -> list[DefinitionError]:
     """Every enabled output's validators over `tree`, each tool under the tool time limit."""
     with tools.time_limit(settings.limits.tool_timeout):
-        return validate_tree(tree, validators(project, settings))
+        return validate_tree(tree, validators(project, settings), timings)
 
 
 def current_files(folder: Path) -> dict[str, str]:

@@ -196,7 +196,15 @@ def identity(name: str, path: str | None = None) -> str | None:
     whose binary changed underneath tells). None when it does not tell its version."""
     path = path or tool_path(name)
     stat = os.stat(path)
-    return _identity(name, f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}")
+    binary = f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}"
+    with _identity_lock:  # one lock per binary: its validators (in threads) ask it once
+        lock = _identity_locks.setdefault(binary, threading.Lock())
+    with lock:
+        return _identity(name, binary)
+
+
+_identity_lock = threading.Lock()
+_identity_locks: dict[str, threading.Lock] = {}
 
 
 @functools.cache
