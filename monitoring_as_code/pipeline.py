@@ -82,7 +82,14 @@ def _definitions(project: Project, settings: Settings, outputs: list[Output]) ->
 
 
 def lint(bundle: Bundle) -> list[Problem]:
+    """Every rule over the definitions, each output's variants, and the alerting definitions as
+    each other profile loads them (the runbook shows them) against that profile's own catalog."""
     problems = lint_definitions(bundle.alerting, bundle.sourced_dashboards, bundle.settings)
+    for other in bundle.other_profiles:
+        found = lint_definitions(other, (), attrs.evolve(bundle.settings, profile=other.profile.name))
+        problems += [
+            attrs.evolve(p, message=f"{p.message} (profile {other.profile.name})") for p in found if p not in problems
+        ]
     for output in enabled_outputs(bundle.settings):
         for variant in output.variants(bundle.loaded[output.name]):
             found = lint_definitions(variant.alerting, variant.sourced_dashboards, variant.settings)
