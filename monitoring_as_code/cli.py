@@ -15,31 +15,19 @@ from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from monitoring_as_code import pipeline
-from monitoring_as_code import preview_live as live
-from monitoring_as_code import verify as verifying
-from monitoring_as_code.diff.git import extract
-from monitoring_as_code.diff.report import as_json, as_markdown, as_text
-from monitoring_as_code.diff.run import compare_trees
-from monitoring_as_code.diff.tree import Tree
-from monitoring_as_code.duration import format_duration
 from monitoring_as_code.errors import DefinitionError, Interrupted, ToolError
-from monitoring_as_code.lint import RULES
-from monitoring_as_code.outputs import registry
-from monitoring_as_code.outputs.compose.preflight import preflight as check_before_up
-from monitoring_as_code.outputs.compose.preflight import rat_compose_file
-from monitoring_as_code.outputs.compose.unit import PATHS
-from monitoring_as_code.render.grafana import render_dashboard
-from monitoring_as_code.render.preview import render_preview
+from monitoring_as_code.project import Project
 from monitoring_as_code.timings import Timings
 from monitoring_as_code.validate import tools, verdicts
-from monitoring_as_code.validate.previews import check_preview
-from monitoring_as_code.writer import write_files
-from monitoring_as_code.yamlfile import read_yaml
+
+# Each command imports what it uses, so a command pays only for that (`mac --help` and `mac diff`
+# load no definitions, lint rules or renderers).
+if TYPE_CHECKING:
+    from monitoring_as_code import verify as verifying
 
 # The exit-code contract (README, "Exit codes"; docs/hardening.md): nothing else leaves `mac`.
 EXIT_FINE = 0
@@ -217,15 +205,17 @@ def run() -> None:
 def main(ctx: click.Context, root: Path, settings_path: Path | None, debug: bool, no_cache: bool) -> None:
     """Monitoring of RAT as code: Python definitions rendered to validated configuration."""
     verdicts.use(not no_cache)
-    ctx.obj = pipeline.Project(root=root, settings_path=settings_path or root / "monitoring.yaml")
+    ctx.obj = Project(root=root, settings_path=settings_path or root / "monitoring.yaml")
 
 
 @main.command()
 @click.option("--timings", "show_timings", is_flag=True, help="Print each phase's seconds on stderr.")
 @click.pass_obj
 @reporting_errors
-def generate(project: pipeline.Project, show_timings: bool) -> None:
+def generate(project: Project, show_timings: bool) -> None:
     """Render, validate and write generated/ atomically."""
+    from monitoring_as_code import pipeline
+
     timings = Timings()
     timings.imports_done()
     runs = len(tools.RUNS)
@@ -238,8 +228,10 @@ def generate(project: pipeline.Project, show_timings: bool) -> None:
 @main.command()
 @click.pass_obj
 @reporting_errors
-def check(project: pipeline.Project) -> None:
+def check(project: Project) -> None:
     """Render in memory, validate, and fail (exit 1) if generated/ differs."""
+    from monitoring_as_code import pipeline
+
     diffs = pipeline.check(project, on_note=_note)
     if diffs:
         for diff in diffs:
@@ -252,8 +244,10 @@ def check(project: pipeline.Project) -> None:
 @main.command()
 @click.pass_obj
 @reporting_errors
-def validate(project: pipeline.Project) -> None:
+def validate(project: Project) -> None:
     """Run the validators on the existing generated/."""
+    from monitoring_as_code import pipeline
+
     pipeline.validate(project)
     click.echo(f"{project.generated} is valid")
 
@@ -261,8 +255,11 @@ def validate(project: pipeline.Project) -> None:
 @main.command()
 @click.pass_obj
 @reporting_errors
-def lint(project: pipeline.Project) -> None:
+def lint(project: Project) -> None:
     """Run every lint rule and list each problem (exit 2 when there is one)."""
+    from monitoring_as_code import pipeline
+    from monitoring_as_code.lint import RULES
+
     problems = pipeline.lint(pipeline.load(project))
     for problem in problems:
         click.echo(f"error: {problem}", err=True)
@@ -297,7 +294,7 @@ def lint(project: pipeline.Project) -> None:
 @click.pass_obj
 @reporting_errors
 def verify(
-    project: pipeline.Project,
+    project: Project,
     urls: tuple[str, ...],
     files: tuple[str, ...],
     source: str | None,
@@ -305,9 +302,12 @@ def verify(
     profile: str | None,
 ) -> None:
     """Compare what targets serve with the catalog; exit 1 when an alert, rule or panel would be blind."""
+    from monitoring_as_code import verify as verifying
+    from monitoring_as_code.loading import load
+
     if not urls and not files and not prometheus_url:
         raise click.UsageError("give --metrics-url, --metrics-file or --prometheus-url")
-    bundle = pipeline.load(project, profile=profile)
+    bundle = load(project, profile=profile, other_profiles=False)
     catalog = bundle.alerting.catalog
     readers = verifying.readers_by_series(*verifying.consumers(bundle.alerting, bundle.dashboards, bundle.settings))
     gaps: list[verifying.Gap] = []
@@ -351,9 +351,16 @@ def _report(what: str, gaps: list[verifying.Gap]) -> list[verifying.Gap]:
 )
 @click.pass_obj
 @reporting_errors
-def preview(project: pipeline.Project, prometheus_url: str, out: Path) -> None:
+def preview(project: Project, prometheus_url: str, out: Path) -> None:
     """Draw each dashboard's preview from what a real Prometheus returns over the dashboards' time range."""
-    bundle = pipeline.load(project)
+    from monitoring_as_code import preview_live as live
+    from monitoring_as_code.loading import load
+    from monitoring_as_code.render.grafana import render_dashboard
+    from monitoring_as_code.render.preview import render_preview
+    from monitoring_as_code.validate.previews import check_preview
+    from monitoring_as_code.writer import write_files
+
+    bundle = load(project, other_profiles=False)
     live.answering(prometheus_url)
     end = time.time()
     files = {}
@@ -375,11 +382,17 @@ def preview(project: pipeline.Project, prometheus_url: str, out: Path) -> None:
 )
 @click.pass_obj
 @reporting_errors
-def preflight(project: pipeline.Project, rat_compose: Path | None) -> None:
+def preflight(project: Project, rat_compose: Path | None) -> None:
     """Before `up`: RAT's compose file, the secret files, every host path the generated override
     mounts, and the Loki plugin. Prints RAT's compose files to layer ours on, as `-f` options for a
     shell: RAT's file, then the override Compose merges onto it on its own (given any -f it merges
     nothing, and `up` would recreate RAT's containers without it)."""
+    from monitoring_as_code.outputs import registry
+    from monitoring_as_code.outputs.compose.preflight import preflight as check_before_up
+    from monitoring_as_code.outputs.compose.preflight import rat_compose_file
+    from monitoring_as_code.outputs.compose.unit import PATHS
+    from monitoring_as_code.yamlfile import read_yaml
+
     settings = registry.load_settings(project.settings_path)
     root = project.root.absolute()  # the messages' paths and fixes work from any folder
     files = rat_compose_file(settings, root, rat_compose)
@@ -406,7 +419,7 @@ def preflight(project: pipeline.Project, rat_compose: Path | None) -> None:
 @click.pass_obj
 @reporting_errors
 def diff(
-    project: pipeline.Project,
+    project: Project,
     revision: str | None,
     from_dir: Path | None,
     to_dir: Path | None,
@@ -416,6 +429,12 @@ def diff(
     """What a change does, in meaning: REVISION's generated/ (default: the merge base of HEAD with
     the default branch) against the working tree's, or --from DIR against --to DIR. Reports; exits
     0 whatever it finds (`check` judges)."""
+    from monitoring_as_code.diff.git import extract
+    from monitoring_as_code.diff.report import as_json, as_markdown, as_text
+    from monitoring_as_code.diff.run import compare_trees
+    from monitoring_as_code.diff.tree import Tree
+    from monitoring_as_code.outputs import registry
+
     if revision is not None and from_dir is not None:
         raise click.UsageError("give a REVISION or --from DIR, not both")
     timeout = (
@@ -441,9 +460,12 @@ def diff(
 @main.command(name="list")
 @click.pass_obj
 @reporting_errors
-def list_(project: pipeline.Project) -> None:
+def list_(project: Project) -> None:
     """Inventory: scrape jobs, probes, alerts by severity, SLOs, recording rules, dashboards."""
-    bundle = pipeline.load(project)
+    from monitoring_as_code.duration import format_duration
+    from monitoring_as_code.loading import load
+
+    bundle = load(project, other_profiles=False)
     defs = bundle.alerting
     known = ", ".join(p.name for p in defs.profiles)
     click.echo(f"profile: {defs.profile.name} ({defs.profile.reference}; profiles: {known})")

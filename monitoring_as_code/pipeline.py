@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import difflib
 import shutil
-import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import attrs
 
-from monitoring_as_code import isolation
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.lint import Problem
 from monitoring_as_code.lint.run import lint_definitions
-from monitoring_as_code.loader import load_alerting, load_dashboards
-from monitoring_as_code.outputs import Output, registry
+from monitoring_as_code.loading import enabled_outputs, load
+from monitoring_as_code.outputs import registry
 from monitoring_as_code.project import HEADER, Bundle, Project
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.timings import Timings
@@ -26,59 +23,7 @@ from monitoring_as_code.validate import tools
 from monitoring_as_code.validate.validators import Validator, Validators, validate_tree
 from monitoring_as_code.writer import check_replaceable, locked, remove_leftovers, stage, swap_in, write_files
 
-__all__ = ["HEADER", "Bundle", "Project"]
-
-
-def enabled_outputs(settings: Settings) -> list[Output]:
-    """The outputs `outputs:` in monitoring.yaml enables, in its order."""
-    known = registry.by_name()
-    for name in settings.outputs:
-        if name not in known:
-            raise DefinitionError(
-                f"unknown output {name!r} (known: {', '.join(sorted(known))})",
-                obj="settings outputs",
-                file=settings.source,
-            )
-    return [known[name] for name in settings.outputs]
-
-
-def load(project: Project, profile: str | None = None, isolated: bool = True) -> Bundle:
-    """Everything the definitions define, under the settings' RAT profile or `profile`, and what
-    each enabled output loads for itself: computed in a child process (isolation.py), or in this
-    one when not `isolated` (`make bench` compares the two)."""
-    settings = registry.load_settings(project.settings_path)
-    outputs = enabled_outputs(settings)
-    if profile is not None:
-        settings = attrs.evolve(settings, profile=profile)
-    writable = [] if sys.dont_write_bytecode else [folder / "__pycache__" for folder in project.definition_folders]
-    timeout = settings.limits.definition_timeout
-    arguments = (project, settings, outputs)
-    pieces = isolation.run(_definitions, arguments, timeout, writable) if isolated else list(_definitions(*arguments))
-    alerting, others, *loaded, dashboards = pieces
-    by_output = {output.name: part for output, part in zip(outputs, loaded, strict=True)}
-    return Bundle(
-        settings=settings,
-        alerting=alerting,
-        other_profiles=others,
-        sourced_dashboards=dashboards,
-        loaded=by_output,
-        notes=tuple(note for output in outputs for note in output.notes(by_output[output.name])),
-    )
-
-
-def _definitions(project: Project, settings: Settings, outputs: list[Output]) -> Iterator[Any]:
-    """In the child: the alerting definitions, as every other profile loads them, what each
-    output loads, and the dashboards; each handed over while the next is computed."""
-    alerting = load_alerting(project.alerts, settings)
-    yield alerting
-    yield tuple(
-        load_alerting(project.alerts, attrs.evolve(settings, profile=p.name))
-        for p in alerting.profiles
-        if p.name != settings.profile
-    )
-    for output in outputs:
-        yield output.load(project, settings)
-    yield load_dashboards(project.dashboards, settings, (p.name for p in alerting.profiles))
+__all__ = ["HEADER", "Bundle", "Project", "enabled_outputs", "load"]
 
 
 def lint(bundle: Bundle) -> list[Problem]:

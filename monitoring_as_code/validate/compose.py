@@ -62,9 +62,8 @@ def check_merge(tree: Path, override: str, record: str, rat_file: Path | None) -
             files, onto = (stand_in,), f"RAT's project rebuilt from {record}"
             # Keyed without the project folder: it only fills in mount sources, which `config`
             # does not open (check_generated_mounts checks them).
-            inputs = verdicts.files_digest(Path(tmp), ["infra/docker-compose.yml"]) + verdicts.files_digest(
-                tree, [override]
-            )
+            stand_in_file = str(stand_in.relative_to(tmp))
+            inputs = verdicts.files_digest(Path(tmp), [stand_in_file]) + verdicts.files_digest(tree, [override])
             entry = verdict_key("docker-compose", ["config", "--quiet"], None, inputs, docker_compose())
             if entry is not None and verdicts.passed(entry):
                 return

@@ -16,7 +16,6 @@ import os
 import struct
 import tempfile
 from collections.abc import Iterable
-from importlib import metadata
 from pathlib import Path
 
 MAGIC = b"mac-verdict-1\n"
@@ -46,6 +45,8 @@ def folder() -> Path:
 def _mac_identity() -> bytes:
     """mac's version and the validators' own source: a change to how a tool is called or read
     invalidates every verdict, even in an editable install whose version stays the same."""
+    from importlib import metadata  # slow to import, and needed only once a tool runs
+
     digest = hashlib.sha256(metadata.version("monitoring-as-code").encode())
     for source in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(source.read_bytes())
