@@ -4,7 +4,9 @@ and of the same dashboards through grafanalib's own CLI; a table on stdout and b
 The cost of the definitions' child process is the median difference of paired, alternated loads
 in one process (bench/isolation.py). Every other figure is the median of RUNS cold processes (a
 new interpreter each time, bytecode cached), after one untimed run that compiles the definitions'
-bytecode; the runs of the two `mac check`s whose ratio is a target alternate. Peak memory is the
+bytecode; the runs of the commands whose ratio is a target alternate (the two `mac check`s; the
+promtool floor and `mac check` with a cold and a warm verdict cache; grafanalib and `mac generate`
+cold and warm). Peak memory is the
 largest resident set of the process tree (the Python process or one of the tools it runs), from
 wait4().
 """
@@ -35,10 +37,16 @@ RENDER = [sys.executable, str(REPO / "bench" / "render.py")]
 DIFF = [sys.executable, str(REPO / "bench" / "diff.py")]
 ISOLATION = [sys.executable, str(REPO / "bench" / "isolation.py")]
 MAC = str(BIN / "mac")
+PROMTOOL = shutil.which("promtool") or "promtool"
+TESTS = "generated/prometheus/tests"  # the RAT tree's promtool tests, run from their parent folder
 RUNS = 5
 # Bytecode is cached as in a usual shell, whatever this shell says: otherwise each run would
 # compile every definition module again.
 ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+# "Cold" runs are `mac --no-cache` (every tool runs, as with an empty verdict cache, minus the few
+# milliseconds of asking each tool's version and storing its passes); "warm" runs use the bench's
+# own cache folder (set in main), never the user's.
+NO_CACHE = "--no-cache"
 # (dashboards, alerts) of the small and the large synthetic project: 10x apart.
 SCALES = {"small": (20, 200), "large": (200, 2000)}
 PREVIEW_DASHBOARDS = 200
@@ -163,7 +171,10 @@ def measure_previews(work: Path, add_alternately: Any) -> dict[str, tuple[Result
         off = synthetic.without_previews(root, work / f"{root.name}-off")
         on_name, off_name = f"{what}: mac generate, previews", f"{what}: mac generate, no previews"
         on, off_result = add_alternately(
-            {on_name: [MAC, "--root", str(root), "generate"], off_name: [MAC, "--root", str(off), "generate"]}
+            {
+                on_name: [MAC, NO_CACHE, "--root", str(root), "generate"],
+                off_name: [MAC, NO_CACHE, "--root", str(off), "generate"],
+            }
         )
         pairs[what] = (on, off_result)
     return pairs
@@ -191,10 +202,21 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
         run_once([MAC, "--root", str(root), "generate"], REPO)
     rat_check, rat_both = add_alternately(
         {
-            "RAT: mac check, outputs [compose]": [MAC, "--root", str(compose), "check"],
-            "RAT: mac check, outputs [compose, kubernetes]": [MAC, "--root", str(both), "check"],
+            "RAT: mac check, outputs [compose]": [MAC, NO_CACHE, "--root", str(compose), "check"],
+            "RAT: mac check, outputs [compose, kubernetes]": [MAC, NO_CACHE, "--root", str(both), "check"],
         }
     )
+    tests = sorted(str(p.relative_to(compose / "generated/prometheus")) for p in (compose / TESTS).glob("*.yml"))
+    floor, cold, warm = measure_alternately(
+        {
+            "RAT: promtool test rules over the RAT tests, one process": [PROMTOOL, "test", "rules", *tests],
+            "RAT: mac check, cold cache": [MAC, NO_CACHE, "--root", str(compose), "check"],
+            "RAT: mac check, warm cache, unchanged tree": [MAC, "--root", str(compose), "check"],
+        },
+        compose / "generated/prometheus",
+        runs,
+    )
+    results.update((r.name, r) for r in (floor, cold, warm))
 
     print("mac diff: the RAT tree of profile ratd-0.2 against guide's, outputs [compose, kubernetes]", flush=True)
     guide = synthetic.with_outputs(REPO, work / "rat-guide", ("compose", "kubernetes"))
@@ -219,24 +241,44 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
         static[scale] = add(f"scale {label}: render + static validation", [*RENDER, str(root), "--static"])
         generate[scale] = add(f"scale {label}: mac generate", [MAC, "--root", str(root), "generate"])
 
-    peer: dict[int, tuple[Result, Result]] = {}
+    peer: dict[int, tuple[Result, Result, Result]] = {}
     for dashboards, _ in SCALES.values():
         print(f"dashboards only: {dashboards} x {synthetic.PANELS_PER_DASHBOARD} panels", flush=True)
         folder = work / f"grafanalib-{dashboards}"
         paths = [str(p) for p in synthetic.grafanalib_folder(folder, dashboards)]
-        raw = add(
-            f"{dashboards} dashboards: grafanalib generate-dashboards", [str(BIN / "generate-dashboards"), *paths]
-        )
         root = synthetic.dashboards_only_project(REPO, work / f"dashboards-{dashboards}", dashboards)
-        ours = add(f"{dashboards} dashboards: mac generate (no rules)", [MAC, "--root", str(root), "generate"])
+        peer[dashboards] = tuple(  # type: ignore[assignment]
+            add_alternately(
+                {
+                    f"{dashboards} dashboards: grafanalib generate-dashboards": [
+                        str(BIN / "generate-dashboards"),
+                        *paths,
+                    ],
+                    f"{dashboards} dashboards: mac generate (no rules), cold cache": [
+                        MAC,
+                        NO_CACHE,
+                        "--root",
+                        str(root),
+                        "generate",
+                    ],
+                    f"{dashboards} dashboards: mac generate (no rules), warm cache": [
+                        MAC,
+                        "--root",
+                        str(root),
+                        "generate",
+                    ],
+                }
+            )
+        )
         add(f"{dashboards} dashboards: render + static validation (no rules)", [*RENDER, str(root), "--static"])
-        peer[dashboards] = (raw, ours)
 
     large, small = generate["large"], generate["small"]
     checks = [
         Check("RAT render only", rat_render.seconds, 0.4, "s"),
         Check("RAT load: what the definitions' child process adds", child[2] * 1000, 50.0, "ms"),
         Check("RAT mac check", rat_check.seconds, 1.0, "s"),
+        Check("RAT mac check, cold cache / promtool test rules floor", cold.seconds / floor.seconds, 1.2, "x"),
+        Check("RAT mac check, unchanged tree: warm / cold cache", warm.seconds / cold.seconds, 0.25, "x"),
         Check("RAT mac check: [compose, kubernetes] / [compose]", rat_both.seconds / rat_check.seconds, 1.3, "x"),
         # Who gets paged is amtool, started once per alert and side: its phase is reported apart.
         Check("RAT mac diff, amtool aside (import, read, compare, report)", _diff_cost(rat_diff), 0.5, "s"),
@@ -245,10 +287,11 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
         Check("10x input: generate time ratio", large.seconds / small.seconds, 11.0, "x"),
         Check("10x input: render + static ratio", static["large"].seconds / static["small"].seconds, 11.0, "x"),
     ]
-    checks += [
-        Check(f"{n} dashboards: mac / grafanalib", ours.seconds / raw.seconds, 1.5, "x")
-        for n, (raw, ours) in peer.items()
-    ]
+    for n, (raw, cold_run, warm_run) in peer.items():
+        checks += [
+            Check(f"{n} dashboards: mac cold cache / grafanalib", cold_run.seconds / raw.seconds, 1.5, "x"),
+            Check(f"{n} dashboards: mac warm cache / grafanalib", warm_run.seconds / raw.seconds, 1.0, "x"),
+        ]
     checks += [
         Check(f"{what}: mac generate with previews / without", on.seconds / off.seconds, PREVIEWS_LIMIT, "x")
         for what, (on, off) in previews.items()
@@ -290,6 +333,7 @@ def main() -> None:
     host = machine()
     print(f"{host['nproc']} CPUs ({host['cpu']}), {host['memory_gib']} GiB, Python {host['python']}", flush=True)
     with tempfile.TemporaryDirectory(prefix="mac-bench-") as tmp:
+        ENVIRONMENT["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")  # the warm runs' verdicts, not the user's
         results, checks = bench(Path(tmp), args.runs)
     print()
     print(table(results, checks))

@@ -93,6 +93,8 @@ from __future__ import annotations
 from monitoring_as_code.model import Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
+PROFILES = ("guide",)  # they read the guide's ratd metrics
+
 
 def define(settings: Settings) -> list[Alert]:
     return [
