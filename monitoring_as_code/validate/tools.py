@@ -58,7 +58,12 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 
 def run_command(
-    name: str, command: list[str], cwd: Path | str, file: str, env: Mapping[str, str] | None = None
+    name: str,
+    command: list[str],
+    cwd: Path | str,
+    file: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `command` (the tool `name`, checking `file`) in `cwd`; `env` adds to this process'
     environment. A run past the time limit is killed with everything it started, and is one
@@ -80,12 +85,13 @@ def run_command(
         )
         _running.add(process)
         RUNS.append(name)
+    limit = _timeout if timeout is None else min(timeout, _timeout)
     try:
-        stdout, stderr = process.communicate(timeout=_timeout)
+        stdout, stderr = process.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
         _kill(process)
         raise DefinitionError(
-            f"{name} timed out after {_timeout:g}s (limits.tool_timeout in monitoring.yaml)", file=file
+            f"{name} timed out after {limit:g}s (limits.tool_timeout in monitoring.yaml)", file=file
         ) from None
     except BaseException:
         _kill(process)
@@ -209,11 +215,12 @@ _identity_locks: dict[str, threading.Lock] = {}
 
 @functools.cache
 def _identity(name: str, binary: str) -> str | None:
-    with time_limit(min(_timeout, VERSION_TIMEOUT)):
-        try:
-            result = run_command(f"{name} --version", [binary.split("\0")[0], "--version"], "/", name)
-        except DefinitionError:  # timed out
-            return None
+    try:
+        result = run_command(
+            f"{name} --version", [binary.split("\0")[0], "--version"], "/", name, None, VERSION_TIMEOUT
+        )
+    except DefinitionError:  # timed out
+        return None
     version = output_of(result)
     return f"{binary}\0{version}" if result.returncode == 0 and version else None
 
