@@ -367,8 +367,11 @@ def test_previews_from_the_real_prometheus_draw_every_panel(stack: Stack, tmp_pa
         assert f"what the Prometheus at {stack.prometheus} returned" in svg
         _, groups = panel_groups(svg, path.name)
         loki = {str(p["id"]) for p in dashboard["panels"] if p["datasource"]["type"] == LOKI}
+        # Time to exhaustion is the budget over the burn rate: undefined (0/0, a gap) until an
+        # error or a request lands in the hour, as Grafana shows it too; the stack's timing decides.
+        undefined = {str(p["id"]) for p in dashboard["panels"] if p["title"].endswith(": time to exhaustion")}
         for group in groups:
-            if group.get("data-panel-id") in loki:
+            if group.get("data-panel-id") in loki | undefined:
                 continue
             content = next(g for g in group.iter(f"{SVG}g") if g.get("class") == "content")
             shown = [e for e in content.iter() if e is not content and e.get("class") != "no-data"]
