@@ -45,6 +45,12 @@ def _staging(project: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("signum", ENDING, ids=[s.name for s in ENDING])
+@pytest.mark.xfail(
+    strict=False,
+    raises=subprocess.TimeoutExpired,
+    reason="known intermittent hang, open in issue 23: once in a clean CI run mac did not exit within 120 s of "
+    "SIGQUIT during validation; only that hang is tolerated, any other failure fails",
+)
 def test_a_signal_during_validation_kills_the_tools_and_leaves_generated_as_it_was(
     project: Path, tmp_path: Path, signum: signal.Signals
 ) -> None:
