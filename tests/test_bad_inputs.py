@@ -5,14 +5,16 @@ leave generated/ byte for byte as it was.
 A case is a YAML file: `file` (relative to the project), then either `replace: [old, new]` (one
 edit of the real file), `content` / `content_hex` (the whole file), `symlink` (the file becomes a
 symlink to this target) or `directory: true` (a folder of that name); `also`, a list of further
-edits in the same form; and `error`, a substring the one-line message must contain. Settings
-cases edit the test profile (tests/profile.yaml), which the project copy uses. `profile` picks the
-RAT profile first (the definition edited may serve only that one); a case may consist of
-`profile` alone. `files` (relative path -> text) are written into the project first: what the
-edited file points at, such as RAT's compose file."""
+edits in the same form; and `error`, a substring the one-line message must contain (`{line}` and
+`{line+N}` stand for the line the replaced text starts on and N below it, `{line:TEXT}` for the
+line TEXT first starts on). Settings cases edit the test profile (tests/profile.yaml), which the
+project copy uses. `profile` picks the RAT profile first (the definition edited may serve only that
+one); a case may consist of `profile` alone. `files` (relative path -> text) are written into the
+project first: what the edited file points at, such as RAT's compose file."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,24 @@ import yaml
 from tests.conftest import MacRunner, set_profile, tree_bytes
 
 CASES = sorted((Path(__file__).parent / "bad_inputs").glob("*.yaml"))
+
+
+def line_of(text: str, needle: str) -> int:
+    """The 1-based line on which `needle` starts in `text`."""
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def expected_error(root: Path, case: dict[str, Any]) -> str:
+    """The case's error, with `{line}` / `{line+N}` (where its replaced text starts, and N lines
+    below) and `{line:TEXT}` (where TEXT first starts) read from the file before the change, so a
+    new setting above them moves nothing."""
+    error: str = case["error"]
+    if "replace" not in case:
+        return error
+    text = (root / case["file"]).read_text()
+    replaced = line_of(text, case["replace"][0])
+    error = re.sub(r"\{line(?:\+(\d+))?\}", lambda m: str(replaced + int(m.group(1) or 0)), error)
+    return re.sub(r"\{line:([^}]+)\}", lambda m: str(line_of(text, m.group(1))), error)
 
 
 def apply_case(root: Path, case: dict[str, Any]) -> None:
@@ -58,6 +78,7 @@ def test_corpus_is_large_enough() -> None:
 def test_bad_input_is_refused_and_nothing_is_lost(project: Path, mac: MacRunner, case_file: Path) -> None:
     case = yaml.safe_load(case_file.read_text())
     before = tree_bytes(project / "generated")
+    error = expected_error(project, case)
     apply_case(project, case)
 
     result = mac(project, "generate")
@@ -68,5 +89,5 @@ def test_bad_input_is_refused_and_nothing_is_lost(project: Path, mac: MacRunner,
     assert lines[0].startswith("error: ")
     assert "Traceback" not in result.output
     message = lines[0].replace(str(project) + "/", "")
-    assert case["error"] in message
+    assert error in message
     assert tree_bytes(project / "generated") == before
