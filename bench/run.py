@@ -34,10 +34,11 @@ import synthetic
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 RENDER = [sys.executable, str(REPO / "bench" / "render.py")]
-DIFF = [sys.executable, str(REPO / "bench" / "diff.py")]
 ISOLATION = [sys.executable, str(REPO / "bench" / "isolation.py")]
 MAC = str(BIN / "mac")
 PROMTOOL = shutil.which("promtool") or "promtool"
+AMTOOL = shutil.which("amtool") or "amtool"
+DIFF_AMTOOL_PHASE = "who gets paged"  # `mac diff --timings`: the phase in which amtool runs
 TESTS = "generated/prometheus/tests"  # the RAT tree's promtool tests, run from their parent folder
 RUNS = 5
 # Bytecode is cached as in a usual shell, whatever this shell says: otherwise each run would
@@ -60,7 +61,8 @@ class Result:
     seconds: float  # median wall time
     peak_rss_mb: float  # median of each run's peak
     runs: list[float]
-    phases: dict[str, float] = field(default_factory=dict)  # median seconds per phase (bench/render.py)
+    phases: dict[str, float] = field(default_factory=dict)  # median seconds per phase (bench/render.py, --timings)
+    cpu_seconds: float = 0.0  # median CPU time of the process tree (user + system): what a busy machine moves least
 
 
 @dataclass
@@ -75,8 +77,13 @@ class Check:
         return self.measured <= self.limit
 
 
-def run_once(command: Sequence[str], cwd: Path) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB and stdout of one cold run; a failed run stops the bench."""
+Sample = tuple[float, float, str, str, float]  # wall seconds, peak RSS MB, stdout, stderr, CPU seconds
+TIMED = re.compile(r"^ +(\d+\.\d{3}) s  (.+)$")  # a phase line of `--timings`
+
+
+def run_once(command: Sequence[str], cwd: Path) -> Sample:
+    """Wall seconds, peak RSS in MB, stdout, stderr and CPU seconds of one cold run; a failed run
+    stops the bench."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, env=ENVIRONMENT, stdout=out, stderr=err)
@@ -86,10 +93,10 @@ def run_once(command: Sequence[str], cwd: Path) -> tuple[float, float, str]:
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        stderr = err.read().decode(errors="replace")
         if process.returncode:
-            tail = err.read().decode(errors="replace")[-3000:]
-            raise SystemExit(f"failed (exit {process.returncode}): {' '.join(command)}\n{tail}")
-        return seconds, usage.ru_maxrss / 1024, out.read().decode()
+            raise SystemExit(f"failed (exit {process.returncode}): {' '.join(command)}\n{stderr[-3000:]}")
+        return seconds, usage.ru_maxrss / 1024, out.read().decode(), stderr, usage.ru_utime + usage.ru_stime
 
 
 def measure(name: str, command: Sequence[str], cwd: Path, runs: int) -> Result:
@@ -102,26 +109,37 @@ def measure_alternately(commands: dict[str, Sequence[str]], cwd: Path, runs: int
     during the bench slows each of them alike and leaves the ratio alone."""
     for command in commands.values():
         run_once(command, cwd)
-    samples: dict[str, list[tuple[float, float, str]]] = {name: [] for name in commands}
+    samples: dict[str, list[Sample]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, command in commands.items():
             samples[name].append(run_once(command, cwd))
     return [_result(name, command, cwd, samples[name]) for name, command in commands.items()]
 
 
-def _result(name: str, command: Sequence[str], cwd: Path, samples: list[tuple[float, float, str]]) -> Result:
-    phases: dict[str, float] = {}
-    if command[:2] in (RENDER, DIFF):
-        reports = [json.loads(stdout)["phases"] for _, _, stdout in samples]
-        phases = {phase: statistics.median(r[phase] for r in reports) for phase in reports[0]}
+def _phases(command: Sequence[str], sample: Sample) -> dict[str, float]:
+    """bench/render.py's phases (JSON on stdout), or those `--timings` prints on stderr."""
+    if command[:2] == RENDER:
+        return dict(json.loads(sample[2])["phases"])
+    if "--timings" in command:
+        return {
+            name: float(seconds)
+            for seconds, name in (m.groups() for m in map(TIMED.match, sample[3].splitlines()) if m)
+        }
+    return {}
+
+
+def _result(name: str, command: Sequence[str], cwd: Path, samples: list[Sample]) -> Result:
+    reports = [_phases(command, sample) for sample in samples]
+    phases = {phase: statistics.median(r[phase] for r in reports) for phase in reports[0]}
     shown = " ".join(str(Path(c).relative_to(cwd)) if Path(c).is_relative_to(cwd) else c for c in command)
     result = Result(
         name=name,
         command=shown if len(shown) < 200 else shown[:200] + " ...",
-        seconds=statistics.median(s for s, _, _ in samples),
-        peak_rss_mb=statistics.median(m for _, m, _ in samples),
-        runs=[round(s, 3) for s, _, _ in samples],
+        seconds=statistics.median(s[0] for s in samples),
+        peak_rss_mb=statistics.median(s[1] for s in samples),
+        runs=[round(s[0], 3) for s in samples],
         phases=phases,
+        cpu_seconds=statistics.median(s[4] for s in samples),
     )
     print(f"  {name}: {result.seconds:.2f} s, {result.peak_rss_mb:.0f} MB", flush=True)
     return result
@@ -130,7 +148,7 @@ def _result(name: str, command: Sequence[str], cwd: Path, samples: list[tuple[fl
 def isolation_cost(root: Path, pairs: int) -> tuple[Result, Result, float]:
     """RAT's definitions loaded in the child process and in-process, `pairs` times each, alternated
     in one process (bench/isolation.py); and the median of the pairs' differences, in seconds."""
-    _, peak, stdout = run_once([*ISOLATION, str(root), str(pairs)], REPO)
+    _, peak, stdout, _, _ = run_once([*ISOLATION, str(root), str(pairs)], REPO)
     report = json.loads(stdout)
     loads = [
         Result(f"RAT load, {where}", f"bench/isolation.py . {pairs}", report[key], peak, [])
@@ -224,10 +242,14 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
     settings.write_text(re.sub(r"(?m)^(  profile: ).*$", r"\g<1>guide", settings.read_text(), count=1))
     run_once([MAC, "--root", str(guide), "generate"], REPO)
     trees = [str(both / "generated"), str(guide / "generated")]
-    rat_diff = add("RAT: mac diff ratd-0.2 -> guide, in process by phase", [*DIFF, *trees])
-    add(
+    rat_diff = add(
         "RAT: mac diff ratd-0.2 -> guide, cold process (amtool included)",
-        [MAC, "diff", "--from", trees[0], "--to", trees[1]],
+        [MAC, "diff", "--timings", "--from", trees[0], "--to", trees[1]],
+    )
+    config = str(both / "generated/alertmanager/alertmanager.yml")
+    add(
+        "amtool config routes test, one run (its start-up)",
+        [AMTOOL, "config", "routes", "test", f"--config.file={config}"],
     )
 
     previews = measure_previews(work, add_alternately)
@@ -281,8 +303,8 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
         Check("RAT mac check, cold cache / promtool test rules floor", cold.seconds / floor.seconds, 1.2, "x"),
         Check("RAT mac check, unchanged tree: warm / cold cache", warm.seconds / cold.seconds, 0.25, "x"),
         Check("RAT mac check: [compose, kubernetes] / [compose]", rat_both.seconds / rat_check.seconds, 1.3, "x"),
-        # Who gets paged is amtool, started once per alert and side: its phase is reported apart.
-        Check("RAT mac diff, amtool aside (import, read, compare, report)", _diff_cost(rat_diff), 0.5, "s"),
+        # Who gets paged is amtool's runs (its phase in `mac diff --timings`): told apart.
+        Check("RAT mac diff, cold process, amtool aside", _diff_cost(rat_diff), 0.5, "s"),
         Check("large: generate + validate", large.seconds, 30.0, "s"),
         Check("large: render + static validation", static["large"].seconds, 5.0, "s"),
         Check("10x input: generate time ratio", large.seconds / small.seconds, 11.0, "x"),
@@ -294,21 +316,33 @@ def bench(work: Path, runs: int) -> tuple[list[Result], list[Check]]:
             Check(f"{n} dashboards: mac warm cache / grafanalib", warm_run.seconds / raw.seconds, 1.0, "x"),
         ]
     checks += [
-        Check(f"{what}: mac generate with previews / without", on.seconds / off.seconds, PREVIEWS_LIMIT, "x")
+        Check(f"{what}: mac generate with previews / without", paired_ratio(on, off), PREVIEWS_LIMIT, "x")
         for what, (on, off) in previews.items()
     ]
     return list(results.values()), checks
 
 
 def _diff_cost(result: Result) -> float:
-    return result.phases["import"] + result.phases["compare"]
+    """The cold `mac diff`'s wall time without who gets paged, which is amtool running."""
+    return result.seconds - result.phases[DIFF_AMTOOL_PHASE]
+
+
+def paired_ratio(first: Result, second: Result) -> float:
+    """The median of the ratios of runs made one after the other (alternated): a machine other
+    work slows down for a while slows both runs of a pair, and the pair's ratio moves little."""
+    return statistics.median(a / b for a, b in zip(first.runs, second.runs, strict=True))
 
 
 def table(results: list[Result], checks: list[Check]) -> str:
     width = max(len(r.name) for r in results)
-    lines = [f"| {'benchmark':<{width}} | median s | peak RSS MB |", f"| {'-' * width} | -------: | ----------: |"]
-    lines += [f"| {r.name:<{width}} | {r.seconds:8.2f} | {r.peak_rss_mb:11.0f} |" for r in results]
-    lines += ["", "in-process phases of bench/render.py (median seconds):"]
+    lines = [
+        f"| {'benchmark':<{width}} | median s | CPU s | peak RSS MB |",
+        f"| {'-' * width} | -------: | ----: | ----------: |",
+    ]
+    lines += [
+        f"| {r.name:<{width}} | {r.seconds:8.2f} | {r.cpu_seconds:5.2f} | {r.peak_rss_mb:11.0f} |" for r in results
+    ]
+    lines += ["", "phases (bench/render.py in process, `mac diff --timings`; median seconds):"]
     lines += [
         f"  {r.name}: " + ", ".join(f"{phase} {seconds:.2f}" for phase, seconds in r.phases.items())
         for r in results

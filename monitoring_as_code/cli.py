@@ -416,6 +416,7 @@ def preflight(project: Project, rat_compose: Path | None) -> None:
     default=None,
     help="Markdown: write the marked previews here and link them [default: embedded].",
 )
+@click.option("--timings", "show_timings", is_flag=True, help="Print each phase's seconds on stderr.")
 @click.pass_obj
 @reporting_errors
 def diff(
@@ -425,6 +426,7 @@ def diff(
     to_dir: Path | None,
     output_format: str,
     previews_dir: Path | None,
+    show_timings: bool,
 ) -> None:
     """What a change does, in meaning: REVISION's generated/ (default: the merge base of HEAD with
     the default branch) against the working tree's, or --from DIR against --to DIR. Reports; exits
@@ -433,28 +435,35 @@ def diff(
     from monitoring_as_code.diff.report import as_json, as_markdown, as_text
     from monitoring_as_code.diff.run import compare_trees
     from monitoring_as_code.diff.tree import Tree
-    from monitoring_as_code.outputs import registry
+    from monitoring_as_code.limits import tool_timeout
 
+    timings = Timings()
+    timings.imports_done()
+    runs = len(tools.RUNS)
     if revision is not None and from_dir is not None:
         raise click.UsageError("give a REVISION or --from DIR, not both")
-    timeout = (
-        registry.load_settings(project.settings_path).limits.tool_timeout if project.settings_path.is_file() else None
-    )
+    with timings.phase("settings (the tool time limit)"):
+        timeout = tool_timeout(project.settings_path) if project.settings_path.is_file() else None
     with tempfile.TemporaryDirectory(prefix="mac-diff-") as scratch:
-        if from_dir is not None:
-            before = Tree(from_dir, str(from_dir))
-        else:
-            folder = Path(scratch) / "generated"
-            before = Tree(folder, extract(project.root, revision, folder))
-        after = Tree(to_dir, str(to_dir)) if to_dir is not None else Tree(project.generated, "working tree")
+        with timings.phase("trees"):
+            if from_dir is not None:
+                before = Tree(from_dir, str(from_dir))
+            else:
+                folder = Path(scratch) / "generated"
+                before = Tree(folder, extract(project.root, revision, folder))
+            after = Tree(to_dir, str(to_dir)) if to_dir is not None else Tree(project.generated, "working tree")
         with tools.time_limit(timeout) if timeout else contextlib.nullcontext():
-            report = compare_trees(before, after)
-        if output_format == "json":
-            click.echo(as_json(report), nl=False)
-        elif output_format == "markdown":
-            click.echo(as_markdown(report, previews_dir), nl=False)
-        else:
-            click.echo(as_text(report), nl=False)
+            report = compare_trees(before, after, timings)
+        with timings.phase("report"):
+            if output_format == "json":
+                text = as_json(report)
+            elif output_format == "markdown":
+                text = as_markdown(report, previews_dir)
+            else:
+                text = as_text(report)
+        click.echo(text, nl=False)
+    if show_timings:
+        click.echo(timings.report(len(tools.RUNS) - runs), err=True)
 
 
 @main.command(name="list")

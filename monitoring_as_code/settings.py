@@ -24,6 +24,7 @@ import jsonschema
 
 from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.errors import DefinitionError
+from monitoring_as_code.limits import Limits, parse_limits
 from monitoring_as_code.logging_policy import LoggingPolicy, Retention, logging_policy, retention
 from monitoring_as_code.yamlfile import read_yaml
 
@@ -194,17 +195,6 @@ def packaged_schema(package: str, name: str) -> dict[str, Any]:
 
 def _schema() -> dict[str, Any]:
     return packaged_schema("monitoring_as_code", "settings.schema.json")
-
-
-@attrs.frozen
-class Limits:
-    """Bounds on the work a run does for untrusted input (docs/hardening.md, "Limits")."""
-
-    definition_timeout: float  # importing a definition module, or its define(), at most this long
-    tool_timeout: float  # each run of an external tool (promtool, amtool, ...)
-
-
-DEFAULT_LIMITS = {"definition_timeout": "30s", "tool_timeout": "5m"}
 
 
 @attrs.frozen
@@ -467,14 +457,6 @@ def _alertmanager(am: dict[str, Any]) -> AlertmanagerSettings:
     return AlertmanagerSettings(**am_times, receivers=receivers, route_to=dict(am["route_to"]))
 
 
-def _limits(given: dict[str, Any]) -> Limits:
-    limits = {**parse_durations(DEFAULT_LIMITS, _schema()["properties"]["limits"], "limits"), **given}
-    for key, seconds in limits.items():
-        if seconds <= 0:
-            raise DefinitionError("must be longer than 0s", obj=f"settings limits.{key}")
-    return Limits(**limits)
-
-
 def _ratd(given: dict[str, Any]) -> Ratd:
     ratd = {**parse_durations(DEFAULT_RATD, _schema()["properties"]["ratd"], "ratd"), **given}
     if ratd["scheduler_tick"] <= 0:
@@ -537,7 +519,7 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
         logging=logging_policy(data["logging"]),
         retention=retention(data["retention"]),
         grafana=_grafana(data["grafana"]),
-        limits=_limits(data.get("limits", {})),
+        limits=parse_limits(data.get("limits", {})),
         outputs=tuple(data.get("outputs", ("compose",))),
     )
     return settings

@@ -5,14 +5,16 @@ someone measures (the timings themselves are bench's, never asserted here)."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from monitoring_as_code.outputs.registry import load_settings
-from tests.conftest import REPO
+from tests.conftest import REPO, edit
 
 sys.path.insert(0, str(REPO / "bench"))
+import run as bench_run
 import synthetic
 
 
@@ -36,3 +38,13 @@ def test_bench_turns_the_previews_off_in_a_copy(tmp_path: Path) -> None:
     off = synthetic.without_previews(root, tmp_path / "off")
     assert load_settings(root / "monitoring.yaml").grafana.previews
     assert not load_settings(off / "monitoring.yaml").grafana.previews
+
+
+def test_bench_times_mac_diff_with_amtool_told_apart(project: Path, tmp_path: Path) -> None:
+    """The diff target is the cold `mac diff`'s wall time less its `--timings` phase in which amtool runs."""
+    before = shutil.copytree(project / "generated", tmp_path / "before")
+    edit(project / "generated/alertmanager/alertmanager.yml", "receiver: team-chat", "receiver: pager")
+    command = [bench_run.MAC, "diff", "--timings", "--from", str(before), "--to", str(project / "generated")]
+    result = bench_run._result("diff", command, REPO, [bench_run.run_once(command, REPO)])
+    assert result.phases[bench_run.DIFF_AMTOOL_PHASE] > 0
+    assert 0 < bench_run._diff_cost(result) < result.seconds

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.conftest import REPO, MacRunner, edit, set_outputs
+from tests.conftest import MacRunner, edit, set_outputs
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
@@ -224,16 +224,81 @@ def test_the_kubernetes_copy_of_a_changed_alert_is_told_once(mac: MacRunner, pro
     assert {c["field"] for c in found} >= {"for", "threshold"}
 
 
-def test_the_bench_of_diff_runs_on_two_trees(project: Path, tmp_path: Path) -> None:
-    """`make bench` times bench/diff.py: it must keep running (its timings are bench's, not asserted)."""
-    before = shutil.copytree(project / "generated", tmp_path / "before")
-    edit(project / "generated/alertmanager/alertmanager.yml", "receiver: team-chat", "receiver: pager")
-    command = [sys.executable, str(REPO / "bench/diff.py"), str(before), str(project / "generated")]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
-    assert set(report["phases"]) == {"import", "compare", "routing", "amtool_start"}
-    assert report["changes"] > 5
+def test_routing_asks_amtool_once_per_label_class_from_relative_folders(
+    mac: MacRunner, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alerts the routing tree cannot tell apart share one amtool run, and folders given relative
+    to the working directory are found by amtool (which runs in the configuration's folder)."""
+    shutil.copytree(project / "generated", project / "before")
+    edit(project / "monitoring.yaml", "    warning: team-chat", "    warning: pager")
+    regenerate(mac, project)
+    monkeypatch.chdir(project)
+    result = mac(project, "diff", "--format", "json", "--timings", "--from", "before", "--to", "generated")
+    assert result.exit_code == 0, result.output
+    paged = [c for c in json.loads(result.stdout)["changes"] if c["kind"] == "who gets paged"]
+    assert len(paged) == len(warning_alerts(project / "before")) > 5
+    timed = dict(
+        reversed(m.groups())
+        for m in map(re.compile(r"^ +(\d+\.\d{3}) s  (.+)$").match, result.stderr.splitlines())
+        if m
+    )
+    assert {"imports", "who gets paged", "alerts", "report", "total"} <= timed.keys(), result.stderr
+    runs = int(result.stderr.rsplit("tool runs: ", 1)[1])
+    assert runs <= 2 * 5, "one run per side and label class (Watchdog, each severity, the rest), not per alert"
+
+
+ROUTES = {
+    "route": {
+        "receiver": "default",
+        "routes": [
+            {"receiver": "pager", "matchers": ['severity="critical"']},
+            {"receiver": "db", "matchers": ['team=~"db.*"']},
+            {"receiver": "legacy", "match": {"service": "ratd"}},
+            {"receiver": "chat", "matchers": ["severity!=info", "team=web"]},
+        ],
+    },
+    "receivers": [{"name": name} for name in ("default", "pager", "db", "legacy", "chat")],
+}
+ALERTS = [
+    {"alertname": "A", "severity": "critical"},
+    {"alertname": "B", "severity": "critical", "service": "portal"},
+    {"alertname": "C", "severity": "warning", "team": "dbx"},
+    {"alertname": "D", "severity": "warning", "team": "dby"},
+    {"alertname": "E", "severity": "warning", "team": "web"},
+    {"alertname": "F", "severity": "info", "team": "web"},
+    {"alertname": "G", "severity": "warning", "service": "ratd"},
+    {"alertname": "H", "severity": "warning", "service": "minio"},
+    {"alertname": "I"},
+]
+
+
+def test_alerts_of_one_label_class_are_routed_alike_by_amtool(tmp_path: Path) -> None:
+    """The soundness of sharing a run: amtool, asked of every alert, gives each alert of a class
+    the same receivers; a label a regular expression matches keeps its value apart."""
+    from monitoring_as_code.diff import routing
+
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(yaml.safe_dump(ROUTES))
+    named = routing.matched_labels(ROUTES)
+    assert named == {
+        "severity": frozenset({"critical", "info"}),
+        "team": None,
+        "service": frozenset({"ratd"}),
+    }
+    classes: dict[Any, set[str]] = {}
+    for labels in ALERTS:
+        classes.setdefault(routing.label_class(labels, named), set()).add(routing.receivers(config, labels, "test"))
+    assert all(len(receivers) == 1 for receivers in classes.values()), classes
+    assert len(classes) < len(ALERTS)  # A and B share one, H and I another
+    assert routing.label_class(ALERTS[2], named) != routing.label_class(ALERTS[3], named)  # dbx, dby: a regex
+
+
+def test_a_matcher_line_not_read_tells_alerts_apart_by_all_labels() -> None:
+    from monitoring_as_code.diff import routing
+
+    several = {"route": {"receiver": "x", "routes": [{"receiver": "y", "matchers": ['{a="1", b="2"}']}]}}
+    assert routing.matched_labels(several) is None
+    assert routing.label_class(ALERTS[0], None) != routing.label_class(ALERTS[1], None)
 
 
 def test_a_clone_without_a_default_branch_says_what_to_fetch(mac: MacRunner, project: Path) -> None:

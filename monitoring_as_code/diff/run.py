@@ -24,6 +24,7 @@ from monitoring_as_code.diff import (
 )
 from monitoring_as_code.diff.change import Change
 from monitoring_as_code.diff.tree import Tree
+from monitoring_as_code.timings import Timings
 
 # (before, after, the files whose bytes differ): a kind whose items each live in one file reads
 # only those; the others read every file of theirs.
@@ -32,6 +33,7 @@ Compare = Callable[[Tree, Tree, frozenset[str]], list[Change]]
 
 @attrs.frozen
 class Kind:
+    title: str  # `--timings` names its phase by it
     compare: Compare
     reads: tuple[str, ...]  # the files it reads (fnmatch patterns): a kind none of whose files changed is skipped
 
@@ -41,15 +43,15 @@ _RULES, _RUNBOOKS, _ALERTMANAGER = (
 )
 # In the report's order: what pages first.
 KINDS = (
-    Kind(alerts.compare, (*_RULES, *_RUNBOOKS)),
-    Kind(routing.compare, (*_RULES, *_ALERTMANAGER)),
-    Kind(alertmanager.compare, _ALERTMANAGER),
-    Kind(recording.compare, _RULES),
-    Kind(slos.compare, _RUNBOOKS),
-    Kind(scrape.compare, scrape.CLAIMS),
-    Kind(dashboards.compare, tuple(copies.DASHBOARDS.values())),
-    Kind(kubernetes.compare, kubernetes.CLAIMS),
-    Kind(compose.compare, compose.CLAIMS),
+    Kind(alerts.KIND, alerts.compare, (*_RULES, *_RUNBOOKS)),
+    Kind(routing.KIND, routing.compare, (*_RULES, *_ALERTMANAGER)),
+    Kind(alertmanager.KIND, alertmanager.compare, _ALERTMANAGER),
+    Kind(recording.KIND, recording.compare, _RULES),
+    Kind(slos.KIND, slos.compare, _RUNBOOKS),
+    Kind("scrape jobs, probes, blackbox modules", scrape.compare, scrape.CLAIMS),
+    Kind(dashboards.KIND, dashboards.compare, tuple(copies.DASHBOARDS.values())),
+    Kind(kubernetes.KIND, kubernetes.compare, kubernetes.CLAIMS),
+    Kind(", ".join(compose.FILES), compose.compare, compose.CLAIMS),
 )
 CLAIMS = (
     *alerts.CLAIMS,
@@ -83,21 +85,23 @@ def changed_files(before: Tree, after: Tree) -> tuple[str, ...]:
     )
 
 
-def compare_trees(before: Tree, after: Tree, kinds: tuple[Kind, ...] = KINDS) -> Report:
-    """Every change from `before` to `after` (`kinds`: all of them, or fewer, as bench/diff.py times them)."""
-    files = changed_files(before, after)
+def compare_trees(before: Tree, after: Tree, timings: Timings | None = None) -> Report:
+    """Every change from `before` to `after`; `timings` gets each kind's seconds."""
+    timings = timings or Timings()
+    with timings.phase("changed files"):
+        files = changed_files(before, after)
     if not files:
         return Report(before, after, (), ())
     changed = frozenset(files)
-    changes = [
-        change
-        for kind in kinds
-        if any(fnmatch.fnmatch(f, pattern) for f in files for pattern in kind.reads)
-        for change in kind.compare(before, after, changed)
-    ]
+    changes: list[Change] = []
+    for kind in KINDS:
+        if any(fnmatch.fnmatch(f, pattern) for f in files for pattern in kind.reads):
+            with timings.phase(kind.title):
+                changes += kind.compare(before, after, changed)
     changed_alerts = {c.subject[0] for c in changes if c.kind == alerts.KIND}
     # A test follows its alert: told only when the alert itself did not change.
     followers = frozenset(f for f in changed if PurePosixPath(f).stem not in changed_alerts)
-    changes += rule_tests.compare(before, after, followers)
-    changes += other.compare(before, after, CLAIMS, changed)
+    with timings.phase(f"{rule_tests.KIND}, {other.KIND}"):
+        changes += rule_tests.compare(before, after, followers)
+        changes += other.compare(before, after, CLAIMS, changed)
     return Report(before, after, tuple(changes), files)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,13 @@ from monitoring_as_code.tree_format import FORMAT, MANIFEST
 _MANIFEST_KEYS = {"format", "written_by"}
 # A file each output always writes: a folder holding none (and no manifest) is no generated tree.
 OUTPUT_MARKS = {"compose": "prometheus/prometheus.yml", "kubernetes": "kubernetes/kustomization.yaml"}
+
+
+@functools.cache
+def _glob_pattern(pattern: str) -> re.Pattern[str]:
+    parts = re.split(r"(\*\*/|\*|\?)", pattern)
+    wildcards = {"**/": "(?:[^/]+/)*", "*": "[^/]*", "?": "[^/]"}
+    return re.compile("".join(wildcards.get(part, re.escape(part)) for part in parts))
 
 
 class Tree:
@@ -55,14 +64,18 @@ class Tree:
     @functools.cached_property
     def files(self) -> tuple[str, ...]:
         """Every file's path relative to the tree, the manifest left out."""
-        return tuple(
-            sorted(
-                str(p.relative_to(self.folder)) for p in self.folder.rglob("*") if p.is_file() and p.name != MANIFEST
-            )
-        )
+        found = []
+        for folder, _, names in os.walk(self.folder):
+            below = os.path.relpath(folder, self.folder)
+            found += [name if below == "." else f"{below}/{name}" for name in names if name != MANIFEST]
+        return tuple(sorted(found))
 
+    @functools.cache  # noqa: B019 - a tree lives for one comparison
     def glob(self, pattern: str) -> list[str]:
-        return sorted(str(p.relative_to(self.folder)) for p in self.folder.glob(pattern) if p.is_file())
+        """The files `pattern` matches as a path glob would (`*` within a folder, `**/` any folders),
+        from the listing made once: every kind globs its files."""
+        matches = _glob_pattern(pattern).fullmatch
+        return [f for f in self.files if matches(f)]
 
     def exists(self, relative: str) -> bool:
         return (self.folder / relative).is_file()
