@@ -20,6 +20,7 @@ from monitoring_as_code.panels.svg import (
     HEADER,
     ROW,
     SMALL_SIZE,
+    TEXT,
     TITLE_SIZE,
     TOP,
     Frame,
@@ -108,7 +109,8 @@ def render_preview(dashboard: Dashboard, samples: Mapping[int, Sample], source: 
     height = bottom + 4 + (len(legend) + 1) * LEGEND_LINE
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:g}" '
-        f'viewBox="0 0 {WIDTH} {height:g}" font-family="{FONT}" data-dashboard-uid="{escape(dashboard.uid)}">\n'
+        f'viewBox="0 0 {WIDTH} {height:g}" font-family="{FONT}" font-size="{SMALL_SIZE}" fill="{TEXT}" '
+        f'data-dashboard-uid="{escape(dashboard.uid)}">\n'
         + rect(0, 0, WIDTH, height, BACKGROUND)
         + "\n"
         + text(8, 24, fitted(dashboard.title, WIDTH - 16, 16), 16, "#D8D9DA", cls="dashboard-title")

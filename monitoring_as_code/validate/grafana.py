@@ -20,6 +20,7 @@ import jsonschema_rs
 from monitoring_as_code.dashboard import ALERTMANAGER, grid_problem, is_builtin, variable_references
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.serialize import read_yaml
+from monitoring_as_code.validate.previews import check_all
 
 DASHBOARD_SCHEMA = "grafana-dashboard.schema.json"
 DATASOURCES_SCHEMA = "grafana-datasources.schema.json"
@@ -109,8 +110,13 @@ def _panel_name(panel: Mapping[str, Any]) -> str:
     return f"panel {panel['id']} {panel['title']!r}"
 
 
-def check_dashboards(tree: Path, folder: str) -> None:
+def check_dashboards(tree: Path, folder: str, previews: str = "") -> None:
+    """Each dashboard file; and, with `previews` (their folder), each dashboard's preview, from the
+    JSON parsed here once (a dashboard is larger than its preview: parsing it again cost as much)."""
+    drawn = [] if previews and (tree / previews).is_dir() else None
     for relative, dashboard in _dashboards(tree, folder):
+        if drawn is not None:
+            drawn.append((relative, _drawn(dashboard)))
         if Path(relative).stem != dashboard["uid"]:
             # One file per uid keeps uids unique across the folder Grafana loads.
             raise DefinitionError(f"file name does not match uid {dashboard['uid']!r}", file=relative)
@@ -130,6 +136,14 @@ def check_dashboards(tree: Path, folder: str) -> None:
             unknown = sorted(used - defined)
             if unknown:
                 raise DefinitionError(f"uses undefined variable ${unknown[0]}", obj=_panel_name(panel), file=relative)
+    if drawn is not None:
+        check_all(tree / previews, drawn, tree)
+
+
+def _drawn(dashboard: Mapping[str, Any]) -> dict[str, Any]:
+    """What a preview shows of a dashboard (all the previews' check reads, kept while the rest goes)."""
+    panels = [{key: panel[key] for key in ("id", "title", "gridPos")} for panel in dashboard["panels"]]
+    return {"uid": dashboard["uid"], "panels": panels}
 
 
 def _provisioning_files(tree: Path, folder: str, schema: str) -> list[tuple[str, Any]]:

@@ -3,7 +3,6 @@ with the panel's id and title, at the place its gridPos gives."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -64,8 +63,3 @@ def check_all(previews: Path, dashboards: Iterable[tuple[str, Mapping[str, Any]]
     for name, (_, dashboard) in sorted(wanted.items()):
         path = previews / name
         check_preview(str(path.relative_to(tree)), path.read_text(encoding="utf-8"), dashboard)
-
-
-def check_previews(tree: Path, folder: str, dashboards: str) -> None:
-    files = sorted((tree / dashboards).glob("*.json"))
-    check_all(tree / folder, ((str(p), json.loads(p.read_text(encoding="utf-8"))) for p in files), tree)

@@ -29,7 +29,7 @@ from monitoring_as_code.render.runbook import render_runbook
 from monitoring_as_code.serialize import to_json, to_yaml
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.stack import Stack
-from monitoring_as_code.validate import amtool, blackbox, compose, grafana, loki, previews, promtool
+from monitoring_as_code.validate import amtool, blackbox, compose, grafana, loki, promtool
 from monitoring_as_code.validate.validators import Validators
 
 NAME = "compose"
@@ -152,8 +152,7 @@ def validators(project: Project, settings: Settings) -> Validators:
             bind(compose.check_generated_mounts, override_file=PATHS.override),
             bind(loki.check_schema, config_file=PATHS.loki_config),
             bind(loki.check_start_up_rules, config_file=PATHS.loki_config),
-            bind(grafana.check_dashboards, folder=PATHS.dashboards),
-            bind(previews.check_previews, folder=PATHS.previews, dashboards=PATHS.dashboards),
+            bind(grafana.check_dashboards, folder=PATHS.dashboards, previews=PATHS.previews),
             bind(grafana.check_provisioning, providers=PATHS.providers, datasources=PATHS.datasources),
             bind(grafana.check_datasource_uids, dashboards=PATHS.dashboards, datasources=PATHS.datasources),
         ),
