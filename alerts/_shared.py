@@ -4,7 +4,7 @@ ours rather than the site's; site-specific values live in monitoring.yaml)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import attrs
 
@@ -375,3 +375,93 @@ def tick_values(samples: int, settings: Settings, *, first: int = 0) -> list[str
     every tick, held until the next."""
     per_tick = max(1, round(settings.ratd.scheduler_tick / settings.intervals.scrape))
     return [f"0.0{(first + k) // per_tick % 90 + 10}" for k in range(samples)]
+
+
+def held_timing(span: float, settings: Settings) -> tuple[int, dict[str, float]]:
+    """Samples over `span` at the scenarios' pace, and the timing that judges them at the end."""
+    step = pace(span, settings)
+    samples = int(span // step)
+    return samples, {"at": samples * step, "interval": step, "evaluation_interval": step}
+
+
+def held_scenarios(
+    firing: Mapping[str, float],
+    quiet: Mapping[str, float],
+    for_: float,
+    settings: Settings,
+    labels: Mapping[str, str],
+    value: float | None,
+) -> list[Scenario]:
+    """For a condition on gauges held `for_`: the input series held at their `firing` values fire
+    (with `value`); held at their `quiet` values (at the threshold) they never do."""
+    samples, timing = held_timing(for_ + LOOKBACK, settings)
+
+    def held(values: Mapping[str, float]) -> dict[str, str]:
+        return {series: f"{num(v)}x{samples}" for series, v in values.items()}
+
+    return [
+        Scenario("fires when held", held(firing), fires=[Firing(dict(labels), value)], **timing),
+        Scenario("silent at the threshold", held(quiet), **timing),
+    ]
+
+
+@attrs.frozen
+class ErrorRatio:
+    """The share of a service's requests that fail: `errors` and `requests` are counter selectors
+    (errors a subset of requests), summed per target; only above `min_rps` requests a second, so
+    that a single failure in a quiet minute is no alarm."""
+
+    errors: str
+    requests: str
+    by: str  # the labels the sums keep
+    # True: `requests` selects the failed requests too (one counter, a status label), so a
+    # scenario's requests series counts only the others; False: two counters, requests counts all.
+    errors_among_requests: bool = False
+
+    def percent(self, over: float) -> str:
+        w = window(over)
+        return (
+            f"100 * sum by ({self.by}) (rate({self.errors}[{w}]))\n"
+            f"/ on ({self.by}) sum by ({self.by}) (rate({self.requests}[{w}]))"
+        )
+
+    def expr(self, limit: float, min_rps: float, over: float) -> str:
+        busy = f"sum by ({self.by}) (rate({self.requests}[{window(over)}])) > {num(min_rps)}"
+        return f"{self.percent(over)} > {num(limit)}\nand on ({self.by}) {busy}"
+
+    def scenarios(
+        self,
+        errors: str,
+        requests: str,
+        labels: Mapping[str, str],
+        limit: float,
+        min_rps: float,
+        for_: float,
+        settings: Settings,
+    ) -> list[Scenario]:
+        """`errors` and `requests` are the input series (a requests series the rule's errors
+        selector leaves out, or one of every request): busy, with failures at twice the threshold's
+        share fires; at nine tenths of it, or failing throughout below the minimum rate, never."""
+        over = settings.windows.rate
+        samples, timing = held_timing(for_ + over + LOOKBACK, settings)
+        step = timing["interval"]
+        busy = 4 * min_rps * step  # requests per sample: four times the minimum rate
+
+        def counting(per_sample: float, failing_share: float) -> dict[str, str]:
+            return {
+                requests: f"0+{num(per_sample)}x{samples}",
+                errors: f"0+{num(per_sample * failing_share)}x{samples}",
+            }
+
+        failing = min(1.0, 2 * limit / 100)
+        observed = 100 * (failing / (1 + failing) if self.errors_among_requests else failing)
+        return [
+            Scenario(
+                "fires when the error share is above the threshold",
+                counting(busy, failing),
+                fires=[Firing(dict(labels), observed)],
+                **timing,
+            ),
+            Scenario("silent just below the threshold", counting(busy, 0.9 * limit / 100), **timing),
+            Scenario("silent below the minimum request rate", counting(min_rps * step / 4, 1.0), **timing),
+        ]

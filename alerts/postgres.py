@@ -14,7 +14,7 @@ per-scrape connection of the newer collectors (pg_stat_database) is refused once
 
 from __future__ import annotations
 
-from alerts._shared import BY_JOB, FILESYSTEMS, NODE_JOB, VALUE, num, pace, window
+from alerts._shared import BY_JOB, FILESYSTEMS, NODE_JOB, VALUE, held_scenarios, held_timing, num, window
 from monitoring_as_code.catalog import POSTGRES_EXPORTER
 from monitoring_as_code.model import COMPOSE, Alert, Firing, Runbook, Scenario, ScrapeJob
 from monitoring_as_code.outputs.compose.settings import SECTION as COMPOSE_SETTINGS
@@ -31,6 +31,10 @@ TARGET = {"job": POSTGRES_EXPORTER_JOB, "instance": INSTANCE}
 SCENARIO_MAX_CONNECTIONS = 100.0  # the scenarios' max_connections: only the ratio matters
 PERCENT_1 = '{{ $value | printf "%.1f" }}%'
 SERVICE = "postgres"
+UP = f'pg_up{{{JOB},instance="{INSTANCE}"}}'
+IDLE_IN_TRANSACTION = (
+    f'pg_stat_activity_max_tx_duration{{{JOB},instance="{INSTANCE}",datname="rat",state="idle in transaction"}}'
+)
 # With Postgres down the exporter sleeps before it retries the connection (0.11: a scrape takes
 # 1s), then answers pg_up 0: a scrape that times out first would hide RatPostgresUnreachable's series.
 EXPORTER_ANSWERS_WITHIN = 3.0
@@ -104,9 +108,7 @@ def define(settings: Settings) -> list[object]:
                     "`mac preflight` checks the file is there and readable.",
                 ],
             ),
-            scenarios=_held_scenarios(
-                f'pg_up{{{JOB},instance="{INSTANCE}"}}', 0, 1, t.postgres_unreachable_for, settings, TARGET
-            ),
+            scenarios=held_scenarios({UP: 0}, {UP: 1}, t.postgres_unreachable_for, settings, TARGET, 0),
         ),
         Alert(
             name="RatPostgresExporterScrapeErrors",
@@ -184,14 +186,13 @@ def define(settings: Settings) -> list[object]:
                     "end it with `SELECT pg_terminate_backend(<pid>)` if it blocks others.",
                 ],
             ),
-            scenarios=_held_scenarios(
-                f'pg_stat_activity_max_tx_duration{{{JOB},instance="{INSTANCE}",datname="rat",'
-                'state="idle in transaction"}',
-                t.postgres_transaction_max_age + 60,
-                t.postgres_transaction_max_age,
+            scenarios=held_scenarios(
+                {IDLE_IN_TRANSACTION: t.postgres_transaction_max_age + 60},
+                {IDLE_IN_TRANSACTION: t.postgres_transaction_max_age},
                 t.postgres_transaction_for,
                 settings,
                 {**TARGET, "datname": "rat"},
+                t.postgres_transaction_max_age + 60,
             ),
         ),
         Alert(
@@ -243,27 +244,8 @@ def define(settings: Settings) -> list[object]:
     ]
 
 
-def _timing(span: float, settings: Settings) -> tuple[int, dict[str, float]]:
-    """Samples over `span` at the scenarios' pace, and the timing that judges them at the end."""
-    step = pace(span, settings)
-    samples = int(span // step)
-    return samples, {"at": samples * step, "interval": step, "evaluation_interval": step}
-
-
-def _held_scenarios(
-    series: str, firing: float, quiet: float, for_: float, settings: Settings, labels: dict[str, str]
-) -> list[Scenario]:
-    """For `<series> (op) threshold` held `for_`: the firing value held fires; the quiet one (at
-    the threshold) never does."""
-    samples, timing = _timing(for_ + 300, settings)
-    return [
-        Scenario("fires when held", {series: f"{num(firing)}x{samples}"}, fires=[Firing(labels, firing)], **timing),
-        Scenario("silent at the threshold", {series: f"{num(quiet)}x{samples}"}, **timing),
-    ]
-
-
 def _scrape_error_scenarios(settings: Settings) -> list[Scenario]:
-    samples, timing = _timing(settings.thresholds.postgres_scrape_errors_for + 300, settings)
+    samples, timing = held_timing(settings.thresholds.postgres_scrape_errors_for + 300, settings)
     error = f'pg_exporter_last_scrape_error{{{JOB},instance="{INSTANCE}"}}'
     up = f'pg_up{{{JOB},instance="{INSTANCE}"}}'
     return [
@@ -283,7 +265,7 @@ def _scrape_error_scenarios(settings: Settings) -> list[Scenario]:
 
 
 def _connection_scenarios(limit: float, settings: Settings) -> list[Scenario]:
-    samples, timing = _timing(settings.thresholds.postgres_connections_for + 300, settings)
+    samples, timing = held_timing(settings.thresholds.postgres_connections_for + 300, settings)
     activity = f'pg_stat_activity_count{{{JOB},instance="{INSTANCE}",datname="rat"'
     max_connections = f'pg_settings_max_connections{{{JOB},instance="{INSTANCE}"}}'
 
@@ -311,7 +293,7 @@ def _deadlock_scenarios(settings: Settings) -> list[Scenario]:
     """One more deadlock than the threshold within the window fires; as many as the threshold do
     not. The counter steps once, then stays: increase() extrapolates nothing beyond a step."""
     t = settings.thresholds
-    samples, timing = _timing(t.postgres_deadlocks_window, settings)
+    samples, timing = held_timing(t.postgres_deadlocks_window, settings)
     counter = f'pg_stat_database_deadlocks{{{JOB},instance="{INSTANCE}",datid="16384",datname="rat"}}'
     half = samples // 2
 
@@ -332,7 +314,7 @@ def _deadlock_scenarios(settings: Settings) -> list[Scenario]:
 def _disk_scenarios(settings: Settings, mountpoints: str) -> list[Scenario]:
     t = settings.thresholds
     growth, horizon = t.postgres_growth_window, t.postgres_disk_full_within
-    samples, timing = _timing(growth + t.postgres_disk_growth_for + 300, settings)
+    samples, timing = held_timing(growth + t.postgres_disk_growth_for + 300, settings)
     size = f'pg_database_size_bytes{{{JOB},instance="{INSTANCE}",datname="rat"}}'
     mountpoint = mountpoints.split("|")[-1]
     free = (

@@ -71,6 +71,8 @@ RATD = "ratd"  # the source whose metrics a RAT profile brings
 BLACKBOX = "blackbox_exporter"  # the source of every probe job
 BACKUP_SOURCE = "backup job (node_exporter textfile collector)"
 POSTGRES_EXPORTER = "postgres_exporter"
+MINIO = "minio"  # MinIO's own v2 cluster metrics (/minio/v2/metrics/cluster)
+NESSIE = "nessie"  # Nessie's Quarkus Micrometer metrics (/q/metrics on its management port)
 # What an exposition's metric names start with, per source: how `mac verify` tells a saved
 # exposition's source without being told.
 SOURCE_PREFIXES = {
@@ -79,6 +81,8 @@ SOURCE_PREFIXES = {
     "node_exporter": "node_",
     "cadvisor": "container_",
     POSTGRES_EXPORTER: "pg_",
+    MINIO: "minio_",
+    NESSIE: "jvm_",
     "prometheus": "prometheus_",
     "alertmanager": "alertmanager_",
 }
@@ -127,6 +131,33 @@ EXPORTER_METRICS: tuple[Metric, ...] = tuple(
             ("datname", "state"),
             "Longest open transaction, per database and connection state (seconds)",
         ),
+    )
+    # What MinIO RELEASE.2024-06-13T22-53-53Z serves at /minio/v2/metrics/cluster, as its
+    # cmd/metrics-v2.go defines them (docs/minio.md says which version of the file was read): every
+    # series carries `server` (ReportMetrics adds the node's name); the S3 counters carry `api`.
+    + metrics(
+        MINIO,
+        ("minio_cluster_nodes_online_total", GAUGE, ("server",), "Total number of MinIO nodes online"),
+        ("minio_cluster_nodes_offline_total", GAUGE, ("server",), "Total number of MinIO nodes offline"),
+        ("minio_cluster_drive_online_total", GAUGE, ("server",), "Total drives online in this cluster"),
+        ("minio_cluster_drive_offline_total", GAUGE, ("server",), "Total drives offline in this cluster"),
+        ("minio_cluster_capacity_usable_total_bytes", GAUGE, ("server",), "Total usable capacity online"),
+        ("minio_cluster_capacity_usable_free_bytes", GAUGE, ("server",), "Total free usable capacity online"),
+        ("minio_s3_requests_total", COUNTER, ("api", "server"), "Total number of S3 requests"),
+        ("minio_s3_requests_5xx_errors_total", COUNTER, ("api", "server"), "S3 requests with (5xx) errors"),
+    )
+    # What Nessie 0.99 serves at /q/metrics on its management port (Quarkus Micrometer, Prometheus
+    # registry; docs/nessie.md): the HTTP server timer as a summary without quantiles, the JVM binder.
+    + metrics(
+        NESSIE,
+        (
+            "http_server_requests_seconds",
+            SUMMARY,
+            ("method", "outcome", "status", "uri"),
+            "HTTP server requests (Micrometer's http.server.requests timer)",
+        ),
+        ("jvm_memory_used_bytes", GAUGE, ("area", "id"), "The amount of used memory, per memory pool"),
+        ("jvm_memory_max_bytes", GAUGE, ("area", "id"), "The maximum memory that can be used, per pool (-1: none)"),
     )
     + metrics(
         "prometheus",

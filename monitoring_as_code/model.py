@@ -223,6 +223,8 @@ class ScrapeJob(Checked):
     # A target that may take longer than a short scrape interval to answer: its job scrapes at
     # least this often, with a timeout as long (0: the interval of every job).
     min_interval: float = 0
+    # A file holding the bearer token the targets require, as Prometheus sees it ("": none).
+    credentials_file: str = ""
     kind = "scrape job"
 
     def _check(self) -> None:
@@ -232,6 +234,8 @@ class ScrapeJob(Checked):
             raise ValueError("needs at least one target")
         if not self.metrics_path.startswith("/"):
             raise ValueError(f"metrics_path {self.metrics_path!r} must start with /")
+        if self.credentials_file and not self.credentials_file.startswith("/"):
+            raise ValueError(f"credentials_file {self.credentials_file!r} must be an absolute path")
 
 
 @attrs.frozen

@@ -63,6 +63,8 @@ class Targets:
     alertmanager: str
     nessie: str
     postgres_exporter: str
+    minio: str = "minio:9000"  # MinIO's S3 port, which serves its metrics too (alerts/minio.py)
+    nessie_metrics: str = "nessie:9000"  # Nessie's Quarkus management port (alerts/nessie.py)
 
 
 @attrs.frozen

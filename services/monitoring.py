@@ -14,6 +14,7 @@ from typing import Any
 from monitoring_as_code.catalog import COMPOSE_LABELS
 from monitoring_as_code.duration import format_duration
 from monitoring_as_code.outputs.compose.settings import LOKI_DATA_DIR, LOKI_HTTP_PORT, generated_path, host_path
+from monitoring_as_code.outputs.compose.secrets import MINIO_PROMETHEUS_TOKEN
 from monitoring_as_code.outputs.compose.settings import SECTION as COMPOSE_SETTINGS
 from monitoring_as_code.outputs.compose.unit import PATHS
 from monitoring_as_code.settings import Settings
@@ -71,7 +72,7 @@ def define(settings: Settings) -> list[MonitoringService]:
             "prometheus",
             prometheus_port,
             http_ok(prometheus_port, "/-/ready"),
-            scrapes_rat=True,  # ratd:8080/metrics
+            scrapes_rat=True,  # ratd:8080/metrics, minio:9000, nessie's management port
             command=(
                 "--config.file=/etc/prometheus/prometheus.yml",
                 "--storage.tsdb.path=/prometheus",
@@ -83,6 +84,9 @@ def define(settings: Settings) -> list[MonitoringService]:
                 _generated(PATHS.prometheus_dir, "/etc/prometheus"),
                 VolumeMount("prometheus-data", "/prometheus"),
             ),
+            # MinIO's metrics need a bearer token (RAT sets no MINIO_PROMETHEUS_AUTH_TYPE): a Compose
+            # secret, never a value in prometheus.yml (docs/minio.md).
+            secrets={MINIO_PROMETHEUS_TOKEN: host_path(compose.minio_prometheus_token_file)},
         ),
         service(
             "alertmanager",

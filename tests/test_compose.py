@@ -82,6 +82,7 @@ def deploy(host: Path, settings: Settings, rat_file: str | None = None, rat_over
                 (alertmanager_secrets / Path(path).name).write_text("secret\n")
     (host / secrets["grafana_admin_password_file"]).write_text("a long password\n")
     (host / secrets["postgres_exporter_password_file"]).write_text("the monitoring role's password\n")
+    (host / secrets["minio_prometheus_token_file"]).write_text("a bearer token\n")
     if settings["compose"]["rat"].get("file") == RAT_FILE_SETTING:
         # Absolute: the definitions rendered are this repository's, and `make up` runs in the host.
         settings["compose"]["rat"]["file"] = str(infra / "docker-compose.yml")

@@ -46,6 +46,11 @@ def render_prometheus_config(defs: Definitions, rule_files: list[str], settings:
             ),
             "metrics_path": j.metrics_path,
             **({} if j.honor_timestamps else {"honor_timestamps": False}),
+            **(
+                {"authorization": {"type": "Bearer", "credentials_file": j.credentials_file}}
+                if j.credentials_file
+                else {}
+            ),
         }
         for j in defs.scrape_jobs
     ]

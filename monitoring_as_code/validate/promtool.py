@@ -28,11 +28,17 @@ _RULE = re.compile(r"^ *- (?:alert|record):", re.MULTILINE)
 
 
 def check_config(tree: Path, config: str) -> None:
-    require(tree, config)
-    # It reads the rule files the config names, and checks the files it refers to.
-    result = run_cached("promtool", ["check", "config", config], tree, verdicts.tree_digest(tree))
+    """The config's syntax and every setting in it. Without --syntax-only promtool also stats the
+    files the config refers to: the secret files (a scrape job's credentials_file) exist only where
+    Prometheus runs, and `mac preflight` checks them there. The rule files it names must exist
+    here; check_rules checks their content."""
+    path = require(tree, config)
+    result = run_cached("promtool", ["check", "config", "--syntax-only", config], tree, verdicts.tree_digest(tree))
     if result.returncode:
         raise failure(config, "promtool check config", result)
+    folder = Path(config).parent
+    for rule_file in _RULE_FILE.findall(path.read_text()):
+        require(tree, str(folder / rule_file))
 
 
 def _files(tree: Path, folder: str) -> list[str]:

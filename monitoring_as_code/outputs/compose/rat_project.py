@@ -110,6 +110,7 @@ def check_secrets_untracked(root: Path, compose: ComposeSettings) -> None:
         ("compose.secrets.alertmanager_dir", compose.alertmanager_secrets_dir),
         ("compose.secrets.grafana_admin_password_file", compose.grafana_admin_password_file),
         ("compose.secrets.postgres_exporter_password_file", compose.postgres_exporter_password_file),
+        ("compose.secrets.minio_prometheus_token_file", compose.minio_prometheus_token_file),
     ):
         inside = Path(os.path.normpath(root / path))
         try:

@@ -3,9 +3,10 @@ starts: each exists, is not empty, and is readable by the uid the container runs
 runs as nobody (65534) and reads the receivers' files from the folder mounted at
 /etc/alertmanager/secrets; Grafana runs as 472 (group 0) and reads its admin password as a Compose
 secret, a bind mount of the file as it is on the host; postgres-exporter runs as nobody (65534) and
-reads its role's password the same way. A file it cannot read fails later and quietly:
-notifications fail, Grafana falls back to its default admin password, or the exporter cannot log
-in (RatPostgresUnreachable, a warning)."""
+reads its role's password the same way; Prometheus runs as nobody too and reads MinIO's bearer
+token the same way. A file it cannot read fails later and quietly: notifications fail, Grafana
+falls back to its default admin password, the exporter cannot log in (RatPostgresUnreachable, a
+warning), or MinIO refuses the scrape (RatScrapeTargetDown, a warning)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ from monitoring_as_code.settings import Settings
 ALERTMANAGER_UID = ALERTMANAGER_GID = 65534  # nobody, the prom/alertmanager image's USER
 GRAFANA_UID, GRAFANA_GID = 472, 0  # the grafana/grafana image's USER grafana, group root
 POSTGRES_EXPORTER_UID = POSTGRES_EXPORTER_GID = 65534  # nobody, the postgres-exporter image's USER
+PROMETHEUS_UID = PROMETHEUS_GID = 65534  # nobody, the prom/prometheus image's USER
+# Where Compose mounts a service's secrets; Prometheus reads MinIO's bearer token from here.
+SECRETS_MOUNT = "/run/secrets"
+MINIO_PROMETHEUS_TOKEN = "minio_prometheus_token"
+MINIO_PROMETHEUS_TOKEN_FILE = f"{SECRETS_MOUNT}/{MINIO_PROMETHEUS_TOKEN}"
 
 
 @attrs.frozen
@@ -33,7 +39,7 @@ class SecretFile:
 
 
 def secret_files(settings: Settings, root: Path) -> list[SecretFile]:
-    """Every secret file the enabled receivers, Grafana and postgres-exporter read, as paths on the
+    """Every secret file the enabled receivers, Grafana, postgres-exporter and Prometheus read, as paths on the
     host; relative settings paths are relative to `root`, the project folder."""
     compose = settings.of(COMPOSE_SETTINGS)
     alertmanager_dir = Path(os.path.normpath(root / compose.alertmanager_secrets_dir))
@@ -66,6 +72,15 @@ def secret_files(settings: Settings, root: Path) -> list[SecretFile]:
             POSTGRES_EXPORTER_UID,
             POSTGRES_EXPORTER_GID,
             "compose.secrets.postgres_exporter_password_file",
+        )
+    )
+    files.append(
+        SecretFile(
+            Path(os.path.normpath(root / compose.minio_prometheus_token_file)),
+            "prometheus",
+            PROMETHEUS_UID,
+            PROMETHEUS_GID,
+            "compose.secrets.minio_prometheus_token_file",
         )
     )
     return files

@@ -120,6 +120,7 @@ class ComposeSettings:
     alertmanager_secrets_dir: str  # as monitoring.yaml gives it (see host_path)
     grafana_admin_password_file: str
     postgres_exporter_password_file: str
+    minio_prometheus_token_file: str  # the bearer token Prometheus sends MinIO (docs/minio.md)
     host_paths: HostPaths
     rat: RatSettings
     stack_healthcheck: HealthTiming
@@ -232,6 +233,7 @@ def compose_settings(compose: Mapping[str, Any], core: Settings) -> ComposeSetti
         ("compose.secrets.alertmanager_dir", compose["secrets"]["alertmanager_dir"]),
         ("compose.secrets.grafana_admin_password_file", compose["secrets"]["grafana_admin_password_file"]),
         ("compose.secrets.postgres_exporter_password_file", compose["secrets"]["postgres_exporter_password_file"]),
+        ("compose.secrets.minio_prometheus_token_file", compose["secrets"]["minio_prometheus_token_file"]),
         ("compose.host_paths.textfile_dir", compose["host_paths"]["textfile_dir"]),
     ):
         _check_mounted_path(path, where)
@@ -244,6 +246,7 @@ def compose_settings(compose: Mapping[str, Any], core: Settings) -> ComposeSetti
         alertmanager_secrets_dir=compose["secrets"]["alertmanager_dir"],
         grafana_admin_password_file=compose["secrets"]["grafana_admin_password_file"],
         postgres_exporter_password_file=compose["secrets"]["postgres_exporter_password_file"],
+        minio_prometheus_token_file=compose["secrets"]["minio_prometheus_token_file"],
         host_paths=HostPaths(**compose["host_paths"]),
         rat=_rat(compose["rat"]),
         stack_healthcheck=_timing(compose["stack_healthcheck"], "compose.stack_healthcheck", HealthTiming),

@@ -1,0 +1,159 @@
+"""MinIO from its own metrics (/minio/v2/metrics/cluster, with the bearer token of
+compose.secrets.minio_prometheus_token_file): nodes and drives offline, usable capacity, and the
+share of S3 requests answered 5xx.
+
+MinIO down is ratd's RatS3Down page. Every alert here is a warning of the same service, so the
+critical-over-warning inhibition mutes it then; MinIO's series vanish with MinIO, and the scrape
+job's own RatScrapeTargetDown (service minio, from the job's name) is muted the same way. A token
+missing on day one is `mac preflight`'s message, never an alert: MinIO answers 403 and only
+RatScrapeTargetDown, a business-hours warning, would say so. The names and labels read are those
+MinIO RELEASE.2024-06-13T22-53-53Z defines (docs/minio.md)."""
+
+from __future__ import annotations
+
+from alerts._shared import BY_JOB, ErrorRatio, held_scenarios, num, window
+from monitoring_as_code.catalog import MINIO
+from monitoring_as_code.model import COMPOSE, Alert, Runbook, ScrapeJob
+from monitoring_as_code.outputs.compose.secrets import MINIO_PROMETHEUS_TOKEN_FILE
+from monitoring_as_code.settings import Settings
+
+# The token is a Compose secret of the Prometheus container; on a cluster it needs a Secret and a
+# ServiceMonitor of its own (not yet).
+PLATFORMS = (COMPOSE,)
+
+MINIO_JOB = SERVICE = "minio"  # the job's name is the service RatScrapeTargetDown names
+CLUSTER_PATH = "/minio/v2/metrics/cluster"
+JOB = f'job="{MINIO_JOB}"'
+BY_TARGET = f"{BY_JOB}, instance"
+INSTANCE = "minio:9000"
+TARGET = {"job": MINIO_JOB, "instance": INSTANCE}
+SERIES = f'{JOB},instance="{INSTANCE}",server="{INSTANCE}"'  # a scenario's series: one node, its own server
+PERCENT_0 = '{{ $value | printf "%.0f" }}%'
+COUNT = '{{ $value | printf "%.0f" }}'
+S3_ERRORS = ErrorRatio(f"minio_s3_requests_5xx_errors_total{{{JOB}}}", f"minio_s3_requests_total{{{JOB}}}", BY_TARGET)
+
+
+def cluster(metric: str) -> str:
+    """A cluster-wide gauge: every node reports it (`server`), each as it sees the cluster."""
+    return f"max by ({BY_TARGET}) ({metric}{{{JOB}}})"
+
+
+def usable_free_percent() -> str:
+    free, total = (
+        cluster("minio_cluster_capacity_usable_free_bytes"),
+        cluster("minio_cluster_capacity_usable_total_bytes"),
+    )
+    return f"100 * {free}\n/ on ({BY_TARGET}) {total}"
+
+
+def _offline(kind: str, metric: str, meaning: str, steps: list[str], settings: Settings) -> Alert:
+    """A node or a drive MinIO counts as offline, for thresholds.minio_offline_for."""
+    for_ = settings.thresholds.minio_offline_for
+    series = f"{metric}{{{SERIES}}}"
+    return Alert(
+        name=f"RatMinio{kind.capitalize()}Offline",
+        expr=f"{cluster(metric)} > 0",
+        for_=for_,
+        severity="warning",
+        service=SERVICE,
+        condition=f"MinIO {kind} offline",
+        check=metric,
+        threshold=f"> 0 for {window(for_)}",
+        summary=f"A MinIO {kind} is offline",
+        description=f"MinIO counts {COUNT} {kind}(s) offline.",
+        runbook=Runbook(meaning, ["`docker compose exec minio mc admin info local`: which one, and why.", *steps]),
+        scenarios=held_scenarios({series: 1}, {series: 0}, for_, settings, TARGET, 1),
+    )
+
+
+def define(settings: Settings) -> list[object]:
+    t = settings.thresholds
+    free_series = f"minio_cluster_capacity_usable_free_bytes{{{SERIES}}}"
+    total_series = f"minio_cluster_capacity_usable_total_bytes{{{SERIES}}}"
+    total = 1000.0  # the scenarios' usable capacity: only the share matters
+    low = t.minio_capacity_free_percent
+    return [
+        ScrapeJob(
+            MINIO_JOB,
+            [settings.targets.minio],
+            CLUSTER_PATH,
+            description="MinIO's nodes, drives, capacity and S3 requests (its v2 cluster metrics, bearer token)",
+            sources=(MINIO,),
+            credentials_file=MINIO_PROMETHEUS_TOKEN_FILE,
+        ),
+        _offline(
+            "node",
+            "minio_cluster_nodes_offline_total",
+            "A node of the MinIO deployment does not answer its peers: with too many offline, objects "
+            "cannot be read or written (erasure-code quorum).",
+            ["Is the node's container or host up? `docker compose ps minio`."],
+            settings,
+        ),
+        _offline(
+            "drive",
+            "minio_cluster_drive_offline_total",
+            "MinIO cannot use one of its drives: redundancy is reduced, and a single-drive MinIO (RAT's "
+            "compose) serves nothing (RatS3Down pages then, and mutes this).",
+            ["`docker compose logs --tail 50 minio`: the drive's error (permissions, a full or unmounted disk)."],
+            settings,
+        ),
+        Alert(
+            name="RatMinioCapacityLow",
+            expr=f"{usable_free_percent()} < {num(low)}",
+            for_=t.minio_capacity_for,
+            severity="warning",
+            service=SERVICE,
+            condition="MinIO capacity low",
+            check="minio_cluster_capacity_usable_free_bytes / minio_cluster_capacity_usable_total_bytes",
+            threshold=f"< {num(low)}% free for {window(t.minio_capacity_for)}",
+            summary="MinIO's usable capacity is running out",
+            description=f"MinIO has {PERCENT_0} of its usable capacity free.",
+            runbook=Runbook(
+                "MinIO's drives are filling up: once full, pipeline writes, uploads and Iceberg commits fail.",
+                [
+                    "`docker compose exec minio mc du --depth 2 local/rat`: which prefixes grow?",
+                    "RAT keeps noncurrent versions for 7 days (minio-init's ILM rule): a burst of rewrites "
+                    "frees its space only then.",
+                    "Grow the volume holding minio_data, or prune old pipeline outputs.",
+                ],
+            ),
+            scenarios=held_scenarios(
+                {free_series: total * (low - 1) / 100, total_series: total},
+                {free_series: total * low / 100, total_series: total},
+                t.minio_capacity_for,
+                settings,
+                TARGET,
+                100 * (total * (low - 1) / 100) / total,
+            ),
+        ),
+        Alert(
+            name="RatMinioS3Errors",
+            expr=S3_ERRORS.expr(t.minio_s3_error_percent, t.minio_s3_errors_min_rps, settings.windows.rate),
+            for_=t.minio_s3_errors_for,
+            severity="warning",
+            service=SERVICE,
+            condition="MinIO S3 errors",
+            check="rate(minio_s3_requests_5xx_errors_total) / rate(minio_s3_requests_total)",
+            threshold=f"> {num(t.minio_s3_error_percent)}% for {window(t.minio_s3_errors_for)}",
+            summary="MinIO answers S3 requests with server errors",
+            description=f"{PERCENT_0} of MinIO's S3 requests were answered 5xx over the last "
+            f"{window(settings.windows.rate)}.",
+            runbook=Runbook(
+                "MinIO fails requests itself (5xx): ratd, ratq and the runner see failed reads and writes "
+                "of pipeline code and data.",
+                [
+                    "`docker compose logs --tail 100 minio`: the errors, and the API calls failing.",
+                    "RatMinioDriveOffline or RatMinioCapacityLow firing too names the cause.",
+                ],
+            ),
+            scenarios=S3_ERRORS.scenarios(
+                f'minio_s3_requests_5xx_errors_total{{{SERIES},api="putobject"}}',
+                f'minio_s3_requests_total{{{SERIES},api="putobject"}}',
+                TARGET,
+                t.minio_s3_error_percent,
+                t.minio_s3_errors_min_rps,
+                t.minio_s3_errors_for,
+                settings,
+            ),
+        ),
+    ]
