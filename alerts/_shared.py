@@ -418,16 +418,16 @@ class ErrorRatio:
     # scenario's requests series counts only the others; False: two counters, requests counts all.
     errors_among_requests: bool = False
 
-    def percent(self, over: float) -> str:
-        w = window(over)
+    def percent(self, over: str) -> str:
+        """The failing share in percent, rates over `over` (a PromQL range: 5m, $__rate_interval)."""
         return (
-            f"100 * sum by ({self.by}) (rate({self.errors}[{w}]))\n"
-            f"/ on ({self.by}) sum by ({self.by}) (rate({self.requests}[{w}]))"
+            f"100 * sum by ({self.by}) (rate({self.errors}[{over}]))\n"
+            f"/ on ({self.by}) sum by ({self.by}) (rate({self.requests}[{over}]))"
         )
 
     def expr(self, limit: float, min_rps: float, over: float) -> str:
         busy = f"sum by ({self.by}) (rate({self.requests}[{window(over)}])) > {num(min_rps)}"
-        return f"{self.percent(over)} > {num(limit)}\nand on ({self.by}) {busy}"
+        return f"{self.percent(window(over))} > {num(limit)}\nand on ({self.by}) {busy}"
 
     def scenarios(
         self,

@@ -186,3 +186,12 @@ def ratd_errors(panel_id: int, logs: dict[str, str]) -> core.Logs:
         wrapLogMessages=True,
         enableLogDetails=True,
     )
+
+
+def threshold_lines(*levels: tuple[str, float], base: str = "green") -> dict[str, object]:
+    """A time series' thresholds drawn as lines: `base` below the first level, each level's color above it."""
+    steps = [
+        core.Threshold(base, 0, 0.0),
+        *(core.Threshold(color, k + 1, float(v)) for k, (color, v) in enumerate(levels)),
+    ]
+    return {"thresholds": steps, "thresholdsStyleMode": "line"}

@@ -8,20 +8,12 @@ from grafanalib import core
 
 from alerts._shared import window
 from alerts.postgres import BY_TARGET, JOB, connections_percent, longest_transaction
-from dashboards._shared import RAT_DASHBOARDS, RAT_TAG, prometheus_variable, query
+from dashboards._shared import RAT_DASHBOARDS, RAT_TAG, prometheus_variable, query, threshold_lines
 from monitoring_as_code.dashboard import Dashboard, grid, ref
 from monitoring_as_code.model import COMPOSE
 from monitoring_as_code.settings import Settings
 
 PLATFORMS = (COMPOSE,)  # as alerts/postgres.py: the exporter runs beside RAT's compose project
-
-
-def _lines(*levels: tuple[str, float]) -> dict[str, object]:
-    steps = [
-        core.Threshold("green", 0, 0.0),
-        *(core.Threshold(color, k + 1, float(v)) for k, (color, v) in enumerate(levels)),
-    ]
-    return {"thresholds": steps, "thresholdsStyleMode": "line"}
 
 
 def define(settings: Settings) -> list[Dashboard]:
@@ -56,7 +48,9 @@ def define(settings: Settings) -> list[Dashboard]:
         dataSource=metrics,
         targets=[query(connections_percent(), "{{instance}}")],
         unit="percent",
-        **_lines(("orange", t.postgres_connections_warning_percent), ("red", t.postgres_connections_page_percent)),
+        **threshold_lines(
+            ("orange", t.postgres_connections_warning_percent), ("red", t.postgres_connections_page_percent)
+        ),
     )
     transactions = core.TimeSeries(
         id=3,
@@ -66,7 +60,7 @@ def define(settings: Settings) -> list[Dashboard]:
         dataSource=metrics,
         targets=[query(longest_transaction(), "{{datname}}")],
         unit="s",
-        **_lines(("red", t.postgres_transaction_max_age)),
+        **threshold_lines(("red", t.postgres_transaction_max_age)),
     )
     deadlock_panel = core.TimeSeries(
         id=4,

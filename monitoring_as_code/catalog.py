@@ -147,14 +147,15 @@ EXPORTER_METRICS: tuple[Metric, ...] = tuple(
         ("minio_s3_requests_5xx_errors_total", COUNTER, ("api", "server"), "S3 requests with (5xx) errors"),
     )
     # What Nessie 0.99 serves at /q/metrics on its management port (Quarkus Micrometer, Prometheus
-    # registry; docs/nessie.md): the HTTP server timer as a summary without quantiles, the JVM binder.
+    # registry; docs/nessie.md): the HTTP server timer, a summary without quantiles, of which the
+    # rules read the count, and the JVM memory binder.
     + metrics(
         NESSIE,
         (
-            "http_server_requests_seconds",
-            SUMMARY,
+            "http_server_requests_seconds_count",
+            COUNTER,
             ("method", "outcome", "status", "uri"),
-            "HTTP server requests (Micrometer's http.server.requests timer)",
+            "HTTP server requests answered (Micrometer's http.server.requests timer)",
         ),
         ("jvm_memory_used_bytes", GAUGE, ("area", "id"), "The amount of used memory, per memory pool"),
         ("jvm_memory_max_bytes", GAUGE, ("area", "id"), "The maximum memory that can be used, per pool (-1: none)"),

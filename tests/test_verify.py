@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from monitoring_as_code.catalog import MINIO, NESSIE
 from tests.conftest import GUIDE, RATD_0_2, MacRunner, profile_project
+from tests.sim.platform import minio_exposition, nessie_exposition
 
 # Every metric of the guide's "Key Metrics" table, in the format of its sample output.
 RATD_EXPOSITION = """\
@@ -266,3 +268,23 @@ def test_a_counter_without_total_is_read_by_its_exposed_name() -> None:
         "pg_exporter_scrapes_total 3\n"
     )
     assert set(exposed_series(text, "exposition")) == {"pg_stat_database_deadlocks", "pg_exporter_scrapes_total"}
+
+
+# The stand-ins of tests/sim/platform.py serve what the pinned MinIO and Nessie define: each
+# satisfies everything reading its source, and loses the alert reading a metric taken out.
+@pytest.mark.parametrize(
+    ("exposition", "source", "metric", "reader"),
+    [
+        (minio_exposition(60), MINIO, "minio_cluster_drive_offline_total", "alert RatMinioDriveOffline"),
+        (nessie_exposition(60), NESSIE, "jvm_memory_max_bytes", "alert RatNessieHeapHigh"),
+    ],
+)
+def test_the_minio_and_nessie_stand_ins_feed_everything_reading_them(
+    tmp_path: Path, mac: MacRunner, exposition: str, source: str, metric: str, reader: str
+) -> None:
+    result = verify(mac, tmp_path, exposition, RATD_0_2)
+    assert result.exit_code == 0, result.output
+    assert f"({source}): serves everything the monitoring reads" in result.output
+    result = verify(mac, tmp_path, without(exposition, metric), RATD_0_2)
+    assert result.exit_code == 1, result.output
+    assert f"blind: {reader}" in result.output

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import yaml
 
 from monitoring_as_code import pipeline
+from monitoring_as_code.outputs.compose.secrets import MINIO_PROMETHEUS_TOKEN_FILE
 from monitoring_as_code.settings import Settings
 from monitoring_as_code.writer import write_files
 from tests.conftest import REPO, TEST_PROFILE
@@ -30,6 +31,7 @@ from tests.e2e.postgres import RealPostgres
 from tests.sim.rat import SimulatedRat
 
 PROFILE = Path(__file__).with_name("profile.yaml")
+PROMETHEUS_CONFIG = "prometheus/prometheus.yml"
 T = TypeVar("T")
 
 
@@ -226,6 +228,8 @@ def running_stack(workdir: Path, rat_profile: str) -> Iterator[Stack]:
             "alertmanager": f"127.0.0.1:{ports['alertmanager']}",
             "nessie": sim.nessie_address,
             "postgres_exporter": f"127.0.0.1:{ports['postgres_exporter']}",
+            "minio": sim.minio_address,
+            "nessie_metrics": sim.nessie_metrics_address,
         }
         profile["rat"] = {"profile": rat_profile}
         for receiver in profile["alertmanager"]["receivers"].values():
@@ -236,7 +240,14 @@ def running_stack(workdir: Path, rat_profile: str) -> Iterator[Stack]:
         project = pipeline.Project(root=REPO, settings_path=settings_path)
         bundle = pipeline.load_linted(project)
         generated = workdir / "generated"
-        write_files(pipeline.render(bundle), generated)
+        files = pipeline.render(bundle)
+        # Prometheus runs on this host, not in its container: MinIO's token is where the Compose
+        # secret would be mounted there, written here instead.
+        token = workdir / "minio-prometheus-token"
+        token.write_text(sim.minio_token)
+        config = files[PROMETHEUS_CONFIG]
+        files[PROMETHEUS_CONFIG] = config.replace(MINIO_PROMETHEUS_TOKEN_FILE, str(token))
+        write_files(files, generated)
 
         logs = workdir / "logs"
         logs.mkdir()

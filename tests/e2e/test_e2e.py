@@ -36,9 +36,10 @@ pytestmark = pytest.mark.e2e
 
 ALERT_TIMEOUT = 30.0
 MINUTE = 60.0
-# ratd, cadvisor, node-exporter, prometheus, alertmanager, postgres-exporter, and 7 probes: live,
-# ready and five subsystems (guide); live, ready, four /health/ready checks and Nessie (ratd-0.2).
-TARGETS = 13
+# ratd, cadvisor, node-exporter, prometheus, alertmanager, postgres-exporter, minio, nessie, and 7
+# probes: live, ready and five subsystems (guide); live, ready, four /health/ready checks and Nessie
+# (ratd-0.2).
+TARGETS = 15
 
 
 class Stacks:
@@ -486,3 +487,32 @@ def test_postgres_stopped_gives_one_page(stack: Stack) -> None:
     assert unreachable["labels"]["severity"] == "warning"
     wait_resolved(stack, "RatPostgresDown")
     wait_resolved(stack, "RatPostgresUnreachable")
+
+
+# The check of ratd's health endpoint that fails with MinIO, and the page it gives, per profile.
+MINIO_CHECKS = {GUIDE: ("minio", "RatMinioDown"), RATD_0_2: ("s3", "RatS3Down")}
+
+
+def test_minio_stopped_gives_one_page(stack: Stack) -> None:
+    """MinIO stopped, and ratd's check of it failing: ratd's check pages; MinIO's own scrape job
+    goes down too (RatScrapeTargetDown, service minio), held back as a warning of the same
+    service, and MinIO's series vanish, so none of alerts/minio.py fires: one page."""
+    check, page = MINIO_CHECKS[stack.settings.profile]
+    stack.hooks.received.clear()
+
+    def minio_target_down() -> list[dict[str, Any]]:
+        alerts = stack.alertmanager_alerts("RatScrapeTargetDown")
+        return [a for a in alerts if a["labels"]["job"] == "minio" and a["status"]["state"] == "suppressed"]
+
+    with stack.sim.fault(minio_down=True, unhealthy={check}):
+        (down,) = reach_alertmanager(stack, page)
+        assert [r["name"] for r in down["receivers"]] == ["pager"]
+        (held,) = wait_for("MinIO's scrape target down, held back", minio_target_down, ALERT_TIMEOUT)
+        assert held["labels"]["service"] == "minio" and held["status"]["inhibitedBy"]
+        wait_for("the page", lambda: page in stack.hooks.alertnames("pager"))
+        during = [n for n in stack.hooks.received["pager"] if n["status"] == "firing"]
+        assert not any(name.startswith("RatMinio") and name != page for name in stack.firing())
+    assert len({n["groupKey"] for n in during}) == 1
+    assert {n["groupLabels"]["service"] for n in during} == {"minio"}
+    wait_resolved(stack, page)
+    wait_resolved(stack, "RatScrapeTargetDown")

@@ -1,5 +1,6 @@
 """A simulated RAT for the end-to-end tests: ratd's health endpoints and metrics, Nessie's API, a
-stand-in for cAdvisor's container metrics, and the backup job's textfile metric. Faults switch on
+stand-in for cAdvisor's container metrics, MinIO's and Nessie's own metrics (platform.py), and
+the backup job's textfile metric. Faults switch on
 and off at run time. Everything listens on 127.0.0.1 only.
 
 ratd comes in two versions, as the profiles know them: `guide` (rat-monitoring.md: request,
@@ -23,6 +24,7 @@ import attrs
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 
 from alerts.profile_guide import REQUEST_BUCKETS
+from tests.sim.platform import MINIO_PATH, NESSIE_PATH, exposition_handler, minio_exposition, nessie_exposition
 
 GUIDE, RATD_0_2 = "guide", "ratd-0.2"
 SUBSYSTEMS = ("postgres", "minio", "nessie", "runner", "ratq")
@@ -40,6 +42,7 @@ class Faults:
     """What is broken right now; the traffic thread and the handlers read it on every step."""
 
     ratd_down: bool = False
+    minio_down: bool = False  # MinIO's process gone: its metrics endpoint answers nothing
     unhealthy: set[str] = attrs.field(factory=set)  # guide: subsystems; ratd-0.2: ready checks, or "nessie"
     slow_requests: bool = False
     failing_requests: bool = False  # every request answered 500
@@ -101,6 +104,11 @@ class SimulatedRat:
         self.ratd, _ = _serve(self._ratd_handler())
         self.nessie, _ = _serve(self._nessie_handler())
         self.cadvisor, _ = _serve(self._exposition_handler(self.cadvisor_registry))
+        self.minio_token = "".join(self._random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(32))
+        self.minio, _ = _serve(
+            exposition_handler(MINIO_PATH, minio_exposition, lambda: not self.faults.minio_down, self.minio_token)
+        )
+        self.nessie_metrics, _ = _serve(exposition_handler(NESSIE_PATH, nessie_exposition, lambda: True))
         self._traffic = threading.Thread(target=self._run, daemon=True)
 
     # -- addresses -------------------------------------------------------------------------
@@ -116,6 +124,14 @@ class SimulatedRat:
     def cadvisor_address(self) -> str:
         return f"127.0.0.1:{self.cadvisor.server_address[1]}"
 
+    @property
+    def minio_address(self) -> str:
+        return f"127.0.0.1:{self.minio.server_address[1]}"
+
+    @property
+    def nessie_metrics_address(self) -> str:
+        return f"127.0.0.1:{self.nessie_metrics.server_address[1]}"
+
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
         self._tick()
@@ -124,7 +140,7 @@ class SimulatedRat:
     def stop(self) -> None:
         self._stop.set()
         self._traffic.join(timeout=5)
-        for server in (self.ratd, self.nessie, self.cadvisor):
+        for server in (self.ratd, self.nessie, self.cadvisor, self.minio, self.nessie_metrics):
             server.shutdown()
             server.server_close()
 

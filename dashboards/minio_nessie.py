@@ -1,0 +1,103 @@
+"""MinIO and Nessie from their own metrics: what RAT's data and its catalog stand on. Each panel
+reads what an alert of alerts/minio.py or alerts/nessie.py reads, with its threshold."""
+
+from __future__ import annotations
+
+from grafanalib import core
+
+from alerts import minio, nessie
+from alerts._shared import window
+from dashboards._shared import RAT_DASHBOARDS, RAT_TAG, prometheus_variable, query, threshold_lines
+from monitoring_as_code.dashboard import Dashboard, grid, ref
+from monitoring_as_code.model import COMPOSE
+from monitoring_as_code.settings import Settings
+
+PLATFORMS = (COMPOSE,)  # as alerts/minio.py and alerts/nessie.py: scraped on RAT's compose network
+
+
+def _percent(
+    panel_id: int, title: str, description: str, expr: str, metrics: dict[str, str], levels: dict[str, object]
+) -> core.TimeSeries:
+    return core.TimeSeries(
+        id=panel_id,
+        title=title,
+        description=description,
+        dataSource=metrics,
+        targets=[query(expr, "{{instance}}")],
+        unit="percent",
+        **levels,
+    )
+
+
+def define(settings: Settings) -> list[Dashboard]:
+    t, rate = settings.thresholds, "$__rate_interval"
+    prometheus = prometheus_variable(settings)
+    metrics = ref(prometheus)
+    offline = core.Stat(
+        id=1,
+        title="MinIO Offline",
+        description="Nodes and drives MinIO counts offline (RatMinioNodeOffline, RatMinioDriveOffline). "
+        "No data: Prometheus cannot scrape MinIO (its bearer token, or MinIO down: RatS3Down).",
+        dataSource=metrics,
+        targets=[
+            query(minio.cluster("minio_cluster_nodes_offline_total"), "nodes", instant=True),
+            query(minio.cluster("minio_cluster_drive_offline_total"), "drives", ref_id="B", instant=True),
+        ],
+        format="none",
+        reduceCalc="lastNotNull",
+        thresholds=[core.Threshold("green", 0, 0.0), core.Threshold("red", 1, 1.0)],
+        colorMode="background",
+        graphMode="none",
+        textMode="value_and_name",
+        noValue="no MinIO data",
+    )
+    capacity = _percent(
+        2,
+        "MinIO Usable Capacity Free",
+        f"Usable capacity free. Below {t.minio_capacity_free_percent:g}% for "
+        f"{window(t.minio_capacity_for)}: RatMinioCapacityLow.",
+        minio.usable_free_percent(),
+        metrics,
+        threshold_lines(("green", t.minio_capacity_free_percent), base="red"),
+    )
+    s3_errors = _percent(
+        3,
+        "MinIO S3 Server Errors",
+        f"S3 requests answered 5xx. Above {t.minio_s3_error_percent:g}% (with at least "
+        f"{t.minio_s3_errors_min_rps:g} requests/s): RatMinioS3Errors.",
+        minio.S3_ERRORS.percent(rate),
+        metrics,
+        threshold_lines(("red", t.minio_s3_error_percent)),
+    )
+    http_errors = _percent(
+        4,
+        "Nessie HTTP Server Errors",
+        f"Nessie's HTTP requests answered 5xx. Above {t.nessie_http_error_percent:g}% (with at least "
+        f"{t.nessie_http_errors_min_rps:g} requests/s): RatNessieHttpErrors.",
+        nessie.HTTP_ERRORS.percent(rate),
+        metrics,
+        threshold_lines(("red", t.nessie_http_error_percent)),
+    )
+    heap = _percent(
+        5,
+        "Nessie JVM Heap",
+        f"Heap used against its maximum. Above {t.nessie_heap_percent:g}%: RatNessieHeapHigh.",
+        nessie.heap_percent(),
+        metrics,
+        threshold_lines(("red", t.nessie_heap_percent)),
+    )
+    return [
+        Dashboard(
+            uid="rat-minio-nessie",
+            title="RAT MinIO and Nessie",
+            description="MinIO (RAT's object store) and Nessie (its Iceberg catalog) from their own metrics.",
+            tags=[RAT_TAG],
+            links=[RAT_DASHBOARDS],
+            variables=[prometheus],
+            panels=grid(
+                (6, [(6, offline), (18, capacity)]),
+                (8, [(12, s3_errors), (12, http_errors)]),
+                (8, [(24, heap)]),
+            ),
+        )
+    ]
