@@ -11,7 +11,7 @@ from grafanalib import core
 from alerts._shared import PROBE_JOB, RATD_JOB
 from alerts.recording import CONTAINER_MEMORY
 from alerts.recording import container_cpu as container_cpu_rate
-from monitoring_as_code.dashboard import LOKI, PROMETHEUS, datasource_variable, ref
+from monitoring_as_code.dashboard import LOKI, PROMETHEUS, Dashboard, datasource_variable, ref
 from monitoring_as_code.settings import Settings
 
 RAT_TAG = "rat"
@@ -195,3 +195,44 @@ def threshold_lines(*levels: tuple[str, float], base: str = "green") -> dict[str
         *(core.Threshold(color, k + 1, float(v)) for k, (color, v) in enumerate(levels)),
     ]
     return {"thresholds": steps, "thresholdsStyleMode": "line"}
+
+
+def state_stat(
+    panel_id: int,
+    title: str,
+    description: str,
+    metrics: dict[str, str],
+    targets: list[core.Target],
+    thresholds: list[core.Threshold],
+    no_value: str,
+) -> core.Stat:
+    """A stat of a few instant values, each named, on a background colored by `thresholds`."""
+    return core.Stat(
+        id=panel_id,
+        title=title,
+        description=description,
+        dataSource=metrics,
+        targets=targets,
+        format="none",
+        reduceCalc="lastNotNull",
+        thresholds=thresholds,
+        colorMode="background",
+        graphMode="none",
+        textMode="value_and_name",
+        noValue=no_value,
+    )
+
+
+def platform_dashboard(
+    uid: str, title: str, description: str, prometheus: core.Template, panels: list[Any]
+) -> Dashboard:
+    """A dashboard of one platform service's own metrics, among RAT's, on the Prometheus datasource."""
+    return Dashboard(
+        uid=uid,
+        title=title,
+        description=description,
+        tags=[RAT_TAG],
+        links=[RAT_DASHBOARDS],
+        variables=[prometheus],
+        panels=panels,
+    )

@@ -7,7 +7,7 @@ from grafanalib import core
 
 from alerts import minio, nessie
 from alerts._shared import window
-from dashboards._shared import RAT_DASHBOARDS, RAT_TAG, prometheus_variable, query, threshold_lines
+from dashboards._shared import platform_dashboard, prometheus_variable, query, state_stat, threshold_lines
 from monitoring_as_code.dashboard import Dashboard, grid, ref
 from monitoring_as_code.model import COMPOSE
 from monitoring_as_code.settings import Settings
@@ -33,23 +33,18 @@ def define(settings: Settings) -> list[Dashboard]:
     t, rate = settings.thresholds, "$__rate_interval"
     prometheus = prometheus_variable(settings)
     metrics = ref(prometheus)
-    offline = core.Stat(
-        id=1,
-        title="MinIO Offline",
-        description="Nodes and drives MinIO counts offline (RatMinioNodeOffline, RatMinioDriveOffline). "
+    offline = state_stat(
+        1,
+        "MinIO Offline",
+        "Nodes and drives MinIO counts offline (RatMinioNodeOffline, RatMinioDriveOffline). "
         "No data: Prometheus cannot scrape MinIO (its bearer token, or MinIO down: RatS3Down).",
-        dataSource=metrics,
-        targets=[
+        metrics,
+        [
             query(minio.cluster("minio_cluster_nodes_offline_total"), "nodes", instant=True),
             query(minio.cluster("minio_cluster_drive_offline_total"), "drives", ref_id="B", instant=True),
         ],
-        format="none",
-        reduceCalc="lastNotNull",
-        thresholds=[core.Threshold("green", 0, 0.0), core.Threshold("red", 1, 1.0)],
-        colorMode="background",
-        graphMode="none",
-        textMode="value_and_name",
-        noValue="no MinIO data",
+        [core.Threshold("green", 0, 0.0), core.Threshold("red", 1, 1.0)],
+        "no MinIO data",
     )
     capacity = _percent(
         2,
@@ -60,23 +55,35 @@ def define(settings: Settings) -> list[Dashboard]:
         metrics,
         threshold_lines(("green", t.minio_capacity_free_percent), base="red"),
     )
-    s3_errors = _percent(
-        3,
-        "MinIO S3 Server Errors",
-        f"S3 requests answered 5xx. Above {t.minio_s3_error_percent:g}% (with at least "
-        f"{t.minio_s3_errors_min_rps:g} requests/s): RatMinioS3Errors.",
-        minio.S3_ERRORS.percent(rate),
-        metrics,
-        threshold_lines(("red", t.minio_s3_error_percent)),
-    )
-    http_errors = _percent(
-        4,
-        "Nessie HTTP Server Errors",
-        f"Nessie's HTTP requests answered 5xx. Above {t.nessie_http_error_percent:g}% (with at least "
-        f"{t.nessie_http_errors_min_rps:g} requests/s): RatNessieHttpErrors.",
-        nessie.HTTP_ERRORS.percent(rate),
-        metrics,
-        threshold_lines(("red", t.nessie_http_error_percent)),
+    s3_errors, http_errors = (
+        _percent(
+            panel_id,
+            title,
+            f"{what} answered 5xx. Above {limit:g}% (with at least {min_rps:g} requests/s): {alert}.",
+            ratio.percent(rate),
+            metrics,
+            threshold_lines(("red", limit)),
+        )
+        for panel_id, title, what, ratio, limit, min_rps, alert in (
+            (
+                3,
+                "MinIO S3 Server Errors",
+                "S3 requests",
+                minio.S3_ERRORS,
+                t.minio_s3_error_percent,
+                t.minio_s3_errors_min_rps,
+                "RatMinioS3Errors",
+            ),
+            (
+                4,
+                "Nessie HTTP Server Errors",
+                "Nessie's HTTP requests",
+                nessie.HTTP_ERRORS,
+                t.nessie_http_error_percent,
+                t.nessie_http_errors_min_rps,
+                "RatNessieHttpErrors",
+            ),
+        )
     )
     heap = _percent(
         5,
@@ -87,14 +94,12 @@ def define(settings: Settings) -> list[Dashboard]:
         threshold_lines(("red", t.nessie_heap_percent)),
     )
     return [
-        Dashboard(
-            uid="rat-minio-nessie",
-            title="RAT MinIO and Nessie",
-            description="MinIO (RAT's object store) and Nessie (its Iceberg catalog) from their own metrics.",
-            tags=[RAT_TAG],
-            links=[RAT_DASHBOARDS],
-            variables=[prometheus],
-            panels=grid(
+        platform_dashboard(
+            "rat-minio-nessie",
+            "RAT MinIO and Nessie",
+            "MinIO (RAT's object store) and Nessie (its Iceberg catalog) from their own metrics.",
+            prometheus,
+            grid(
                 (6, [(6, offline), (18, capacity)]),
                 (8, [(12, s3_errors), (12, http_errors)]),
                 (8, [(24, heap)]),

@@ -8,7 +8,7 @@ from grafanalib import core
 
 from alerts._shared import window
 from alerts.postgres import BY_TARGET, JOB, connections_percent, longest_transaction
-from dashboards._shared import RAT_DASHBOARDS, RAT_TAG, prometheus_variable, query, threshold_lines
+from dashboards._shared import platform_dashboard, prometheus_variable, query, state_stat, threshold_lines
 from monitoring_as_code.dashboard import Dashboard, grid, ref
 from monitoring_as_code.model import COMPOSE
 from monitoring_as_code.settings import Settings
@@ -20,23 +20,18 @@ def define(settings: Settings) -> list[Dashboard]:
     t = settings.thresholds
     prometheus = prometheus_variable(settings)
     metrics = ref(prometheus)
-    exporter = core.Stat(
-        id=1,
-        title="Exporter Connected",
-        description="Whether postgres-exporter reaches Postgres (pg_up) and its last scrape had no error. "
+    exporter = state_stat(
+        1,
+        "Exporter Connected",
+        "Whether postgres-exporter reaches Postgres (pg_up) and its last scrape had no error. "
         "Red: RatPostgresUnreachable or RatPostgresExporterScrapeErrors; every other panel here is blind then.",
-        dataSource=metrics,
-        targets=[
+        metrics,
+        [
             query(f"min(pg_up{{{JOB}}})", "connected", instant=True),
             query(f"1 - max(pg_exporter_last_scrape_error{{{JOB}}})", "scrape clean", ref_id="B", instant=True),
         ],
-        format="none",
-        reduceCalc="lastNotNull",
-        thresholds=[core.Threshold("red", 0, 0.0), core.Threshold("green", 1, 1.0)],
-        colorMode="background",
-        graphMode="none",
-        textMode="value_and_name",
-        noValue="no exporter data",
+        [core.Threshold("red", 0, 0.0), core.Threshold("green", 1, 1.0)],
+        "no exporter data",
     )
     connections = core.TimeSeries(
         id=2,
@@ -86,14 +81,12 @@ def define(settings: Settings) -> list[Dashboard]:
         unit="bytes",
     )
     return [
-        Dashboard(
-            uid="rat-postgres",
-            title="RAT Postgres",
-            description="Postgres as postgres-exporter sees it: connections, transactions, deadlocks, sizes.",
-            tags=[RAT_TAG],
-            links=[RAT_DASHBOARDS],
-            variables=[prometheus],
-            panels=grid(
+        platform_dashboard(
+            "rat-postgres",
+            "RAT Postgres",
+            "Postgres as postgres-exporter sees it: connections, transactions, deadlocks, sizes.",
+            prometheus,
+            grid(
                 (6, [(6, exporter), (18, connections)]),
                 (8, [(12, transactions), (12, deadlock_panel)]),
                 (8, [(24, sizes)]),
