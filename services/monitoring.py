@@ -13,8 +13,8 @@ from typing import Any
 
 from monitoring_as_code.catalog import COMPOSE_LABELS
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.outputs.compose.settings import LOKI_DATA_DIR, LOKI_HTTP_PORT, generated_path, host_path
 from monitoring_as_code.outputs.compose.secrets import MINIO_PROMETHEUS_TOKEN
+from monitoring_as_code.outputs.compose.settings import LOKI_DATA_DIR, LOKI_HTTP_PORT, generated_path, host_path
 from monitoring_as_code.outputs.compose.settings import SECTION as COMPOSE_SETTINGS
 from monitoring_as_code.outputs.compose.unit import PATHS
 from monitoring_as_code.settings import Settings

@@ -178,3 +178,30 @@ def test_business_hours_follow_settings(project: Path, mac: MacRunner) -> None:
     hours = config["time_intervals"][0]["time_intervals"][0]
     assert hours["location"] == "America/New_York"
     assert hours["times"][0]["start_time"] == "08:30"
+
+
+def _matches(matchers: list[str], labels: dict[str, str]) -> bool:
+    """Alertmanager's `name="value"` matchers, the only form the generated file uses; an absent
+    label matches the empty value."""
+    pairs = [m.split("=", 1) for m in matchers]
+    return all(labels.get(name, "") == value.strip('"') for name, value in pairs)
+
+
+def test_minio_down_is_one_page(settings: Settings) -> None:
+    """MinIO down: ratd's RatS3Down pages; every alert of MinIO's own metrics, and the `minio`
+    job's RatScrapeTargetDown, is a warning of service minio that the critical-over-warning rule
+    holds back while it fires; alone, each is a ticket (amtool routes it to the chat)."""
+    config = yaml.safe_load(CONFIG.read_text())
+    (rule,) = [r for r in config["inhibit_rules"] if r["source_matchers"] == ['severity="critical"', 'slo=""']]
+    defs = load_alerting(REPO / "alerts", settings)
+    (down,) = [a for a in defs.alerts if a.name == "RatS3Down"]
+    source = {"alertname": down.name, **down.static_labels}
+    assert _matches(rule["source_matchers"], source)
+    own = [a for a in defs.alerts if a.name.startswith("RatMinio")]
+    assert {a.name for a in own} >= {"RatMinioNodeOffline", "RatMinioDriveOffline", "RatMinioCapacityLow"}
+    (job,) = [j for j in defs.scrape_jobs if "minio" in j.metrics_path]
+    target_down = {"alertname": "RatScrapeTargetDown", "severity": "warning", "service": job.name}
+    for labels in [{"alertname": a.name, **a.static_labels} for a in own] + [target_down]:
+        assert _matches(rule["target_matchers"], labels), labels
+        assert all(labels.get(name) == source.get(name) for name in rule["equal"]), labels
+        assert route(*(f"{k}={v}" for k, v in labels.items())) == "team-chat"

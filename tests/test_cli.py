@@ -58,7 +58,16 @@ def test_validate_catches_a_hand_edited_rule(project: Path, mac: MacRunner) -> N
     edit(project / "generated/prometheus/rules/api.yml", "probe_success{", "probe_success{{")
     result = mac(project, "validate")
     assert result.exit_code == 2
-    assert "error: prometheus/prometheus.yml: promtool check config failed" in result.stderr
+    assert "error: prometheus/rules: promtool check rules failed" in result.stderr
+
+
+def test_validate_catches_a_rule_file_the_config_names_but_lacks(project: Path, mac: MacRunner) -> None:
+    """`promtool check config` runs with --syntax-only (the secret files exist only where
+    Prometheus runs): the rule files the config names are checked present apart."""
+    (project / "generated/prometheus/rules/api.yml").unlink()
+    result = mac(project, "validate")
+    assert result.exit_code == 2
+    assert "error: prometheus/rules/api.yml: missing" in result.stderr
 
 
 def test_validate_runs_the_unit_tests(project: Path, mac: MacRunner) -> None:

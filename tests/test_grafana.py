@@ -102,8 +102,8 @@ def _errors(schema: dict[str, Any], instance: Any, definition: str | None = None
     return [f"{'.'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in validator.iter_errors(instance)]
 
 
-def test_four_dashboards_per_profile_and_the_generated_ones_are_the_settings_profile(settings: Settings) -> None:
-    uids = ("rat-logs", "rat-overview", "rat-postgres", "rat-slos")
+def test_five_dashboards_per_profile_and_the_generated_ones_are_the_settings_profile(settings: Settings) -> None:
+    uids = ("rat-logs", "rat-minio-nessie", "rat-overview", "rat-postgres", "rat-slos")
     assert sorted(DASHBOARDS) == sorted(f"{p}/{uid}" for p in PROFILES for uid in uids)
     generated = sorted((GENERATED / PATHS.dashboards).glob("*.json"))
     assert {p.stem: _load(p) for p in generated} == {
@@ -272,6 +272,8 @@ def test_uids_and_panel_ids_are_stable() -> None:
         f"{RATD_0_2}/rat-overview": [1, 12, *range(2, 12)],  # the version (12) beside the readiness
         f"{GUIDE}/rat-postgres": list(range(1, 6)),
         f"{RATD_0_2}/rat-postgres": list(range(1, 6)),
+        f"{GUIDE}/rat-minio-nessie": list(range(1, 6)),
+        f"{RATD_0_2}/rat-minio-nessie": list(range(1, 6)),
         # Ten ids per SLO (one row of five panels): guide has three SLOs, ratd-0.2 two.
         f"{GUIDE}/rat-slos": [row + n for row in (0, 10, 20) for n in range(1, 6)],
         f"{RATD_0_2}/rat-slos": [row + n for row in (0, 10) for n in range(1, 6)],
@@ -413,7 +415,8 @@ def test_a_define_returning_no_dashboard_is_refused(project: Path, mac: MacRunne
 def test_mac_list_shows_the_dashboards(mac: MacRunner) -> None:
     result = mac(profile_project(), "list")
     assert result.exit_code == 0
-    assert re.search(r"dashboards \(4\):\n\s+rat-logs\s+2 panels", result.output)
+    assert re.search(r"dashboards \(5\):\n\s+rat-logs\s+2 panels", result.output)
+    assert re.search(r"rat-minio-nessie\s+5 panels", result.output)
     assert re.search(r"rat-postgres\s+5 panels", result.output)
     assert re.search(r"rat-slos\s+1[05] panels", result.output)  # five per SLO: ratd-0.2 has two, guide three
     assert re.search(r"rat-overview\s+1[02] panels", result.output)
