@@ -4,8 +4,8 @@ definitions (docs/minio.md, docs/nessie.md), in the text shape each writes:
 
 - MinIO RELEASE.2024-06-13T22-53-53Z, /minio/v2/metrics/cluster: client_golang's text format,
   every series with `server` (the node's host:port), the S3 counters per `api` (lower-cased
-  handler names), answered only with the bearer token (`mc admin prometheus generate`'s JWT),
-  403 without it, as MinIO's metrics handler does with MINIO_PROMETHEUS_AUTH_TYPE unset;
+  handler names), answered only with the bearer token (`mc admin prometheus generate`'s JWT)
+  and refused (403) without it, as with MINIO_PROMETHEUS_AUTH_TYPE unset;
 - Nessie 0.99, /q/metrics on the management port: Micrometer's Prometheus registry, the
   http.server.requests timer as a summary without quantiles (plus its `_max` gauge), the JVM
   memory binder per pool, -1 as the maximum of a pool without one (G1's eden and survivor).
