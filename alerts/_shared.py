@@ -419,11 +419,12 @@ class ErrorRatio:
     errors_among_requests: bool = False
 
     def percent(self, over: str) -> str:
-        """The failing share in percent, rates over `over` (a PromQL range: 5m, $__rate_interval)."""
-        return (
-            f"100 * sum by ({self.by}) (rate({self.errors}[{over}]))\n"
-            f"/ on ({self.by}) sum by ({self.by}) (rate({self.requests}[{over}]))"
-        )
+        """The failing share in percent, rates over `over` (a PromQL range: 5m, $__rate_interval).
+        An error series exists only once an error happened (MinIO's per-API 5xx counter, Nessie's
+        status="5xx" timer): until then the share is 0, not absent."""
+        requests = f"sum by ({self.by}) (rate({self.requests}[{over}]))"
+        errors = f"sum by ({self.by}) (rate({self.errors}[{over}]))"
+        return f"100 * ({errors} or 0 * {requests})\n/ on ({self.by}) {requests}"
 
     def expr(self, limit: float, min_rps: float, over: float) -> str:
         busy = f"sum by ({self.by}) (rate({self.requests}[{window(over)}])) > {num(min_rps)}"

@@ -144,8 +144,18 @@ EXPORTER_METRICS: tuple[Metric, ...] = tuple(
         ("minio_cluster_capacity_usable_total_bytes", GAUGE, ("server",), "Total usable capacity online"),
         ("minio_cluster_capacity_usable_free_bytes", GAUGE, ("server",), "Total free usable capacity online"),
         ("minio_s3_requests_total", COUNTER, ("api", "server"), "Total number of S3 requests"),
-        ("minio_s3_requests_5xx_errors_total", COUNTER, ("api", "server"), "S3 requests with (5xx) errors"),
     )
+    + [
+        # Its APIStats map holds an API once one of its requests failed: absent until a first 5xx.
+        Metric(
+            "minio_s3_requests_5xx_errors_total",
+            COUNTER,
+            MINIO,
+            "S3 requests with (5xx) errors",
+            frozenset({"api", "server"}),
+            conditional=True,
+        )
+    ]
     # What Nessie 0.99 serves at /q/metrics on its management port (Quarkus Micrometer, Prometheus
     # registry; docs/nessie.md): the HTTP server timer, a summary without quantiles, of which the
     # rules read the count, and the JVM memory binder.

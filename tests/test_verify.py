@@ -271,7 +271,8 @@ def test_a_counter_without_total_is_read_by_its_exposed_name() -> None:
 
 
 # The stand-ins of tests/sim/platform.py serve what the pinned MinIO and Nessie define: each
-# satisfies everything reading its source, and loses the alert reading a metric taken out.
+# satisfies everything reading its source (MinIO's 5xx counter, absent until a first failure, is
+# conditional), and loses the alert reading a metric taken out.
 @pytest.mark.parametrize(
     ("exposition", "source", "metric", "reader"),
     [
@@ -284,7 +285,7 @@ def test_the_minio_and_nessie_stand_ins_feed_everything_reading_them(
 ) -> None:
     result = verify(mac, tmp_path, exposition, RATD_0_2)
     assert result.exit_code == 0, result.output
-    assert f"({source}): serves everything the monitoring reads" in result.output
+    assert f"({source}): " in result.output and f"profile {RATD_0_2}: nothing is blind" in result.output
     result = verify(mac, tmp_path, without(exposition, metric), RATD_0_2)
     assert result.exit_code == 1, result.output
     assert f"blind: {reader}" in result.output
