@@ -38,14 +38,14 @@ class KubernetesSettings:
     ratd_selector: Mapping[str, str] = attrs.field(factory=lambda: {"app": "ratd"})
     ratd_port: str = "http"
     ratd_pod_selector: Mapping[str, str] = attrs.field(factory=lambda: {"app": "ratd"})
-    probe_service: str = "ratd-probe"
+    ratd_service: str = "ratd"  # the Service users reach ratd through (rat-kubernetes.md)
     # The Service the prometheus-blackbox-exporter chart creates for a release of that name in
     # `monitoring` (docs/kubernetes.md: kube-prometheus-stack ships no blackbox_exporter).
     prober: str = "prometheus-blackbox-exporter.monitoring.svc:9115"
     labels: Mapping[str, Mapping[str, str]] = attrs.field(
         factory=lambda: (
             {"PrometheusRule": {"release": "kube-prometheus-stack"}}
-            | {kind: {"release": "kube-prometheus-stack"} for kind in ("ServiceMonitor", "Probe")}
+            | {kind: {"release": "kube-prometheus-stack"} for kind in ("ServiceMonitor", "PodMonitor", "Probe")}
         )
     )
     grafana: KubernetesGrafana = KubernetesGrafana()
