@@ -13,6 +13,7 @@ from monitoring_as_code.duration import format_duration
 from monitoring_as_code.model import Probe, RuleGroup, ScrapeJob
 from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES_SETTINGS
 from monitoring_as_code.outputs.kubernetes.settings import KubernetesSettings
+from monitoring_as_code.render.prometheus import job_interval, job_timeout
 from monitoring_as_code.settings import Settings
 
 MONITORING = "monitoring.coreos.com/v1"
@@ -44,21 +45,26 @@ def port_of(address: str) -> int:
 
 
 def render_service_monitor(job: ScrapeJob, settings: Settings) -> dict[str, Any]:
-    """ratd's ServiceMonitor: the Service's labels and port name from settings; `job` stays ours
-    whatever the Service is called, so every selector keeps reading job="ratd"."""
+    """A scrape job's ServiceMonitor: the Service and port `kubernetes.monitor_of` names for it
+    (ratd's, or an exporter's); `job` stays the scrape job's name whatever the Service is called,
+    so every selector keeps reading job="<name>". The interval and timestamps as on compose."""
     k8s = settings.of(KUBERNETES_SETTINGS)
+    service = k8s.monitor_of(job.name)
     monitor = _object(MONITORING, "ServiceMonitor", object_name("rat", job.name), k8s.namespace, k8s)
+    endpoint: dict[str, Any] = {
+        "port": service.port,
+        "path": job.metrics_path,
+        "interval": format_duration(job_interval(job, settings)),
+    }
+    if timeout := job_timeout(job, settings):
+        endpoint["scrapeTimeout"] = format_duration(timeout)
+    if not job.honor_timestamps:
+        endpoint["honorTimestamps"] = False
+    endpoint["relabelings"] = [{"action": "replace", "targetLabel": "job", "replacement": job.name}]
     monitor["spec"] = {
-        "namespaceSelector": {"matchNames": [k8s.rat_namespace]},
-        "selector": {"matchLabels": dict(k8s.ratd_selector)},
-        "endpoints": [
-            {
-                "port": k8s.ratd_port,
-                "path": job.metrics_path,
-                "interval": format_duration(settings.intervals.scrape),
-                "relabelings": [{"action": "replace", "targetLabel": "job", "replacement": job.name}],
-            }
-        ],
+        "namespaceSelector": {"matchNames": [service.namespace]},
+        "selector": {"matchLabels": dict(service.selector or {})},
+        "endpoints": [endpoint],
     }
     return monitor
 
