@@ -264,7 +264,7 @@ def test_each_ratd_pod_is_probed_and_the_service_as_users_reach_it(generated: Pa
 def test_grafana_gets_dashboards_and_only_the_datasource_it_lacks(generated: Path) -> None:
     found = objects(generated)
     dashboards = [o for o in found.values() if o["metadata"].get("labels", {}).get("grafana_dashboard") == "1"]
-    assert len(dashboards) == 3  # overview, logs, SLOs
+    assert len(dashboards) == 4  # overview, logs, SLOs, Postgres
     for config_map in dashboards:
         assert config_map["metadata"]["annotations"] == {"grafana_folder": "RAT"}
         (text,) = config_map["data"].values()
@@ -327,6 +327,10 @@ def test_selectors_labels_and_rbac_follow_the_settings(tmp_path: Path) -> None:
     assert monitor["spec"]["endpoints"][0]["relabelings"] == [
         {"action": "replace", "targetLabel": "job", "replacement": "ratd"}
     ]
+    exporter = found["servicemonitor-postgres-exporter.yaml"]["spec"]  # the defaults of kubernetes.monitors
+    assert exporter["selector"] == {"matchLabels": {"app": "postgres-exporter"}}
+    assert exporter["namespaceSelector"] == {"matchNames": ["rat-prod"]}
+    assert exporter["endpoints"][0]["port"] == "metrics"
     rule = found["prometheusrule-replicas.yaml"]
     assert rule["metadata"]["labels"] == {
         "app.kubernetes.io/part-of": "rat-monitoring",
@@ -341,6 +345,36 @@ def test_selectors_labels_and_rbac_follow_the_settings(tmp_path: Path) -> None:
     assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == "rat-prod"
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "prometheus-k8s", "namespace": "monitoring"}]
     checks.check_custom_resources(root / "generated", MANIFESTS, crd_schemas())
+
+
+def test_an_exporters_scrape_job_becomes_a_service_monitor_as_the_settings_place_it(tmp_path: Path) -> None:
+    """Generic: any scrape job but ratd's is a ServiceMonitor of the Service kubernetes.monitors
+    names for it, scraped as compose scrapes it (interval, timeout) and keeping its job name."""
+    extra = (
+        "kubernetes:\n"
+        "  monitors:\n"
+        "    postgres-exporter: {selector: {app.kubernetes.io/name: prometheus-postgres-exporter}, port: http,"
+        " namespace: databases}\n"
+    )
+    root = copy_project(tmp_path / "project", RATD_0_2, extra)
+    pipeline.generate(pipeline.Project(root, root / "monitoring.yaml"))
+    monitor = objects(root / "generated")["servicemonitor-postgres-exporter.yaml"]
+    assert monitor["metadata"]["name"] == "rat-postgres-exporter"
+    spec = monitor["spec"]
+    assert spec["selector"] == {"matchLabels": {"app.kubernetes.io/name": "prometheus-postgres-exporter"}}
+    assert spec["namespaceSelector"] == {"matchNames": ["databases"]}
+    (endpoint,) = spec["endpoints"]
+    compose = yaml.safe_load((root / "generated/prometheus/prometheus.yml").read_text())
+    (job,) = (j for j in compose["scrape_configs"] if j["job_name"] == "postgres-exporter")
+    assert (endpoint["interval"], endpoint.get("scrapeTimeout")) == (job["scrape_interval"], job.get("scrape_timeout"))
+    assert (endpoint["port"], endpoint["path"]) == ("http", job["metrics_path"])
+    assert endpoint["relabelings"] == [{"action": "replace", "targetLabel": "job", "replacement": "postgres-exporter"}]
+    checks.check_custom_resources(root / "generated", MANIFESTS, crd_schemas())
+    (root / "monitoring.yaml").write_text(
+        (root / "monitoring.yaml").read_text() + "    ratd: {selector: {app: ratd}, port: http}\n"
+    )
+    with pytest.raises(DefinitionError, match="ratd"):  # ratd's Service is ratd_selector and ratd_port
+        load_settings(root / "monitoring.yaml")
 
 
 # --- the rules are replica-correct ------------------------------------------------------------------
@@ -527,7 +561,9 @@ def test_platforms_pick_each_side(variants: dict[str, Variant]) -> None:
     assert {"RatHostDiskFull", "Watchdog"} <= compose - cluster  # host, meta: compose only
     assert {"RatApiReplicaDown"} <= cluster - compose  # replicas.py: kubernetes only
     assert {"RatApiDown", "RatHealthProbesBlind"} <= compose & cluster  # each side's own definition
-    assert {j.name for j in variants[bundle.settings.profile].alerting.scrape_jobs} == {"ratd"}
+    assert {j.name for j in variants[bundle.settings.profile].alerting.scrape_jobs} == {"ratd", "postgres-exporter"}
+    assert "RatPostgresConnectionsExhausted" in compose & cluster  # postgres.py: both, from one definition
+    assert "RatPostgresDiskFilling" in compose - cluster  # a node's filesystem: compose only
 
 
 def test_lint_judges_the_kubernetes_variant_too(tmp_path: Path, mac: MacRunner) -> None:
