@@ -305,17 +305,18 @@ def dependency_down(
             threshold=failures_text(failures),
             summary=summary,
             description=f"ratd's {endpoint} has reported {says} {failures} time(s) in a row (probe_success = {VALUE}).",
-            runbook=Runbook(
-                dependency.meaning,
-                [
-                    f"{http_get(settings.targets.ratd, endpoint, settings, '| jq .')} to see what ratd reports.",
-                    *service_steps(service, settings),
-                ],
-            ),
+            runbook=Runbook(dependency.meaning, _dependency_steps(service, endpoint, settings)),
             scenarios=probe_failure_scenarios(
                 dependency.check, scenario_instance("ratd:8080", endpoint), failures, settings, through_ratd=True
             ),
         )
+    ]
+
+
+def _dependency_steps(service: str, endpoint: str, settings: Settings) -> list[str]:
+    return [
+        f"{http_get(settings.targets.ratd, endpoint, settings, '| jq .')} to see what ratd reports.",
+        *service_steps(service, settings),
     ]
 
 
@@ -365,13 +366,7 @@ def on_pods(
             summary=f"{summary}, on every ratd pod",
             description=f"Every ratd pod that answers has reported {says} at {endpoint} {failures} time(s) in a row "
             f"(probe_success = {VALUE}).",
-            runbook=Runbook(
-                dependency.meaning,
-                [
-                    f"{http_get(settings.targets.ratd, endpoint, settings, '| jq .')} to see what ratd reports.",
-                    *service_steps(service, settings),
-                ],
-            ),
+            runbook=Runbook(dependency.meaning, _dependency_steps(service, endpoint, settings)),
             scenarios=scenarios.every_pod(),
             **common,
         ),
