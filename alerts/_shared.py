@@ -16,6 +16,7 @@ from monitoring_as_code.settings import Settings
 
 RATD_JOB = "ratd"
 PROBE_JOB = "rat-probes"
+SERVICE_CHECK = "service"  # on a cluster: the probe of the Service users reach ratd through
 CADVISOR_JOB = "cadvisor"
 NODE_JOB = "node-exporter"
 PROMETHEUS_JOB = "prometheus"
@@ -283,33 +284,240 @@ def probe_failure_scenarios(
 
 def dependency_down(
     dependency: Dependency, service: str, endpoint: str, settings: Settings, *, check: str, summary: str, says: str
-) -> Alert:
+) -> list[Alert]:
     """The alert on N consecutive failed probes of a dependency ratd reports at `endpoint` (a
-    path): muted while ratd itself is down. `says` is what ratd reported, for the description."""
+    path): muted while ratd itself is down. `says` is what ratd reported, for the description.
+    On a cluster every ratd pod is probed on its own, and the one alert becomes two
+    (`on_pods`)."""
     failures = settings.thresholds.consecutive_failures[service]
-    return Alert(
-        name=dependency.alert,
-        expr=f'probe_success{{job="{PROBE_JOB}",check="{dependency.check}"}} == 0\n{while_ratd_answers()}',
-        for_=consecutive_failures_for(failures, settings),
-        severity=dependency.severity,
-        service=service,
-        labels=DEPENDS_ON_RATD,
-        condition=dependency.condition,
-        check=check,
-        threshold=failures_text(failures),
-        summary=summary,
-        description=f"ratd's {endpoint} has reported {says} {failures} time(s) in a row (probe_success = {VALUE}).",
-        runbook=Runbook(
-            dependency.meaning,
-            [
-                f"{http_get(settings.targets.ratd, endpoint, settings, '| jq .')} to see what ratd reports.",
-                *service_steps(service, settings),
-            ],
+    if settings.platform == KUBERNETES:
+        return on_pods(dependency, service, endpoint, settings, check=check, summary=summary, says=says)
+    return [
+        Alert(
+            name=dependency.alert,
+            expr=f"{_check_selector(dependency)} == 0\n{while_ratd_answers()}",
+            for_=consecutive_failures_for(failures, settings),
+            severity=dependency.severity,
+            service=service,
+            labels=DEPENDS_ON_RATD,
+            condition=dependency.condition,
+            check=check,
+            threshold=failures_text(failures),
+            summary=summary,
+            description=f"ratd's {endpoint} has reported {says} {failures} time(s) in a row (probe_success = {VALUE}).",
+            runbook=Runbook(dependency.meaning, _dependency_steps(service, endpoint, settings)),
+            scenarios=probe_failure_scenarios(
+                dependency.check, scenario_instance("ratd:8080", endpoint), failures, settings, through_ratd=True
+            ),
+        )
+    ]
+
+
+def _dependency_steps(service: str, endpoint: str, settings: Settings) -> list[str]:
+    return [
+        f"{http_get(settings.targets.ratd, endpoint, settings, '| jq .')} to see what ratd reports.",
+        *service_steps(service, settings),
+    ]
+
+
+def _check_selector(dependency: Dependency) -> str:
+    return f'probe_success{{job="{PROBE_JOB}",check="{dependency.check}"}}'
+
+
+# On a cluster, what a dependency alert of ratd's pods covers: every pod (the dependency's own
+# alert, its guide severity) or one pod (a ticket naming it). While every pod fails, the first
+# mutes the second (routing.py), so one outage notifies once.
+PODS_LABEL = "pods"
+EVERY_POD = {PODS_LABEL: "all"}
+ONE_POD = {PODS_LABEL: "one"}
+
+
+def while_pod_answers() -> str:
+    """`while_ratd_answers` per pod: only the pods whose own liveness probe succeeds."""
+    return f"and on ({BY_JOB}, pod) ({LIVE} == 1)"
+
+
+def on_pods(
+    dependency: Dependency, service: str, endpoint: str, settings: Settings, *, check: str, summary: str, says: str
+) -> list[Alert]:
+    """A dependency ratd reports, on a cluster where each ratd pod is probed on its own: the
+    dependency's alert (its name and severity) when every answering pod has failed the check N
+    times in a row, and a warning naming the pod when one pod has. A pod that is down is
+    RatApiReplicaDown's, not its dependencies'."""
+    failures = settings.thresholds.consecutive_failures[service]
+    k8s = settings.of(KUBERNETES_SETTINGS)
+    port = settings.targets.ratd.rsplit(":", 1)[1]
+    kubectl = f"kubectl -n {k8s.rat_namespace}"
+    selector = _check_selector(dependency)
+    common = {
+        "for_": consecutive_failures_for(failures, settings),
+        "service": service,
+        "check": check,
+        "threshold": failures_text(failures),
+    }
+    scenarios = PodScenarios(dependency.check, endpoint, failures, settings)
+    return [
+        Alert(
+            name=dependency.alert,
+            expr=f"max by ({BY_JOB}, check) (\n  {selector}\n  {while_pod_answers()}\n) == 0",
+            severity=dependency.severity,
+            labels={**DEPENDS_ON_RATD, **EVERY_POD},
+            condition=dependency.condition,
+            summary=f"{summary}, on every ratd pod",
+            description=f"Every ratd pod that answers has reported {says} at {endpoint} {failures} time(s) in a row "
+            f"(probe_success = {VALUE}).",
+            runbook=Runbook(dependency.meaning, _dependency_steps(service, endpoint, settings)),
+            scenarios=scenarios.every_pod(),
+            **common,
         ),
-        scenarios=probe_failure_scenarios(
-            dependency.check, scenario_instance("ratd:8080", endpoint), failures, settings, through_ratd=True
+        Alert(
+            name=f"{dependency.alert}OnPod",
+            expr=f"{selector} == 0\n{while_pod_answers()}",
+            severity="warning",
+            labels={**DEPENDS_ON_RATD, **ONE_POD},
+            condition=f"{dependency.condition}, seen from one ratd pod",
+            summary=f"{summary}, on ratd pod {{{{ $labels.pod }}}}",
+            description=f"ratd pod {{{{ $labels.pod }}}} has reported {says} at {endpoint} {failures} time(s) in a "
+            f"row (probe_success = {VALUE}); while every pod does, {dependency.alert} speaks instead.",
+            runbook=Runbook(
+                f"{dependency.meaning} Here one pod (the alert's `pod` label) says so, the others do not: what "
+                "differs is that pod's (its node, its network path, its own connections); users whose requests "
+                "reach it are affected.",
+                [
+                    f"`{kubectl} port-forward pod/<pod> {port} &`, then `curl -s http://localhost:{port}{endpoint} "
+                    "| jq .` to see what that pod reports.",
+                    f"`{kubectl} logs <pod> --tail 100` for its errors; `{kubectl} get pod <pod> -o wide`: its node.",
+                    f"`{kubectl} delete pod <pod>` starts a fresh pod if the others are fine.",
+                ],
+            ),
+            scenarios=scenarios.one_pod(),
+            **common,
         ),
-    )
+    ]
+
+
+@attrs.frozen
+class PodScenarios:
+    """The scenarios of a dependency check probed on each of two ratd pods, `a` and `b`."""
+
+    check: str
+    endpoint: str
+    failures: int
+    settings: Settings
+
+    def _series(self, pod: str, check: str) -> str:
+        path = self.settings.health.live_path if check == "live" else self.endpoint
+        namespace = self.settings.of(KUBERNETES_SETTINGS).rat_namespace
+        return (
+            f'probe_success{{job="{PROBE_JOB}",check="{check}",namespace="{namespace}",pod="ratd-{pod}",'
+            f'instance="http://ratd-{pod}:8080{path}"}}'
+        )
+
+    def labels(self, pod: str | None = None) -> dict[str, str]:
+        namespace = self.settings.of(KUBERNETES_SETTINGS).rat_namespace
+        one = {"pod": f"ratd-{pod}", "instance": f"http://ratd-{pod}:8080{self.endpoint}"} if pod else {}
+        return {"job": PROBE_JOB, "check": self.check, "namespace": namespace, **one}
+
+    def inputs(self, a: str, b: str, *, live_a: str | None = None) -> dict[str, str]:
+        samples = len(a.split())
+        return {
+            self._series("a", self.check): a,
+            self._series("b", self.check): b,
+            self._series("a", "live"): live_a or f"1x{samples}",
+            self._series("b", "live"): f"1x{samples}",
+        }
+
+    def _times(self, first: int, last: int) -> tuple[float, ...]:
+        return tuple(k * self.settings.intervals.scrape for k in range(first, last + 1))
+
+    @property
+    def failing(self) -> str:
+        return "1 1" + " 0" * self.failures
+
+    @property
+    def passing(self) -> str:
+        return f"1x{self.failures + 1}"
+
+    def in_turn(self) -> tuple[str, str]:
+        """Each pod failing every other probe, one recovering as the other fails: a flapping
+        check that is never N times in a row on one pod, nor on every pod at once."""
+        a = " ".join("0" if k % 2 else "1" for k in range(4 * self.failures + 2))
+        b = " ".join("1" if k % 2 else "0" for k in range(4 * self.failures + 2))
+        return a, b
+
+    def every_pod(self) -> list[Scenario]:
+        n, step = self.failures, self.settings.intervals.scrape
+        down = "1 1" + " 0" * (n + 2)
+        out = [
+            Scenario(
+                f"fires once when every pod fails {n} time(s) in a row",
+                self.inputs(self.failing, self.failing),
+                at=(1 + n) * step,
+                fires=[Firing(self.labels(), 0)],
+            ),
+            Scenario(
+                "fires when the only pod that answers fails (the other is down)",
+                self.inputs(self.failing, self.failing, live_a="1 1" + " 0" * n),
+                at=(1 + n) * step,
+                fires=[Firing(self.labels(), 0)],
+            ),
+            Scenario(
+                "silent while one pod of two fails",
+                self.inputs(self.failing + " 0", self.passing + " 1"),
+                at=self._times(1, n + 2),
+            ),
+            Scenario(
+                "silent while the pods fail in turn (one recovering as the other fails)",
+                self.inputs(*self.in_turn()),
+                at=self._times(1, 4 * n + 1),
+            ),
+            Scenario(
+                "silent while ratd itself is down on every pod",
+                {**self.inputs(down, down, live_a=down), self._series("b", "live"): down},
+                at=self._times(2, n + 3),
+            ),
+        ]
+        if n > 1:
+            almost = "1 1" + " 0" * (n - 1) + " 1 1"
+            out.append(
+                Scenario(
+                    f"silent after {n - 1} failures of every pod",
+                    self.inputs(almost, almost),
+                    at=self._times(2, n + 2),
+                )
+            )
+        return out
+
+    def one_pod(self) -> list[Scenario]:
+        n, step = self.failures, self.settings.intervals.scrape
+        out = [
+            Scenario(
+                f"fires naming the pod when one pod of two fails {n} time(s) in a row",
+                self.inputs(self.failing, self.passing),
+                at=(1 + n) * step,
+                fires=[Firing(self.labels("a"), 0)],
+            ),
+            Scenario(
+                "silent while that pod is down itself (RatApiReplicaDown's)",
+                self.inputs(self.failing, self.passing, live_a="1 1" + " 0" * n),
+                at=self._times(2, n + 1),
+            ),
+        ]
+        if n > 1:
+            almost = "1 1" + " 0" * (n - 1) + " 1 1"
+            out += [
+                Scenario(
+                    f"silent after {n - 1} failures of one pod",
+                    self.inputs(almost, f"1x{n + 2}"),
+                    at=self._times(2, n + 2),
+                ),
+                Scenario(
+                    "silent while the pods fail in turn (one recovering as the other fails)",
+                    self.inputs(*self.in_turn()),
+                    at=self._times(1, 4 * n + 1),
+                ),
+            ]
+        return out
 
 
 def http_get(address: str, path: str, settings: Settings, then: str = "") -> str:

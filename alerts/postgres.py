@@ -16,12 +16,10 @@ from __future__ import annotations
 
 from alerts._shared import BY_JOB, FILESYSTEMS, NODE_JOB, VALUE, held_scenarios, held_timing, num, window
 from monitoring_as_code.catalog import POSTGRES_EXPORTER
-from monitoring_as_code.model import COMPOSE, Alert, Firing, Runbook, Scenario, ScrapeJob
+from monitoring_as_code.model import COMPOSE, KUBERNETES, Alert, Firing, Runbook, Scenario, ScrapeJob
 from monitoring_as_code.outputs.compose.settings import SECTION as COMPOSE_SETTINGS
+from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES_SETTINGS
 from monitoring_as_code.settings import Settings
-
-# The exporter runs beside RAT's compose project; on a cluster it needs a PodMonitor (not yet).
-PLATFORMS = (COMPOSE,)
 
 POSTGRES_EXPORTER_JOB = "postgres-exporter"
 JOB = f'job="{POSTGRES_EXPORTER_JOB}"'
@@ -62,6 +60,31 @@ def disk_mountpoints(path: str) -> str:
     return "|".join(["/", *("/" + "/".join(parts[: k + 1]) for k in range(len(parts)))])
 
 
+def psql(settings: Settings, sql: str) -> str:
+    """A runbook's psql command: on compose in RAT's postgres container; on a cluster in a
+    throwaway pod, against the `postgres` Service RAT's pods use (in the cluster or managed)."""
+    user = settings.of(COMPOSE_SETTINGS).rat.postgres_user
+    if settings.platform == KUBERNETES:
+        namespace = settings.of(KUBERNETES_SETTINGS).rat_namespace
+        return (
+            f"`kubectl -n {namespace} run psql --rm -it --restart=Never --image=postgres:16.4-alpine -- "
+            f'psql -h postgres -U {user} -c "{sql}"`'
+        )
+    return f'`docker compose exec postgres psql -U {user} -c "{sql}"`'
+
+
+def logs(settings: Settings, service: str, options: str = "", then: str = "") -> str:
+    """A runbook's command for the logs of `service` (the exporter's scrape job, or postgres),
+    `options` for the logs command, `then` a pipe after it: on a cluster, of the pods its labels
+    select (kubernetes.monitors for the exporter)."""
+    pipe = f" {then}" if then else ""
+    if settings.platform == KUBERNETES:
+        monitored = settings.of(KUBERNETES_SETTINGS).monitor_of(service)
+        labels = ",".join(f"{k}={v}" for k, v in (monitored.selector or {}).items())
+        return f"`kubectl -n {monitored.namespace} logs -l {labels}{options}{pipe}`"
+    return f"`docker compose logs{options} {service}{pipe}`"
+
+
 def define(settings: Settings) -> list[object]:
     t = settings.thresholds
     compose = settings.of(COMPOSE_SETTINGS)
@@ -99,11 +122,13 @@ def define(settings: Settings) -> list[object]:
                 "and mutes this warning; alone, it is the exporter's configuration: the monitoring role, its "
                 "password, or the network.",
                 [
-                    "`docker compose logs --tail 20 postgres-exporter`: the connection error.",
-                    f"`docker compose exec postgres psql -U {compose.rat.postgres_user} -c "
-                    '"SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = '
-                    f"'{compose.rat.postgres_monitor_user}'\"`: does the monitoring role exist? "
-                    "docs/postgres.md has the SQL that creates it.",
+                    f"{logs(settings, POSTGRES_EXPORTER_JOB, ' --tail 20')}: the connection error.",
+                    psql(
+                        settings,
+                        "SELECT rolname, rolcanlogin FROM pg_roles "
+                        f"WHERE rolname = '{compose.rat.postgres_monitor_user}'",
+                    )
+                    + ": does the monitoring role exist? docs/postgres.md has the SQL that creates it.",
                     "Does compose.secrets.postgres_exporter_password_file hold that role's password? "
                     "`mac preflight` checks the file is there and readable.",
                 ],
@@ -126,7 +151,7 @@ def define(settings: Settings) -> list[object]:
                 "The exporter is connected but one of its queries fails, usually a permission the "
                 "monitoring role lacks: the Postgres panels and alerts reading that query are blind.",
                 [
-                    "`docker compose logs --tail 50 postgres-exporter`: which query fails, and why.",
+                    f"{logs(settings, POSTGRES_EXPORTER_JOB, ' --tail 50')}: which query fails, and why.",
                     "The role needs pg_monitor (docs/postgres.md): "
                     f"`GRANT pg_monitor TO {compose.rat.postgres_monitor_user};`",
                 ],
@@ -149,9 +174,12 @@ def define(settings: Settings) -> list[object]:
                     "ratd's two pools, Nessie, ratq and the runner share Postgres' max_connections; once "
                     'it is reached, new connections fail with "too many clients" (superuser slots aside).',
                     [
-                        f"`docker compose exec postgres psql -U {compose.rat.postgres_user} -c "
-                        '"SELECT usename, application_name, state, count(*) FROM pg_stat_activity '
-                        'GROUP BY 1, 2, 3 ORDER BY 4 DESC"`: who holds them?',
+                        psql(
+                            settings,
+                            "SELECT usename, application_name, state, count(*) FROM pg_stat_activity "
+                            "GROUP BY 1, 2, 3 ORDER BY 4 DESC",
+                        )
+                        + ": who holds them?",
                         "Many `idle` from one client: a pool larger than needed (ratd's main pool is 25); "
                         "many `idle in transaction`: see RatPostgresLongTransaction.",
                         "Raise max_connections only with the memory to match (each backend uses work_mem).",
@@ -179,9 +207,11 @@ def define(settings: Settings) -> list[object]:
                 "A transaction open this long holds its locks and keeps vacuum from cleaning up after it: "
                 "tables bloat, and writers queue behind its locks.",
                 [
-                    f"`docker compose exec postgres psql -U {compose.rat.postgres_user} -c "
-                    '"SELECT pid, usename, application_name, state, now() - xact_start AS age, left(query, 80) '
-                    'FROM pg_stat_activity WHERE xact_start IS NOT NULL ORDER BY age DESC LIMIT 5"`',
+                    psql(
+                        settings,
+                        "SELECT pid, usename, application_name, state, now() - xact_start AS age, left(query, 80) "
+                        "FROM pg_stat_activity WHERE xact_start IS NOT NULL ORDER BY age DESC LIMIT 5",
+                    ),
                     "`idle in transaction`: a client that began a transaction and stopped; fix the client, and "
                     "end it with `SELECT pg_terminate_backend(<pid>)` if it blocks others.",
                 ],
@@ -210,36 +240,44 @@ def define(settings: Settings) -> list[object]:
                 "Postgres broke a deadlock by aborting one of the transactions: a run, a schedule update or "
                 "a catalog commit failed, and its client saw an error.",
                 [
-                    "`docker compose logs postgres | grep -A5 'deadlock detected'`: the two statements and tables.",
+                    logs(settings, SERVICE, then="| grep -A5 'deadlock detected'") + ": the two statements and tables.",
                     "Two writers taking the same rows or tables in opposite orders: which RAT component issues them?",
                 ],
             ),
             scenarios=_deadlock_scenarios(settings),
         ),
-        Alert(
-            name="RatPostgresDiskFilling",
-            expr=f"{growing} * {num(horizon)}\n> on (namespace) {free}",
-            for_=t.postgres_disk_growth_for,
-            severity="warning",
-            service=SERVICE,
-            condition="Database outgrows its disk",
-            check=f"database growth over {window(growth)} vs free space of {compose.rat.postgres_data}",
-            threshold=f"full within {window(horizon)}",
-            summary="Postgres' databases will fill their disk",
-            description=f"At their growth over the last {window(growth)}, Postgres' databases grow by {VALUE}B "
-            f"within {window(horizon)}: more than the free space where {compose.rat.postgres_data} lives.",
-            runbook=Runbook(
-                "The databases grow faster than the disk holding Postgres' data can take for long; when it "
-                "is full Postgres stops accepting writes, and ratd, Nessie and the runner fail with it.",
-                [
-                    f"`docker compose exec postgres psql -U {compose.rat.postgres_user} -c "
-                    '"SELECT datname, pg_size_pretty(pg_database_size(datname)) FROM pg_database"`: which database?',
-                    "Run history and quality results grow with every run: prune old ones, or grow the volume.",
-                    "Bloat from long transactions (RatPostgresLongTransaction) grows tables too: `VACUUM` once "
-                    "they end.",
-                ],
-            ),
-            scenarios=_disk_scenarios(settings, mountpoints),
+        # On a cluster Postgres' data is on a volume claim or a managed service's disk, which no
+        # node filesystem of node-exporter's stands for: compose only.
+        *(
+            [
+                Alert(
+                    name="RatPostgresDiskFilling",
+                    expr=f"{growing} * {num(horizon)}\n> on (namespace) {free}",
+                    for_=t.postgres_disk_growth_for,
+                    severity="warning",
+                    service=SERVICE,
+                    condition="Database outgrows its disk",
+                    check=f"database growth over {window(growth)} vs free space of {compose.rat.postgres_data}",
+                    threshold=f"full within {window(horizon)}",
+                    summary="Postgres' databases will fill their disk",
+                    description=f"At their growth over the last {window(growth)}, Postgres' databases grow by {VALUE}B "
+                    f"within {window(horizon)}: more than the free space where {compose.rat.postgres_data} lives.",
+                    runbook=Runbook(
+                        "The databases grow faster than the disk holding Postgres' data can take for long; when it "
+                        "is full Postgres stops accepting writes, and ratd, Nessie and the runner fail with it.",
+                        [
+                            psql(settings, "SELECT datname, pg_size_pretty(pg_database_size(datname)) FROM pg_database")
+                            + ": which database?",
+                            "Run history and quality results grow with every run: prune old ones, or grow the volume.",
+                            "Bloat from long transactions (RatPostgresLongTransaction) grows tables too: `VACUUM` once "
+                            "they end.",
+                        ],
+                    ),
+                    scenarios=_disk_scenarios(settings, mountpoints),
+                ),
+            ]
+            if settings.platform == COMPOSE
+            else []
         ),
     ]
 

@@ -77,8 +77,8 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
         }
         objects += [
             BlackboxModule(ready_module(d.check), "http", health.timeout, http),
-            Probe(d.check, ready_module(d.check), ready_url, PROBE_JOB),
-            dependency_down(
+            Probe(d.check, ready_module(d.check), ready_url, PROBE_JOB, each_pod=True),
+            *dependency_down(
                 d,
                 service,
                 health.ready_path,

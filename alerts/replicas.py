@@ -1,6 +1,7 @@
 """ratd on a cluster (kubernetes output): several replicas behind one Service. The API is down
 only when every replica is (or when the ServiceMonitor finds none); one replica down is a
-warning. Memory pressure is per pod, against that container's own limit.
+warning. The Service with no ready pod pages even while every replica answers its scrape (its
+readiness probe fails on each). Memory pressure is per pod, against that container's own limit.
 
 Every expression filters RAT's namespace: a cluster Prometheus scrapes every namespace.
 """
@@ -25,6 +26,7 @@ from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES
 from monitoring_as_code.settings import Settings
 
 PLATFORMS = (KUBERNETES,)
+NO_READY_ENDPOINT = "RatApiNoReadyEndpoint"
 
 
 def rat_namespace(settings: Settings) -> str:
@@ -148,6 +150,7 @@ def define(settings: Settings) -> list[Alert]:
                 ),
             ],
         ),
+        no_ready_endpoint(settings),
         Alert(
             name="RatContainerMemoryPressure",
             # The container's name is RAT's service (rat-kubernetes.md names each container after it).
@@ -209,3 +212,93 @@ def define(settings: Settings) -> list[Alert]:
             ],
         ),
     ]
+
+
+def no_ready_endpoint(settings: Settings) -> Alert:
+    """ratd's Service lists no ready address: every request users send fails, whatever `up` says
+    (RAT's readinessProbe is /health/ready, which fails on every pod while a dependency is down).
+    Read from kube-state-metrics' Endpoints series, which exist while the Service does."""
+    down_for = settings.thresholds.target_down_for
+    step = settings.intervals.scrape
+    steps_down = round(down_for / step)
+    k8s = settings.of(KUBERNETES_SETTINGS)
+    endpoints = f'{KUBE_STATE_METRICS},{rat_namespace(settings)},endpoint="{k8s.ratd_service}"'
+    labels = {"namespace": k8s.rat_namespace, "endpoint": k8s.ratd_service}
+
+    def address(ip: str, ready: bool) -> str:
+        return f'kube_endpoint_address{{{endpoints},ip="{ip}",ready="{str(ready).lower()}"}}'
+
+    info = f"kube_endpoint_info{{{endpoints}}}"
+    up = {f'up{{job="{RATD_JOB}",{rat_namespace(settings)},pod="ratd-{p}"}}': f"1x{steps_down + 3}" for p in "ab"}
+    samples = steps_down + 3
+    a, b = "10.0.0.1", "10.0.0.2"
+    # In turn: a's address ready while b's is not, then the other way round, never neither.
+    turns = [k % 2 == 0 for k in range(samples + 1)]
+
+    def present(flags: list[bool]) -> str:
+        return " ".join("1" if f else ("stale" if k else "_") for k, f in enumerate(flags))
+
+    return Alert(
+        name=NO_READY_ENDPOINT,
+        # The ready addresses counted, 0 while the Service exists with none.
+        expr=(
+            f'(\n  sum by (namespace, endpoint) (kube_endpoint_address{{{endpoints},ready="true"}})\n'
+            f"  or 0 * max by (namespace, endpoint) ({info})\n) == 0"
+        ),
+        for_=down_for,
+        severity="critical",
+        service="ratd",
+        condition="ratd's Service has no ready pod",
+        check=f'kube_endpoint_address{{endpoint="{k8s.ratd_service}",ready="true"}} absent (kube-state-metrics)',
+        threshold=f"for {window(down_for)}",
+        summary="ratd's Service has no ready pod: users are served by none",
+        description=(
+            "The Endpoints of Service {{ $labels.endpoint }} in {{ $labels.namespace }} list no ready address "
+            f"for {window(down_for)} (ready addresses = {VALUE}): every request through the Service fails, even "
+            "while the pods answer their metrics scrape."
+        ),
+        runbook=Runbook(
+            "No ratd pod passes its readinessProbe (/health/ready), so the Service sends requests nowhere. "
+            "A dependency every pod reports down is the usual cause: its page mutes this one.",
+            [
+                kubectl(settings, f"get endpoints {k8s.ratd_service} -o wide") + ": ready and not-ready addresses.",
+                kubectl(settings, "describe pods -l app=ratd") + ": which readiness probe fails, and why.",
+                f"{kubectl(settings, 'get pods -l app=ratd')}; then each pod's `/health/ready` "
+                "(the dependency alerts name the failing check).",
+            ],
+        ),
+        scenarios=[
+            Scenario(
+                "fires when no address is ready, though every pod answers its scrape",
+                {info: f"1x{samples}", address(a, False): f"1x{samples}", address(b, False): f"1x{samples}", **up},
+                at=(1 + steps_down) * step,
+                fires=[Firing(labels, 0)],
+            ),
+            Scenario(
+                "silent while one address of two is ready",
+                {info: f"1x{samples}", address(a, True): f"1x{samples}", address(b, False): f"1x{samples}", **up},
+                at=tuple(k * step for k in range(samples)),
+            ),
+            Scenario(
+                "silent while the pods turn ready in turn (one recovering as the other fails)",
+                {
+                    info: f"1x{samples}",
+                    address(a, True): present(turns),
+                    address(a, False): present([not t for t in turns]),
+                    address(b, True): present([not t for t in turns]),
+                    address(b, False): present(turns),
+                    **up,
+                },
+                at=tuple(k * step for k in range(samples)),
+            ),
+            Scenario(
+                "silent when no address is ready for less than the for",
+                {
+                    info: f"1x{samples}",
+                    address(a, True): "1 stale" + " _" * (steps_down - 1) + " 1 1",
+                    address(a, False): "_ 1" + " 1" * (steps_down - 1) + " stale stale",
+                },
+                at=tuple(k * step for k in range(steps_down + 3)),
+            ),
+        ],
+    )

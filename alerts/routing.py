@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from alerts._shared import EVERY_POD, ONE_POD, PODS_LABEL
+from alerts.replicas import NO_READY_ENDPOINT
 from monitoring_as_code.model import BUSINESS_HOURS, KUBERNETES, Inhibition, Route
 from monitoring_as_code.settings import Settings
 
@@ -11,6 +13,7 @@ def define(settings: Settings) -> list[object]:
     # On a cluster an inhibition holds within one namespace: one RAT's outage mutes nothing of another's.
     # (The kubernetes output also scopes every route and inhibition here to RAT's namespace.)
     same_rat = ["namespace"] if settings.platform == KUBERNETES else []
+    cluster = settings.platform == KUBERNETES
     return [
         # First match wins: the Watchdog (severity info) must not fall into the silent info route.
         Route(
@@ -46,4 +49,25 @@ def define(settings: Settings) -> list[object]:
         ),
         # An SLO's fast burn holds back its slow one, whether the fast burn pages or not.
         Inhibition("slo-fast-over-slow", ['burn="fast"'], ['burn="slow"'], [*same_rat, "slo"]),
+        *(
+            [
+                # A check every ratd pod fails is one alert, not one per pod as well.
+                Inhibition(
+                    "every-pod-over-one-pod",
+                    [f'{PODS_LABEL}="{EVERY_POD[PODS_LABEL]}"'],
+                    [f'{PODS_LABEL}="{ONE_POD[PODS_LABEL]}"'],
+                    [*same_rat, "check"],
+                ),
+                # A dependency every pod reports down fails ratd's readiness on every pod, which
+                # empties the Service: the dependency's page names the cause.
+                Inhibition(
+                    "dependency-over-empty-service",
+                    [f'{PODS_LABEL}="{EVERY_POD[PODS_LABEL]}"', 'severity="critical"'],
+                    [f'alertname="{NO_READY_ENDPOINT}"'],
+                    same_rat,
+                ),
+            ]
+            if cluster
+            else []
+        ),
     ]

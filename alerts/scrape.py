@@ -4,7 +4,15 @@ stack itself. Each profile adds its own dependency probes (subsystems.py, ready_
 
 from __future__ import annotations
 
-from alerts._shared import ALERTMANAGER_JOB, CADVISOR_JOB, NODE_JOB, PROBE_JOB, PROMETHEUS_JOB, RATD_JOB
+from alerts._shared import (
+    ALERTMANAGER_JOB,
+    CADVISOR_JOB,
+    NODE_JOB,
+    PROBE_JOB,
+    PROMETHEUS_JOB,
+    RATD_JOB,
+    SERVICE_CHECK,
+)
 from monitoring_as_code.catalog import BACKUP_SOURCE, RATD
 from monitoring_as_code.model import KUBERNETES, BlackboxModule, Probe, ScrapeJob
 from monitoring_as_code.settings import Settings
@@ -20,13 +28,15 @@ def define(settings: Settings) -> list[object]:
     ratd = ScrapeJob(RATD_JOB, [t.ratd], "/metrics", "ratd's Prometheus metrics, as the guide configures them", (RATD,))
     probes = [
         BlackboxModule(HTTP_2XX, "http", health.timeout, IPV4),
-        Probe("live", HTTP_2XX, ratd_url + health.live_path, PROBE_JOB),
-        Probe("ready", HTTP_2XX, ratd_url + health.ready_path, PROBE_JOB),
+        Probe("live", HTTP_2XX, ratd_url + health.live_path, PROBE_JOB, each_pod=True),
+        Probe("ready", HTTP_2XX, ratd_url + health.ready_path, PROBE_JOB, each_pod=True),
     ]
     if settings.platform == KUBERNETES:
         # On a cluster the stack scrapes kubelet, the nodes and itself; ratd is a ServiceMonitor's
-        # job and the probes go through the probe Service (settings.targets.ratd there).
-        return [ratd, *probes]
+        # job, and each ratd pod is probed on its own. The Service users reach (settings.targets.ratd
+        # there) is probed too, at the liveness path ratd does not log: it answers only while the
+        # Service has a ready pod to send the request to.
+        return [ratd, *probes, Probe(SERVICE_CHECK, HTTP_2XX, ratd_url + health.live_path, PROBE_JOB)]
     return [
         ratd,
         # cAdvisor stamps its samples itself, and Prometheus keeps an explicitly stamped series for

@@ -51,8 +51,8 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
             "fail_if_body_not_matches_regexp": [health.pattern_for(s.check)],
         }
         objects.append(BlackboxModule(health_module(s.check), "http", health.timeout, http))
-        objects.append(Probe(s.check, health_module(s.check), url, PROBE_JOB))
-        objects.append(
+        objects.append(Probe(s.check, health_module(s.check), url, PROBE_JOB, each_pod=True))
+        objects.extend(
             dependency_down(
                 s,
                 s.check,

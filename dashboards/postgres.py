@@ -13,8 +13,6 @@ from monitoring_as_code.dashboard import Dashboard, grid, ref
 from monitoring_as_code.model import COMPOSE
 from monitoring_as_code.settings import Settings
 
-PLATFORMS = (COMPOSE,)  # as alerts/postgres.py: the exporter runs beside RAT's compose project
-
 
 def define(settings: Settings) -> list[Dashboard]:
     t = settings.thresholds
@@ -74,8 +72,13 @@ def define(settings: Settings) -> list[Dashboard]:
     sizes = core.TimeSeries(
         id=5,
         title="Database Size",
-        description="Disk space of each database. RatPostgresDiskFilling compares their growth with the "
-        "free space of the filesystem holding Postgres' data.",
+        description="Disk space of each database."
+        + (
+            " RatPostgresDiskFilling compares their growth with the free space of the filesystem holding "
+            "Postgres' data."
+            if settings.platform == COMPOSE
+            else ""
+        ),
         dataSource=metrics,
         targets=[query(f"max by (datname) (pg_database_size_bytes{{{JOB}}})", "{{datname}}")],
         unit="bytes",

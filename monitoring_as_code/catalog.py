@@ -231,6 +231,15 @@ KUBERNETES_METRICS = tuple(
             ("namespace", "pod", "container", "node", "resource", "unit", "uid"),
             "A container's resource limit (resource=memory: bytes)",
         ),
+        # One series per Endpoints object, and one per address of it (`ready`: "true" while the
+        # pod is ready); kube-state-metrics 2.14 removed the per-object counts of both.
+        ("kube_endpoint_info", GAUGE, ("namespace", "endpoint"), "An Endpoints object (a Service's)"),
+        (
+            "kube_endpoint_address",
+            GAUGE,
+            ("namespace", "endpoint", "ip", "ready"),
+            "An address of an Endpoints object, ready or not",
+        ),
     )
 )
 

@@ -273,6 +273,9 @@ class Probe(Checked):
     module: str
     url: str
     job: str
+    # On a cluster: every pod of ratd is probed on its own (at the URL's port and path, found
+    # through Kubernetes service discovery), not whichever pod the URL's Service picks.
+    each_pod: bool = False
     kind = "probe"
 
     @property

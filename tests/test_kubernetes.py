@@ -20,6 +20,8 @@ import promql_parser
 import pytest
 import yaml
 
+from alerts.ready_checks import DEPENDENCIES
+from alerts.subsystems import SUBSYSTEMS
 from monitoring_as_code import pipeline
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.lint.context import build_context
@@ -94,7 +96,7 @@ def crd_schemas() -> Path:
 def test_both_outputs_render_validate_and_stay_in_sync(generated: Path, mac: MacRunner) -> None:
     assert (generated / "compose" / "docker-compose.monitoring.yml").is_file()
     kinds = {obj["kind"] for obj in objects(generated).values()}
-    assert {"ServiceMonitor", "Probe", "PrometheusRule", "Secret", "ConfigMap", "Service"} <= kinds
+    assert {"ServiceMonitor", "PodMonitor", "Probe", "PrometheusRule", "Secret", "ConfigMap"} <= kinds
     runbook = (generated / PATHS.runbook).read_text()
     for rule in (o for o in objects(generated).values() if o["kind"] == "PrometheusRule"):
         for alert in (r for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r):
@@ -155,17 +157,29 @@ def test_core_kinds_are_checked_strictly(generated: Path, tmp_path: Path) -> Non
     for _, obj in checks.objects(generated, MANIFESTS):
         if not obj["apiVersion"].startswith(checks.CUSTOM_GROUP):
             kubernetes_validate.validate(obj, checks.KUBERNETES_VERSION, strict=True)
-    tree = edited(generated, tmp_path, "service-ratd-probe.yaml", lambda o: o["spec"].update(publishNotReady=True))
-    with pytest.raises(DefinitionError, match="publishNotReady"):
+    tree = edited(generated, tmp_path, "configmap-blackbox.yaml", lambda o: o.update(immutabel=True))
+    with pytest.raises(DefinitionError, match="immutabel"):
         checks.check_core_kinds(tree, MANIFESTS)
-    broken = yaml.safe_load((tree / MANIFESTS / "service-ratd-probe.yaml").read_text())
+    broken = yaml.safe_load((tree / MANIFESTS / "configmap-blackbox.yaml").read_text())
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, checks.KUBERNETES_VERSION, strict=True)
 
 
-def test_every_probe_module_is_shipped(generated: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [
+        ("probe-service.yaml", lambda o: o["spec"].update(module="http_3xx")),
+        (
+            "podmonitor-probe-live.yaml",
+            lambda o: o["spec"]["podMetricsEndpoints"][0]["params"].update(module=["http_3xx"]),
+        ),
+    ],
+)
+def test_every_probe_module_is_shipped(
+    generated: Path, tmp_path: Path, name: str, change: Callable[[dict[str, Any]], None]
+) -> None:
     checks.check_probe_modules(generated, MANIFESTS, "blackbox.yml")
-    tree = edited(generated, tmp_path, "probe-live.yaml", lambda o: o["spec"].update(module="http_3xx"))
+    tree = edited(generated, tmp_path, name, change)
     with pytest.raises(DefinitionError, match="module 'http_3xx' is not in the shipped blackbox config"):
         checks.check_probe_modules(tree, MANIFESTS, "blackbox.yml")
 
@@ -182,8 +196,8 @@ def test_the_kustomization_lists_every_manifest(generated: Path, tmp_path: Path)
     checks.check_kustomization(generated, MANIFESTS)
     tree = tmp_path / "tree"
     shutil.copytree(generated / MANIFESTS, tree / MANIFESTS)
-    (tree / MANIFESTS / "probe-live.yaml").unlink()
-    with pytest.raises(DefinitionError, match=r"absent \['probe-live.yaml'\]"):
+    (tree / MANIFESTS / "probe-service.yaml").unlink()
+    with pytest.raises(DefinitionError, match=r"absent \['probe-service.yaml'\]"):
         checks.check_kustomization(tree, MANIFESTS)
 
 
@@ -213,22 +227,44 @@ def test_unique_keys_without_a_schema(generated: Path, tmp_path: Path) -> None:
 # --- what the objects say -------------------------------------------------------------------------
 
 
-def test_probes_go_through_a_service_that_keeps_not_ready_pods(generated: Path) -> None:
+def test_each_ratd_pod_is_probed_and_the_service_as_users_reach_it(generated: Path) -> None:
+    """Every ratd probe is a PodMonitor (service discovery, role pod: every pod, ready or not),
+    relabelled to the blackbox_exporter with the pod's own address as the target; the Service
+    users reach and Nessie are static Probes."""
     found = objects(generated)
-    service = found["service-ratd-probe.yaml"]
-    assert service["spec"]["publishNotReadyAddresses"] is True
-    assert service["metadata"]["namespace"] == "rat"
-    for probe in (o for o in found.values() if o["kind"] == "Probe"):
+    per_pod = {n: o for n, o in found.items() if o["kind"] == "PodMonitor"}
+    assert {"podmonitor-probe-live.yaml", "podmonitor-probe-ready.yaml"} <= set(per_pod)
+    for monitor in per_pod.values():
+        assert monitor["spec"]["selector"] == {"matchLabels": {"app": "ratd"}}
+        assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["rat"]}
+        (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+        assert (endpoint["portNumber"], endpoint["path"]) == (8080, "/probe")
+        target, instance, address, job, check = endpoint["relabelings"]
+        assert target["sourceLabels"] == ["__address__"] and target["targetLabel"] == "__param_target"
+        assert re.fullmatch(r"http://\$\{1\}/health(/ready|/live)?", target["replacement"])
+        assert instance == {"sourceLabels": ["__param_target"], "targetLabel": "instance"}
+        assert address == {
+            "targetLabel": "__address__",
+            "replacement": "prometheus-blackbox-exporter.monitoring.svc:9115",
+        }
+        assert job == {"targetLabel": "job", "replacement": "rat-probes"}
+        assert check["targetLabel"] == "check"
+    static = {
+        o["spec"]["targets"]["staticConfig"]["labels"]["check"]: o for o in found.values() if o["kind"] == "Probe"
+    }
+    assert set(static) == ({"service", "nessie"} if "podmonitor-probe-s3.yaml" in found else {"service"})
+    for probe in static.values():
         config = probe["spec"]["targets"]["staticConfig"]
         assert probe["spec"]["jobName"] == "rat-probes"
         assert set(config["labels"]) == {"check", "namespace"}
-        assert all("ratd-probe.rat.svc:" in url or "nessie.rat.svc:" in url for url in config["static"])
+    assert static["service"]["spec"]["targets"]["staticConfig"]["static"] == ["http://ratd.rat.svc:8080/health/live"]
+    assert not any(o["kind"] == "Service" for o in found.values())  # no probe Service any more
 
 
 def test_grafana_gets_dashboards_and_only_the_datasource_it_lacks(generated: Path) -> None:
     found = objects(generated)
     dashboards = [o for o in found.values() if o["metadata"].get("labels", {}).get("grafana_dashboard") == "1"]
-    assert len(dashboards) == 3  # overview, logs, SLOs
+    assert len(dashboards) == 4  # overview, logs, SLOs, Postgres
     for config_map in dashboards:
         assert config_map["metadata"]["annotations"] == {"grafana_folder": "RAT"}
         (text,) = config_map["data"].values()
@@ -291,6 +327,10 @@ def test_selectors_labels_and_rbac_follow_the_settings(tmp_path: Path) -> None:
     assert monitor["spec"]["endpoints"][0]["relabelings"] == [
         {"action": "replace", "targetLabel": "job", "replacement": "ratd"}
     ]
+    exporter = found["servicemonitor-postgres-exporter.yaml"]["spec"]  # the defaults of kubernetes.monitors
+    assert exporter["selector"] == {"matchLabels": {"app": "postgres-exporter"}}
+    assert exporter["namespaceSelector"] == {"matchNames": ["rat-prod"]}
+    assert exporter["endpoints"][0]["port"] == "metrics"
     rule = found["prometheusrule-replicas.yaml"]
     assert rule["metadata"]["labels"] == {
         "app.kubernetes.io/part-of": "rat-monitoring",
@@ -305,6 +345,36 @@ def test_selectors_labels_and_rbac_follow_the_settings(tmp_path: Path) -> None:
     assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == "rat-prod"
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "prometheus-k8s", "namespace": "monitoring"}]
     checks.check_custom_resources(root / "generated", MANIFESTS, crd_schemas())
+
+
+def test_an_exporters_scrape_job_becomes_a_service_monitor_as_the_settings_place_it(tmp_path: Path) -> None:
+    """Generic: any scrape job but ratd's is a ServiceMonitor of the Service kubernetes.monitors
+    names for it, scraped as compose scrapes it (interval, timeout) and keeping its job name."""
+    extra = (
+        "kubernetes:\n"
+        "  monitors:\n"
+        "    postgres-exporter: {selector: {app.kubernetes.io/name: prometheus-postgres-exporter}, port: http,"
+        " namespace: databases}\n"
+    )
+    root = copy_project(tmp_path / "project", RATD_0_2, extra)
+    pipeline.generate(pipeline.Project(root, root / "monitoring.yaml"))
+    monitor = objects(root / "generated")["servicemonitor-postgres-exporter.yaml"]
+    assert monitor["metadata"]["name"] == "rat-postgres-exporter"
+    spec = monitor["spec"]
+    assert spec["selector"] == {"matchLabels": {"app.kubernetes.io/name": "prometheus-postgres-exporter"}}
+    assert spec["namespaceSelector"] == {"matchNames": ["databases"]}
+    (endpoint,) = spec["endpoints"]
+    compose = yaml.safe_load((root / "generated/prometheus/prometheus.yml").read_text())
+    (job,) = (j for j in compose["scrape_configs"] if j["job_name"] == "postgres-exporter")
+    assert (endpoint["interval"], endpoint.get("scrapeTimeout")) == (job["scrape_interval"], job.get("scrape_timeout"))
+    assert (endpoint["port"], endpoint["path"]) == ("http", job["metrics_path"])
+    assert endpoint["relabelings"] == [{"action": "replace", "targetLabel": "job", "replacement": "postgres-exporter"}]
+    checks.check_custom_resources(root / "generated", MANIFESTS, crd_schemas())
+    (root / "monitoring.yaml").write_text(
+        (root / "monitoring.yaml").read_text() + "    ratd: {selector: {app: ratd}, port: http}\n"
+    )
+    with pytest.raises(DefinitionError, match="ratd"):  # ratd's Service is ratd_selector and ratd_port
+        load_settings(root / "monitoring.yaml")
 
 
 # --- the rules are replica-correct ------------------------------------------------------------------
@@ -363,6 +433,87 @@ def test_api_down_means_every_replica_and_alone_mutes_what_depends_on_ratd(
     assert any(not s.fires and "one replica of two" in s.name for s in down.scenarios)
 
 
+def _pod_pairs(defs: Any) -> list[tuple[Any, Any]]:
+    """(every pod's alert, one pod's ticket) of each dependency ratd reports."""
+    alerts = {a.name: a for a in defs.alerts}
+    return [(a, alerts[f"{a.name}OnPod"]) for a in defs.alerts if f"{a.name}OnPod" in alerts]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_dependency_one_pod_fails_is_a_ticket_naming_it_and_every_pod_failing_is_one_alert(
+    variants: dict[str, Variant], profile: str
+) -> None:
+    defs = variants[profile].alerting
+    pairs = _pod_pairs(defs)
+    reported = DEPENDENCIES if profile == RATD_0_2 else SUBSYSTEMS
+    assert {every.name for every, _ in pairs} == {d.alert for d in reported}  # every check ratd reports
+    for every, one in pairs:
+        assert every.labels == {"depends_on": "ratd", "pods": "all"}
+        assert (one.severity, one.labels) == ("warning", {"depends_on": "ratd", "pods": "one"})
+        assert every.expr.startswith("max by (namespace, job, check) (") and every.expr.endswith(") == 0")
+        assert "and on (namespace, job, pod)" in every.expr and "and on (namespace, job, pod)" in one.expr
+        assert "{{ $labels.pod }}" in one.summary and "{{ $labels.pod }}" in one.description
+        assert every.for_ == one.for_
+        fired_one = [f.labels for s in one.scenarios for f in s.fires]
+        fired_every = [f.labels for s in every.scenarios for f in s.fires]
+        assert fired_one and all(f["pod"] == "ratd-a" for f in fired_one)
+        assert fired_every and all("pod" not in f for f in fired_every)  # one alert, not one per pod
+        names = {s.name for s in every.scenarios if not s.fires}
+        assert "silent while one pod of two fails" in names
+        assert "silent while the pods fail in turn (one recovering as the other fails)" in names
+        if one.for_ > 0:  # more than one failure in a row: a pod failing every other probe is a near miss
+            assert any("in turn" in s.name and not s.fires for s in one.scenarios)
+        # No text copied between the two, nor with compose: one Dependency row makes all three.
+        assert one.runbook.meaning.startswith(every.runbook.meaning)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_pod_failing_mutes_its_tickets_and_explains_an_empty_service(
+    variants: dict[str, Variant], profile: str
+) -> None:
+    defs = variants[profile].alerting
+    inhibitions = {i.name: i for i in defs.inhibitions}
+    per_pod = inhibitions["every-pod-over-one-pod"]
+    assert per_pod.equal == ("namespace", "check")
+    for every, one in _pod_pairs(defs):
+        every_labels = {"alertname": every.name, "namespace": "rat", **every.static_labels}
+        one_labels = {"alertname": one.name, "namespace": "rat", **one.static_labels}
+        assert all(_matches(m, every_labels) for m in per_pod.source)
+        assert all(_matches(m, one_labels) for m in per_pod.target)
+        assert not all(_matches(m, every_labels) for m in per_pod.target)
+    empty = inhibitions["dependency-over-empty-service"]
+    pages = [e for e, _ in _pod_pairs(defs) if e.severity == "critical"]
+    assert pages and all(
+        all(_matches(m, {"alertname": p.name, **p.static_labels}) for m in empty.source) for p in pages
+    )
+    tickets = [o for _, o in _pod_pairs(defs)] + [e for e, _ in _pod_pairs(defs) if e.severity != "critical"]
+    assert not any(all(_matches(m, {"alertname": t.name, **t.static_labels}) for m in empty.source) for t in tickets)
+
+
+def test_a_service_with_no_ready_pod_pages_though_up_is_green(variants: dict[str, Variant]) -> None:
+    for variant in variants.values():
+        alerts = {a.name: a for a in variant.alerting.alerts}
+        empty = alerts["RatApiNoReadyEndpoint"]
+        assert empty.severity == "critical" and "depends_on" not in empty.labels
+        assert (
+            'kube_endpoint_address{job="kube-state-metrics",namespace="rat",endpoint="ratd",ready="true"}' in empty.expr
+        )
+        (fires,) = (s for s in empty.scenarios if s.fires)
+        assert any(k.startswith("up{") and v.startswith("1x") for k, v in fires.series.items())
+        assert any("in turn" in s.name and not s.fires for s in empty.scenarios)
+
+
+def test_the_availability_slo_reads_the_service_users_reach(variants: dict[str, Variant]) -> None:
+    """One pod of two down is no outage users see (the Service drops it); the per-pod probes
+    would burn half the budget."""
+    for variant in variants.values():
+        (availability,) = (slo for _, slo in variant.alerting.slos if slo.name == "api-availability")
+        assert availability.sli.selector == 'probe_success{job="rat-probes",check="service"}'
+    compose = pipeline.load(pipeline.Project(REPO, REPO / "monitoring.yaml")).alerting
+    (availability,) = (slo for _, slo in compose.slos if slo.name == "api-availability")
+    assert availability.sli.selector == 'probe_success{job="rat-probes",check="live"}'
+
+
 @pytest.mark.parametrize("profile", PROFILES)
 def test_container_series_are_kubelets_cadvisor_per_pod(variants: dict[str, Variant], profile: str) -> None:
     defs = variants[profile].alerting
@@ -410,7 +561,9 @@ def test_platforms_pick_each_side(variants: dict[str, Variant]) -> None:
     assert {"RatHostDiskFull", "Watchdog"} <= compose - cluster  # host, meta: compose only
     assert {"RatApiReplicaDown"} <= cluster - compose  # replicas.py: kubernetes only
     assert {"RatApiDown", "RatHealthProbesBlind"} <= compose & cluster  # each side's own definition
-    assert {j.name for j in variants[bundle.settings.profile].alerting.scrape_jobs} == {"ratd"}
+    assert {j.name for j in variants[bundle.settings.profile].alerting.scrape_jobs} == {"ratd", "postgres-exporter"}
+    assert "RatPostgresConnectionsExhausted" in compose & cluster  # postgres.py: both, from one definition
+    assert "RatPostgresDiskFilling" in compose - cluster  # a node's filesystem: compose only
 
 
 def test_lint_judges_the_kubernetes_variant_too(tmp_path: Path, mac: MacRunner) -> None:

@@ -90,7 +90,8 @@ def test_every_http_step_works_where_rat_runs(page: tuple[Settings, Definitions,
     assert not any("/health/ready" in step for step in steps)  # the settings' path, never the default
     for step in steps:
         forwarded = re.search(
-            r"`kubectl -n (\S+) port-forward svc/\S+ (\d+) &`, then `curl -s http://localhost:(\d+)/", step
+            r"`kubectl -n (\S+) port-forward (?:svc/\S+|pod/<pod>) (\d+) &`, then `curl -s http://localhost:(\d+)/",
+            step,
         )
         if platform.platform == "kubernetes":
             assert forwarded and forwarded.group(1) == RAT_NAMESPACE and forwarded.group(2) == forwarded.group(3), step

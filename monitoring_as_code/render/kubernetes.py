@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitoring_as_code.duration import format_duration
 from monitoring_as_code.model import Probe, RuleGroup, ScrapeJob
 from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES_SETTINGS
 from monitoring_as_code.outputs.kubernetes.settings import KubernetesSettings
+from monitoring_as_code.render.prometheus import job_interval, job_timeout
 from monitoring_as_code.settings import Settings
 
 MONITORING = "monitoring.coreos.com/v1"
@@ -23,7 +25,6 @@ DATASOURCE_LABEL = "grafana_datasource"
 FOLDER_ANNOTATION = "grafana_folder"
 BLACKBOX_CONFIG_KEY = "blackbox.yml"
 ALERTMANAGER_CONFIG_KEY = "alertmanager.yaml"  # the key the operator reads from configSecret
-PROBE_SERVICE_PORT = "http"
 
 
 def object_name(*parts: str) -> str:
@@ -44,37 +45,60 @@ def port_of(address: str) -> int:
 
 
 def render_service_monitor(job: ScrapeJob, settings: Settings) -> dict[str, Any]:
-    """ratd's ServiceMonitor: the Service's labels and port name from settings; `job` stays ours
-    whatever the Service is called, so every selector keeps reading job="ratd"."""
+    """A scrape job's ServiceMonitor: the Service and port `kubernetes.monitor_of` names for it
+    (ratd's, or an exporter's); `job` stays the scrape job's name whatever the Service is called,
+    so every selector keeps reading job="<name>". The interval and timestamps as on compose."""
     k8s = settings.of(KUBERNETES_SETTINGS)
+    service = k8s.monitor_of(job.name)
     monitor = _object(MONITORING, "ServiceMonitor", object_name("rat", job.name), k8s.namespace, k8s)
+    endpoint: dict[str, Any] = {
+        "port": service.port,
+        "path": job.metrics_path,
+        "interval": format_duration(job_interval(job, settings)),
+    }
+    if timeout := job_timeout(job, settings):
+        endpoint["scrapeTimeout"] = format_duration(timeout)
+    if not job.honor_timestamps:
+        endpoint["honorTimestamps"] = False
+    endpoint["relabelings"] = [{"action": "replace", "targetLabel": "job", "replacement": job.name}]
     monitor["spec"] = {
-        "namespaceSelector": {"matchNames": [k8s.rat_namespace]},
-        "selector": {"matchLabels": dict(k8s.ratd_selector)},
-        "endpoints": [
-            {
-                "port": k8s.ratd_port,
-                "path": job.metrics_path,
-                "interval": format_duration(settings.intervals.scrape),
-                "relabelings": [{"action": "replace", "targetLabel": "job", "replacement": job.name}],
-            }
-        ],
+        "namespaceSelector": {"matchNames": [service.namespace]},
+        "selector": {"matchLabels": dict(service.selector or {})},
+        "endpoints": [endpoint],
     }
     return monitor
 
 
-def render_probe_service(settings: Settings) -> dict[str, Any]:
-    """The Service the Probes go through: it lists not-ready pods too, so a dependency outage
-    (which fails /health/ready) does not empty the endpoints and turn every check red at once."""
+def render_pod_probe(probe: Probe, settings: Settings) -> dict[str, Any]:
+    """A probe of every ratd pod on its own: a PodMonitor (Kubernetes service discovery, role pod:
+    ready or not, each pod is a target) whose relabelings hand each pod's address to the
+    blackbox_exporter at `prober` as the probe's target. Its series carry the pod's `pod` and
+    `namespace`, and `job` and `check` as a Probe's would."""
     k8s = settings.of(KUBERNETES_SETTINGS)
-    service = _object("v1", "Service", k8s.probe_service, k8s.rat_namespace, k8s)
-    port = port_of(settings.targets.ratd)
-    service["spec"] = {
-        "selector": dict(k8s.ratd_pod_selector),
-        "publishNotReadyAddresses": True,
-        "ports": [{"name": PROBE_SERVICE_PORT, "port": port, "targetPort": port, "protocol": "TCP"}],
+    url = urlsplit(probe.url)
+    monitor = _object(MONITORING, "PodMonitor", object_name("rat", "probe", probe.check), k8s.namespace, k8s)
+    target = f"{url.scheme}://${{1}}{url.path}" + (f"?{url.query}" if url.query else "")
+    monitor["spec"] = {
+        "namespaceSelector": {"matchNames": [k8s.rat_namespace]},
+        "selector": {"matchLabels": dict(k8s.ratd_pod_selector)},
+        "podMetricsEndpoints": [
+            {
+                "portNumber": url.port,  # RAT's pods declare their port by number only (rat-kubernetes.md)
+                "path": "/probe",
+                "scheme": "http",
+                "params": {"module": [probe.module]},
+                "interval": format_duration(settings.intervals.scrape),
+                "relabelings": [
+                    {"sourceLabels": ["__address__"], "targetLabel": "__param_target", "replacement": target},
+                    {"sourceLabels": ["__param_target"], "targetLabel": "instance"},
+                    {"targetLabel": "__address__", "replacement": k8s.prober},
+                    {"targetLabel": "job", "replacement": probe.job},
+                    {"targetLabel": "check", "replacement": probe.check},
+                ],
+            }
+        ],
     }
-    return service
+    return monitor
 
 
 def render_probe(probe: Probe, settings: Settings) -> dict[str, Any]:

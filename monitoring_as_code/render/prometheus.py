@@ -6,7 +6,7 @@ from typing import Any
 
 from monitoring_as_code.definitions import Definitions
 from monitoring_as_code.duration import format_duration
-from monitoring_as_code.model import Probe
+from monitoring_as_code.model import Probe, ScrapeJob
 from monitoring_as_code.settings import Settings
 
 DEFAULT_SCRAPE_TIMEOUT = 10.0  # Prometheus' own default, capped below by the scrape interval
@@ -30,6 +30,17 @@ def _probe_job(job: str, probes: list[Probe], settings: Settings) -> dict[str, A
     }
 
 
+def job_interval(job: ScrapeJob, settings: Settings) -> float:
+    """A scrape job's interval: every job's, or its own `min_interval` when longer."""
+    return max(settings.intervals.scrape, job.min_interval)
+
+
+def job_timeout(job: ScrapeJob, settings: Settings) -> float | None:
+    """A slow target's own scrape timeout (as long as its interval, at most Prometheus' default);
+    None: the global one."""
+    return min(job.min_interval, DEFAULT_SCRAPE_TIMEOUT) if job.min_interval > settings.intervals.scrape else None
+
+
 def render_prometheus_config(defs: Definitions, rule_files: list[str], settings: Settings) -> dict[str, Any]:
     scrape = settings.intervals.scrape
     # Every job states its interval, as the guide's ratd job does: the consecutive-failure
@@ -38,12 +49,8 @@ def render_prometheus_config(defs: Definitions, rule_files: list[str], settings:
         {
             "job_name": j.name,
             "static_configs": [{"targets": list(j.targets)}],
-            "scrape_interval": format_duration(max(scrape, j.min_interval)),
-            **(
-                {"scrape_timeout": format_duration(min(j.min_interval, DEFAULT_SCRAPE_TIMEOUT))}
-                if j.min_interval > scrape
-                else {}
-            ),
+            "scrape_interval": format_duration(job_interval(j, settings)),
+            **({"scrape_timeout": format_duration(timeout)} if (timeout := job_timeout(j, settings)) else {}),
             "metrics_path": j.metrics_path,
             **({} if j.honor_timestamps else {"honor_timestamps": False}),
             **(

@@ -247,20 +247,34 @@ def check_alertmanager_secret(tree: Path, folder: str, key: str) -> None:
             amtool.check_config(Path(tmp), name)
 
 
+def _probe_modules(obj: dict[str, Any]) -> list[str | None]:
+    """The blackbox modules an object asks for: a Probe's `module`, a per-pod probe's (PodMonitor)
+    `module` parameter of each endpoint."""
+    if obj["kind"] == "Probe":
+        return [obj["spec"].get("module")]
+    if obj["kind"] == "PodMonitor":
+        endpoints = obj["spec"].get("podMetricsEndpoints") or []
+        return [
+            m for e in endpoints if e.get("path") == "/probe" for m in (e.get("params") or {}).get("module", [None])
+        ]
+    return []
+
+
 def check_probe_modules(tree: Path, folder: str, config_key: str) -> None:
-    """Every Probe's module is a module of the blackbox config the ConfigMap ships."""
+    """Every probe's module (Probes, per-pod PodMonitors) is a module of the blackbox config the
+    ConfigMap ships."""
     modules: set[str] = set()
     for _, obj in objects(tree, folder):
         if obj["kind"] == "ConfigMap" and config_key in (obj.get("data") or {}):
             modules |= set((from_yaml(obj["data"][config_key]) or {}).get("modules") or {})
     for relative, obj in objects(tree, folder):
-        if obj["kind"] == "Probe" and obj["spec"].get("module") not in modules:
-            raise DefinitionError(
-                f"module {obj['spec'].get('module')!r} is not in the shipped blackbox config "
-                f"({', '.join(sorted(modules))})",
-                obj=_where(obj),
-                file=relative,
-            )
+        for module in _probe_modules(obj):
+            if module not in modules:
+                raise DefinitionError(
+                    f"module {module!r} is not in the shipped blackbox config ({', '.join(sorted(modules))})",
+                    obj=_where(obj),
+                    file=relative,
+                )
 
 
 def check_dashboard_previews(tree: Path, folder: str, previews: str, label: str) -> None:

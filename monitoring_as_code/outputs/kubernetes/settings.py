@@ -22,6 +22,20 @@ class KubernetesGrafana:
     folder: str = "RAT"
 
 
+@attrs.frozen
+class MonitoredService:
+    """Where a scrape job's targets are on a cluster: the Service its ServiceMonitor selects, by
+    labels, and the name of the port it scrapes. Unset, each is the scrape job's own name."""
+
+    selector: Mapping[str, str] | None = None  # None: {app: <job>}, as RAT labels its pods
+    port: str = "metrics"
+    namespace: str | None = None  # None: rat_namespace
+
+
+# ratd's scrape job: its Service is `ratd_selector` and `ratd_port` (RAT's documented shapes).
+RATD_SCRAPE_JOB = "ratd"
+
+
 # On a cluster our configSecret is the whole Alertmanager's configuration: the cluster's own alerts
 # go to `kubernetes.cluster_receiver`, or to this one, with no integrations (kube-prometheus-stack's
 # default receiver has this name and no integrations too).
@@ -38,16 +52,18 @@ class KubernetesSettings:
     ratd_selector: Mapping[str, str] = attrs.field(factory=lambda: {"app": "ratd"})
     ratd_port: str = "http"
     ratd_pod_selector: Mapping[str, str] = attrs.field(factory=lambda: {"app": "ratd"})
-    probe_service: str = "ratd-probe"
+    ratd_service: str = "ratd"  # the Service users reach ratd through (rat-kubernetes.md)
     # The Service the prometheus-blackbox-exporter chart creates for a release of that name in
     # `monitoring` (docs/kubernetes.md: kube-prometheus-stack ships no blackbox_exporter).
     prober: str = "prometheus-blackbox-exporter.monitoring.svc:9115"
     labels: Mapping[str, Mapping[str, str]] = attrs.field(
         factory=lambda: (
             {"PrometheusRule": {"release": "kube-prometheus-stack"}}
-            | {kind: {"release": "kube-prometheus-stack"} for kind in ("ServiceMonitor", "Probe")}
+            | {kind: {"release": "kube-prometheus-stack"} for kind in ("ServiceMonitor", "PodMonitor", "Probe")}
         )
     )
+    # Every other scrape job (an exporter's) by its name: a ServiceMonitor each.
+    monitors: Mapping[str, MonitoredService] = attrs.field(factory=dict)
     grafana: KubernetesGrafana = KubernetesGrafana()
     alertmanager_secret: str = "alertmanager-rat"
     receiver_secret: str = "alertmanager-rat-receivers"
@@ -57,6 +73,13 @@ class KubernetesSettings:
     # rat_namespace); unset: CLUSTER_NULL_RECEIVER, which sends nothing.
     cluster_receiver: str | None = None
     runbook_base_url: str | None = None  # unset: derived from runbook_base_url (outputs/kubernetes.py)
+
+    def monitor_of(self, job: str) -> MonitoredService:
+        """The Service a scrape job's ServiceMonitor selects, every default filled in."""
+        if job == RATD_SCRAPE_JOB:
+            return MonitoredService(dict(self.ratd_selector), self.ratd_port, self.rat_namespace)
+        given = self.monitors.get(job, MonitoredService())
+        return MonitoredService(dict(given.selector or {"app": job}), given.port, given.namespace or self.rat_namespace)
 
     def labels_of(self, kind: str) -> dict[str, str]:
         return {
@@ -82,6 +105,8 @@ def kubernetes_settings(data: Mapping[str, Any], core: Settings) -> KubernetesSe
     values = dict(data)
     if "grafana" in values:
         values["grafana"] = KubernetesGrafana(**values["grafana"])
+    if "monitors" in values:
+        values["monitors"] = {job: MonitoredService(**shape) for job, shape in values["monitors"].items()}
     if "labels" in values:
         values["labels"] = {**KubernetesSettings().labels, **values["labels"]}
     settings = KubernetesSettings(**values)

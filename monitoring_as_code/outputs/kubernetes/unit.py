@@ -1,4 +1,4 @@
-"""The `kubernetes` output: prometheus-operator resources (ServiceMonitor, Probes, one
+"""The `kubernetes` output: prometheus-operator resources (ServiceMonitor, PodMonitors, Probes, one
 PrometheusRule per rule group), Alertmanager's configSecret, Grafana ConfigMaps and a
 kustomization, for RAT on a cluster watched by kube-prometheus(-stack).
 
@@ -53,7 +53,7 @@ def variant_settings(settings: Settings) -> Settings:
     cluster = f"{k8s.rat_namespace}.svc"
     targets = attrs.evolve(
         settings.targets,
-        ratd=f"{k8s.probe_service}.{cluster}:{k8s_render.port_of(settings.targets.ratd)}",
+        ratd=f"{k8s.ratd_service}.{cluster}:{k8s_render.port_of(settings.targets.ratd)}",
         nessie=f"nessie.{cluster}:{k8s_render.port_of(settings.targets.nessie)}",
     )
     sources = settings.grafana.datasources
@@ -104,10 +104,11 @@ def render(bundle: Bundle) -> dict[str, str]:
     objects: dict[str, dict[str, Any]] = {}
     for job in defs.scrape_jobs:
         objects[f"servicemonitor-{job.name}.yaml"] = k8s_render.render_service_monitor(job, settings)
-    if defs.probes:
-        objects[f"service-{k8s.probe_service}.yaml"] = k8s_render.render_probe_service(settings)
     for probe in defs.probes:
-        objects[f"probe-{probe.check}.yaml"] = k8s_render.render_probe(probe, settings)
+        if probe.each_pod:
+            objects[f"podmonitor-probe-{probe.check}.yaml"] = k8s_render.render_pod_probe(probe, settings)
+        else:
+            objects[f"probe-{probe.check}.yaml"] = k8s_render.render_probe(probe, settings)
     modules = render_blackbox_config(defs)
     blackbox = to_yaml(modules)
     objects["configmap-blackbox.yaml"] = k8s_render.render_config_map(
