@@ -70,6 +70,8 @@ def metrics(source: str, *rows: tuple[Any, ...]) -> list[Metric]:
 RATD = "ratd"  # the source whose metrics a RAT profile brings
 BLACKBOX = "blackbox_exporter"  # the source of every probe job
 BACKUP_SOURCE = "backup job (node_exporter textfile collector)"
+# Written by the operator's backup job, never by RAT (`make backup` writes no metric).
+BACKUP_METRIC = "rat_backup_last_success_timestamp_seconds"
 POSTGRES_EXPORTER = "postgres_exporter"
 # What an exposition's metric names start with, per source: how `mac verify` tells a saved
 # exposition's source without being told.
@@ -98,7 +100,7 @@ EXPORTER_METRICS: tuple[Metric, ...] = tuple(
     )
     + metrics(
         BACKUP_SOURCE,
-        ("rat_backup_last_success_timestamp_seconds", GAUGE, (), "Unix time of the last successful backup"),
+        (BACKUP_METRIC, GAUGE, (), "Unix time of the last successful backup"),
     )
     + metrics(
         "cadvisor",

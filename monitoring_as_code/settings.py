@@ -62,6 +62,8 @@ class Targets:
     alertmanager: str
     nessie: str
     postgres_exporter: str
+    portal: str  # RAT's UI, probed at the path of its compose health check (alerts/endpoints.py)
+    ratd_internal: str  # ratd's internal listener (INTERNAL_LISTEN_ADDR): runner callbacks, plugin phone-home
 
 
 @attrs.frozen

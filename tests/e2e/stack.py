@@ -226,6 +226,8 @@ def running_stack(workdir: Path, rat_profile: str) -> Iterator[Stack]:
             "alertmanager": f"127.0.0.1:{ports['alertmanager']}",
             "nessie": sim.nessie_address,
             "postgres_exporter": f"127.0.0.1:{ports['postgres_exporter']}",
+            "portal": sim.portal_address,
+            "ratd_internal": sim.ratd_address,  # ratd mirrors its health routes on the internal listener
         }
         profile["rat"] = {"profile": rat_profile}
         for receiver in profile["alertmanager"]["receivers"].values():

@@ -100,6 +100,7 @@ class SimulatedRat:
         self._metrics()
         self.ratd, _ = _serve(self._ratd_handler())
         self.nessie, _ = _serve(self._nessie_handler())
+        self.portal, _ = _serve(self._portal_handler())
         self.cadvisor, _ = _serve(self._exposition_handler(self.cadvisor_registry))
         self._traffic = threading.Thread(target=self._run, daemon=True)
 
@@ -113,6 +114,10 @@ class SimulatedRat:
         return f"127.0.0.1:{self.nessie.server_address[1]}"
 
     @property
+    def portal_address(self) -> str:
+        return f"127.0.0.1:{self.portal.server_address[1]}"
+
+    @property
     def cadvisor_address(self) -> str:
         return f"127.0.0.1:{self.cadvisor.server_address[1]}"
 
@@ -124,7 +129,7 @@ class SimulatedRat:
     def stop(self) -> None:
         self._stop.set()
         self._traffic.join(timeout=5)
-        for server in (self.ratd, self.nessie, self.cadvisor):
+        for server in (self.ratd, self.nessie, self.portal, self.cadvisor):
             server.shutdown()
             server.server_close()
 
@@ -348,6 +353,25 @@ class SimulatedRat:
                     )
                 else:
                     send_json(self, 404, {"message": "not found"})
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def _portal_handler(self) -> type[BaseHTTPRequestHandler]:
+        sim = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                # The portal's page, as its compose health check (wget /) reads it.
+                ok = "portal" not in sim.faults.unhealthy and self.path == "/"
+                body = b"<!DOCTYPE html><title>RAT</title>" if ok else b"unavailable"
+                self.send_response(200 if ok else 503)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, *args: object) -> None:
                 pass
