@@ -4,7 +4,15 @@ stack itself. Each profile adds its own dependency probes (subsystems.py, ready_
 
 from __future__ import annotations
 
-from alerts._shared import ALERTMANAGER_JOB, CADVISOR_JOB, NODE_JOB, PROBE_JOB, PROMETHEUS_JOB, RATD_JOB
+from alerts._shared import (
+    ALERTMANAGER_JOB,
+    CADVISOR_JOB,
+    NODE_JOB,
+    PROBE_JOB,
+    PROMETHEUS_JOB,
+    RATD_JOB,
+    RATD_METRICS_PATH,
+)
 from monitoring_as_code.catalog import BACKUP_SOURCE, RATD
 from monitoring_as_code.model import KUBERNETES, BlackboxModule, Probe, ScrapeJob
 from monitoring_as_code.settings import Settings
@@ -17,7 +25,9 @@ IPV4 = {"preferred_ip_protocol": "ip4"}
 def define(settings: Settings) -> list[object]:
     t, health = settings.targets, settings.health
     ratd_url = f"http://{t.ratd}"
-    ratd = ScrapeJob(RATD_JOB, [t.ratd], "/metrics", "ratd's Prometheus metrics, as the guide configures them", (RATD,))
+    ratd = ScrapeJob(
+        RATD_JOB, [t.ratd], RATD_METRICS_PATH, "ratd's Prometheus metrics, as the guide configures them", (RATD,)
+    )
     probes = [
         BlackboxModule(HTTP_2XX, "http", health.timeout, IPV4),
         Probe("live", HTTP_2XX, ratd_url + health.live_path, PROBE_JOB),

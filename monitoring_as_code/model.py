@@ -269,6 +269,7 @@ class Probe(Checked):
     module: str
     url: str
     job: str
+    interval: float | None = None  # seconds between probes; None: the scrape interval
     kind = "probe"
 
     @property
@@ -280,6 +281,8 @@ class Probe(Checked):
             raise ValueError(f"check {self.check!r} is not a lower-case name")
         if not re.match(r"^https?://", self.url):
             raise ValueError(f"url {self.url!r} must be http(s)")
+        if self.interval is not None and not self.interval > 0:
+            raise ValueError(f"interval {self.interval!r} must be positive")
 
 
 @attrs.frozen

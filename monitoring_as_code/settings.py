@@ -38,6 +38,7 @@ PLACEHOLDER_TLDS = ("example", "invalid", "test")
 class Intervals:
     scrape: float
     evaluation: float
+    dependency_probe: float  # ratd-0.2's per-check readiness probes: each GET is a line in ratd's log
 
 
 @attrs.frozen
@@ -502,7 +503,7 @@ def _thresholds(data: Mapping[str, Any]) -> Thresholds:
 
 def _typed(data: dict[str, Any], source: str) -> Settings:
     intervals = Intervals(**data["intervals"])
-    if intervals.scrape <= 0 or intervals.evaluation <= 0:
+    if min(intervals.scrape, intervals.evaluation, intervals.dependency_probe) <= 0:
         raise DefinitionError("intervals must be positive", obj="settings intervals")
     if (intervals.scrape * 1000) % (intervals.evaluation * 1000):
         # "N consecutive failures" is counted with `for:` over evaluations; an evaluation
@@ -510,6 +511,9 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
         raise DefinitionError(
             "evaluation interval must divide the scrape interval", obj="settings intervals.evaluation"
         )
+    if (intervals.dependency_probe * 1000) % (intervals.scrape * 1000):
+        # Its alerts count consecutive failures in whole probe intervals, evaluated on the scrape grid.
+        raise DefinitionError("must be a whole number of scrape intervals", obj="settings intervals.dependency_probe")
 
     windows = Windows(**data["windows"])
     if windows.rate < 4 * intervals.scrape:
