@@ -105,8 +105,8 @@ def define(settings: Settings) -> list[Alert | Probe]:
             ),
             runbook=Runbook(
                 "ratd's internal listener (INTERNAL_LISTEN_ADDR) does not answer, though its public API does: "
-                "the runner cannot post runs' terminal status (RATD_CALLBACK_URL), so finished runs stay "
-                "running in ratd's view until its reaper acts, and plugins cannot register.",
+                "the runner cannot post runs' terminal status (RATD_CALLBACK_URL), so ratd misses how finished "
+                "runs ended, and plugins cannot register.",
                 [
                     from_the_prober,
                     "`docker compose -f infra/docker-compose.yml config ratd | grep INTERNAL_LISTEN_ADDR`: "

@@ -385,8 +385,9 @@ def preview(project: Project, prometheus_url: str, out: Path) -> None:
 def preflight(project: Project, rat_compose: Path | None) -> None:
     """Before `up`: RAT's compose file, the secret files, every host path the generated override
     mounts, and the Loki plugin; a note on stderr while the backup alerts are off. Prints RAT's
-    compose files to layer ours on, as `-f` options for a shell: RAT's file, then the override Compose merges onto it on its own (given any -f it merges
-    nothing, and `up` would recreate RAT's containers without it)."""
+    compose files to layer ours on, as `-f` options for a shell: RAT's file, then the override
+    Compose merges onto it on its own (given any -f it merges nothing, and `up` would recreate RAT's
+    containers without it)."""
     from monitoring_as_code.outputs import registry
     from monitoring_as_code.outputs.compose.preflight import backup_alerts_note, rat_compose_file
     from monitoring_as_code.outputs.compose.preflight import preflight as check_before_up

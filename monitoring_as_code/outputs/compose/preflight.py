@@ -102,7 +102,7 @@ def backup_alerts_note(settings: Settings) -> str | None:
         return None
     return (
         f"note: the backup alerts are off (nothing in RAT writes {BACKUP_METRIC}); once your backup job "
-        "writes it (docs/compose.md, \"Backups\"), set compose.backup_alerts: true in monitoring.yaml"
+        'writes it (docs/compose.md, "Backups"), set compose.backup_alerts: true in monitoring.yaml'
     )
 
 
