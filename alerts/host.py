@@ -1,7 +1,7 @@
 """The host and the containers: disk, container memory, backups.
 
 The backup alerts read `rat_backup_last_success_timestamp_seconds`, which nothing in RAT writes:
-`make backup` writes no metric and RAT schedules no backup. Rendered only with
+its Makefile's `backup` target writes no metric and RAT schedules no backup. Rendered only with
 compose.backup_alerts (off as shipped), else RatBackupMetricMissing would fire a day after every
 install; `mac preflight` says they are off and how to turn them on (backup_alerts_note)."""
 
@@ -151,9 +151,9 @@ def _backup_runbook() -> Runbook:
         f"Your backup job publishes `{BACKUP_METRIC}` (Unix time of its last success) through "
         "node-exporter's textfile collector: after each successful backup it writes "
         f"`{BACKUP_METRIC} <unix time>` to `rat_backup.prom` in the collector's folder "
-        "(write a temporary file, then rename it). RAT's own `make backup` writes no metric: this alert "
-        "is rendered only with compose.backup_alerts: true, once your job writes it. The alert means "
-        "that file is old or missing.",
+        "(write a temporary file, then rename it). The `backup` target of RAT's Makefile writes no "
+        "metric: this alert is rendered only with compose.backup_alerts: true, once your job writes it. "
+        "The alert means that file is old or missing.",
         [
             "Check the backup job's last run (cron or systemd timer) and its log.",
             "Check that the job writes `rat_backup.prom` into node-exporter's `--collector.textfile.directory`.",

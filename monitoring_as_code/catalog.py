@@ -70,7 +70,7 @@ def metrics(source: str, *rows: tuple[Any, ...]) -> list[Metric]:
 RATD = "ratd"  # the source whose metrics a RAT profile brings
 BLACKBOX = "blackbox_exporter"  # the source of every probe job
 BACKUP_SOURCE = "backup job (node_exporter textfile collector)"
-# Written by the operator's backup job, never by RAT (`make backup` writes no metric).
+# Written by the operator's backup job, never by RAT (its Makefile's `backup` target writes no metric).
 BACKUP_METRIC = "rat_backup_last_success_timestamp_seconds"
 POSTGRES_EXPORTER = "postgres_exporter"
 # What an exposition's metric names start with, per source: how `mac verify` tells a saved

@@ -40,7 +40,7 @@ class Faults:
     """What is broken right now; the traffic thread and the handlers read it on every step."""
 
     ratd_down: bool = False
-    unhealthy: set[str] = attrs.field(factory=set)  # guide: subsystems; ratd-0.2: ready checks, or "nessie"
+    unhealthy: set[str] = attrs.field(factory=set)  # guide: subsystems; ratd-0.2: ready checks, or "nessie", "portal"
     slow_requests: bool = False
     failing_requests: bool = False  # every request answered 500
     failing_runs: int = 0  # failed runs still to record
