@@ -15,6 +15,7 @@ from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES
 from monitoring_as_code.settings import Settings
 
 RATD_JOB = "ratd"
+RATD_METRICS_PATH = "/metrics"
 PROBE_JOB = "rat-probes"
 SERVICE_CHECK = "service"  # on a cluster: the probe of the Service users reach ratd through
 CADVISOR_JOB = "cadvisor"
@@ -203,12 +204,12 @@ def absent_for(settings: Settings, wanted: float) -> float:
     return max(wanted, math.ceil(start_up / evaluation) * evaluation)
 
 
-def consecutive_failures_for(failures: int, settings: Settings) -> float:
+def consecutive_failures_for(failures: int, settings: Settings, interval: float | None = None) -> float:
     """`for:` that makes `probe_success == 0` fire on the N-th failed probe in a row and never
-    sooner: the first failure makes the alert pending, each further probe adds one interval.
-    An instant selector plus `for` means the same in Prometheus 2 and 3 (no range selector,
-    whose left edge Prometheus 3 made open)."""
-    return (failures - 1) * settings.intervals.scrape
+    sooner: the first failure makes the alert pending, each further probe adds one interval
+    (`interval`: the probe's, when not the scrape interval). An instant selector plus `for`
+    means the same in Prometheus 2 and 3 (no range selector, whose left edge Prometheus 3 made open)."""
+    return (failures - 1) * (interval or settings.intervals.scrape)
 
 
 def scenario_instance(host: str, path: str) -> str:
@@ -235,14 +236,22 @@ def while_ratd_answers() -> str:
 
 
 def probe_failure_scenarios(
-    check: str, instance: str, failures: int, settings: Settings, *, through_ratd: bool = False
+    check: str,
+    instance: str,
+    failures: int,
+    settings: Settings,
+    *,
+    through_ratd: bool = False,
+    interval: float | None = None,
 ) -> list[Scenario]:
     """For an alert on `probe_success == 0` of one check: N failures in a row fire; N-1 do not;
     isolated failures between successes never do; and, for a check ratd reports, nothing while
-    ratd itself is down."""
+    ratd itself is down. Samples every `interval` (the probe's; default the scrape interval);
+    the rules are evaluated as often as in production."""
     labels = {"job": PROBE_JOB, "check": check, "instance": instance}
     series = f'probe_success{{job="{PROBE_JOB}",check="{check}",instance="{instance}"}}'
-    step = settings.intervals.scrape
+    step = interval or settings.intervals.scrape
+    sampled = {} if step == settings.intervals.scrape else {"interval": step}
 
     def inputs(values: str, live: str | None = None) -> dict[str, str]:
         samples = len(values.split())
@@ -254,8 +263,9 @@ def probe_failure_scenarios(
             inputs("1 1" + " 0" * failures),
             at=(1 + failures) * step,
             fires=[Firing(labels, 0)],
+            **sampled,
         ),
-        Scenario("silent while every probe succeeds", inputs("1x10"), at=tuple(k * step for k in range(11))),
+        Scenario("silent while every probe succeeds", inputs("1x10"), at=tuple(k * step for k in range(11)), **sampled),
     ]
     if failures > 1:
         out += [
@@ -263,11 +273,13 @@ def probe_failure_scenarios(
                 f"silent after {failures - 1} consecutive failures",
                 inputs("1 1" + " 0" * (failures - 1) + " 1 1"),
                 at=tuple(k * step for k in range(2, failures + 3)),
+                **sampled,
             ),
             Scenario(
                 "silent on isolated failures between successes",
                 inputs("1 0 " * (2 * failures) + "1"),
                 at=tuple(k * step for k in range(1, 4 * failures + 1)),
+                **sampled,
             ),
         ]
     if through_ratd:
@@ -277,18 +289,27 @@ def probe_failure_scenarios(
                 "silent while ratd itself is down (every check it reports fails too)",
                 inputs(down, live=down),
                 at=tuple(k * step for k in range(2, failures + 4)),
+                **sampled,
             )
         )
     return out
 
 
 def dependency_down(
-    dependency: Dependency, service: str, endpoint: str, settings: Settings, *, check: str, summary: str, says: str
+    dependency: Dependency,
+    service: str,
+    endpoint: str,
+    settings: Settings,
+    *,
+    check: str,
+    summary: str,
+    says: str,
+    interval: float | None = None,
 ) -> list[Alert]:
     """The alert on N consecutive failed probes of a dependency ratd reports at `endpoint` (a
-    path): muted while ratd itself is down. `says` is what ratd reported, for the description.
-    On a cluster every ratd pod is probed on its own, and the one alert becomes two
-    (`on_pods`)."""
+    path), probed every `interval` (default the scrape interval): muted while ratd itself is
+    down. `says` is what ratd reported, for the description. On a cluster every ratd pod is
+    probed on its own, at every scrape (its PodMonitor), and the one alert becomes two (`on_pods`)."""
     failures = settings.thresholds.consecutive_failures[service]
     if settings.platform == KUBERNETES:
         return on_pods(dependency, service, endpoint, settings, check=check, summary=summary, says=says)
@@ -296,7 +317,7 @@ def dependency_down(
         Alert(
             name=dependency.alert,
             expr=f"{_check_selector(dependency)} == 0\n{while_ratd_answers()}",
-            for_=consecutive_failures_for(failures, settings),
+            for_=consecutive_failures_for(failures, settings, interval),
             severity=dependency.severity,
             service=service,
             labels=DEPENDS_ON_RATD,
@@ -307,7 +328,12 @@ def dependency_down(
             description=f"ratd's {endpoint} has reported {says} {failures} time(s) in a row (probe_success = {VALUE}).",
             runbook=Runbook(dependency.meaning, _dependency_steps(service, endpoint, settings)),
             scenarios=probe_failure_scenarios(
-                dependency.check, scenario_instance("ratd:8080", endpoint), failures, settings, through_ratd=True
+                dependency.check,
+                scenario_instance("ratd:8080", endpoint),
+                failures,
+                settings,
+                through_ratd=True,
+                interval=interval,
             ),
         )
     ]

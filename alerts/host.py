@@ -1,4 +1,9 @@
-"""The host and the containers: disk, container memory, backups."""
+"""The host and the containers: disk, container memory, backups.
+
+The backup alerts read `rat_backup_last_success_timestamp_seconds`, which nothing in RAT writes:
+its Makefile's `backup` target writes no metric and RAT schedules no backup. Rendered only with
+compose.backup_alerts (off as shipped), else RatBackupMetricMissing would fire a day after every
+install; `mac preflight` says they are off and how to turn them on (backup_alerts_note)."""
 
 from __future__ import annotations
 
@@ -6,15 +11,16 @@ import math
 
 from alerts._shared import FILESYSTEMS, NODE_JOB, VALUE, not_above, num, pace, window
 from alerts.recording import CONTAINER_MEMORY, CONTAINER_MEMORY_LIMIT
+from monitoring_as_code.catalog import BACKUP_METRIC
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import COMPOSE, Alert, Firing, Runbook, Scenario
+from monitoring_as_code.outputs.compose.settings import SECTION as COMPOSE_SETTINGS
 from monitoring_as_code.settings import Settings
 
 # The host, cAdvisor and the backup textfile of one compose host; kube-prometheus brings its
 # own node and container alerts (and alerts/replicas.py RAT's per-pod memory).
 PLATFORMS = (COMPOSE,)
 
-BACKUP_METRIC = "rat_backup_last_success_timestamp_seconds"
 # The backup scenarios' ages: a day by default, up to a month (a monthly backup's age alert).
 MAX_BACKUP_AGE = 30 * 86400
 PERCENT_1 = '{{ $value | printf "%.1f" }}%'
@@ -30,7 +36,6 @@ def define(settings: Settings) -> list[Alert]:
             file=settings.source,
         )
     node = f'job="{NODE_JOB}",{FILESYSTEMS}'
-    max_age_hours = t.backup_max_age / 3600
     return [
         Alert(
             name="RatHostDiskFull",
@@ -78,6 +83,14 @@ def define(settings: Settings) -> list[Alert]:
             ),
             scenarios=_memory_scenarios(settings),
         ),
+        *(_backup_alerts(settings) if settings.of(COMPOSE_SETTINGS).backup_alerts else []),
+    ]
+
+
+def _backup_alerts(settings: Settings) -> list[Alert]:
+    t = settings.thresholds
+    max_age_hours = t.backup_max_age / 3600
+    return [
         Alert(
             name="RatBackupTooOld",
             expr=f'(time() - max by (job) ({BACKUP_METRIC}{{job="{NODE_JOB}"}})) / 3600 > {num(max_age_hours)}',
@@ -135,10 +148,12 @@ def _logs_step(settings: Settings) -> str:
 
 def _backup_runbook() -> Runbook:
     return Runbook(
-        f"The backup job publishes `{BACKUP_METRIC}` (Unix time of its last success) through "
+        f"Your backup job publishes `{BACKUP_METRIC}` (Unix time of its last success) through "
         "node-exporter's textfile collector: after each successful backup it writes "
         f"`{BACKUP_METRIC} <unix time>` to `rat_backup.prom` in the collector's folder "
-        "(write a temporary file, then rename it). The alert means that file is old or missing.",
+        "(write a temporary file, then rename it). The `backup` target of RAT's Makefile writes no "
+        "metric: this alert is rendered only with compose.backup_alerts: true, once your job writes it. "
+        "The alert means that file is old or missing.",
         [
             "Check the backup job's last run (cron or systemd timer) and its log.",
             "Check that the job writes `rat_backup.prom` into node-exporter's `--collector.textfile.directory`.",

@@ -66,6 +66,10 @@ def ready_module(check: str) -> str:
 def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
     health, targets = settings.health, settings.targets
     ready_url = f"http://{targets.ratd}{health.ready_path}"
+    # Each check's probe is a GET of /health/ready that ratd logs (logging.go): one line per
+    # check per probe, so they run every intervals.dependency_probe, not at every scrape. The
+    # readiness probe (scrape.py) still asks every scrape whether any check fails.
+    every = settings.intervals.dependency_probe
     objects: list[Alert | BlackboxModule | Probe] = []
     for d in DEPENDENCIES:
         service = READY_CHECKS[d.check]
@@ -77,7 +81,7 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
         }
         objects += [
             BlackboxModule(ready_module(d.check), "http", health.timeout, http),
-            Probe(d.check, ready_module(d.check), ready_url, PROBE_JOB, each_pod=True),
+            Probe(d.check, ready_module(d.check), ready_url, PROBE_JOB, each_pod=True, interval=every),
             *dependency_down(
                 d,
                 service,
@@ -91,6 +95,7 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
                     else f"{service} is down according to ratd"
                 ),
                 says=f"checks.{d.check} in error" + (" (its TCP dial failed)" if d.check in TCP_CHECKS else ""),
+                interval=every,
             ),
         ]
     nessie_url = f"http://{targets.nessie}{NESSIE_PATH}"

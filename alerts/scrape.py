@@ -11,6 +11,7 @@ from alerts._shared import (
     PROBE_JOB,
     PROMETHEUS_JOB,
     RATD_JOB,
+    RATD_METRICS_PATH,
     SERVICE_CHECK,
 )
 from monitoring_as_code.catalog import BACKUP_SOURCE, RATD
@@ -25,7 +26,9 @@ IPV4 = {"preferred_ip_protocol": "ip4"}
 def define(settings: Settings) -> list[object]:
     t, health = settings.targets, settings.health
     ratd_url = f"http://{t.ratd}"
-    ratd = ScrapeJob(RATD_JOB, [t.ratd], "/metrics", "ratd's Prometheus metrics, as the guide configures them", (RATD,))
+    ratd = ScrapeJob(
+        RATD_JOB, [t.ratd], RATD_METRICS_PATH, "ratd's Prometheus metrics, as the guide configures them", (RATD,)
+    )
     probes = [
         BlackboxModule(HTTP_2XX, "http", health.timeout, IPV4),
         Probe("live", HTTP_2XX, ratd_url + health.live_path, PROBE_JOB, each_pod=True),

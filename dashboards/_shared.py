@@ -3,12 +3,13 @@ from alerts/, so a dashboard reads exactly what Prometheus scrapes and records."
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import attrs
 from grafanalib import core
 
-from alerts._shared import PROBE_JOB, RATD_JOB
+from alerts._shared import PROBE_JOB, RATD_JOB, RATD_METRICS_PATH
 from alerts.recording import CONTAINER_MEMORY
 from alerts.recording import container_cpu as container_cpu_rate
 from monitoring_as_code.dashboard import LOKI, PROMETHEUS, Dashboard, datasource_variable, ref
@@ -19,8 +20,27 @@ RAT_TAG = "rat"
 RAT_DASHBOARDS = core.DashboardLink(title="RAT dashboards", type="dashboards", tags=[RAT_TAG], asDropdown=False)
 # The Loki docker driver labels each stream with the container's compose service.
 LOG_SERVICE = "compose_service"
-# ratd's slog lines are JSON; `| json` turns their "level" field into a label.
-RATD_ERROR_LOGS = f'{{{LOG_SERVICE}="ratd"}} |= "ERROR" | json | level="ERROR"'
+RATD_SERVICE = "ratd"  # ratd's compose service, as the Loki driver labels its stream
+# The paths ratd's RequestLogger does not log (platform/internal/api/logging.go, healthPaths).
+RATD_UNLOGGED_PATHS = frozenset({"/health", "/health/live"})
+
+
+def ratd_own_requests(settings: Settings) -> str:
+    """A label filter (after `| json`) that drops the request lines of our own requests to ratd:
+    the probes' GETs of its readiness (and the guide's health) endpoint and Prometheus' scrape of
+    /metrics. ratd logs each as {"msg":"request completed","method":"GET","path":...,"status":...}
+    and a 5xx at ERROR (a readiness probe during any dependency outage); it logs no user agent, so
+    the path tells them: anchored, as Loki's label matches are, so no other path is dropped (a
+    user's own GET of these paths is dropped too, and says nothing the probes do not)."""
+    health = settings.health
+    paths = sorted({health.ready_path, health.path, RATD_METRICS_PATH} - RATD_UNLOGGED_PATHS)
+    return f"| path!~`{'|'.join(re.escape(p) for p in paths)}`"
+
+
+def ratd_error_logs(settings: Settings) -> str:
+    """ratd's ERROR lines but our own requests' (ratd's slog lines are JSON; `| json` turns their
+    "level" field into a label)."""
+    return f'{{{LOG_SERVICE}="{RATD_SERVICE}"}} |= "ERROR" | json | level="ERROR" {ratd_own_requests(settings)}'
 
 
 @attrs.frozen
@@ -175,13 +195,16 @@ def container_cpu(panel_id: int, metrics: dict[str, str], settings: Settings) ->
     )
 
 
-def ratd_errors(panel_id: int, logs: dict[str, str]) -> core.Logs:
+def ratd_errors(panel_id: int, logs: dict[str, str], settings: Settings) -> core.Logs:
     return core.Logs(
         id=panel_id,
         title="ratd Errors",
-        description="ratd's ERROR log lines (Loki), newest first.",
+        description=(
+            "ratd's ERROR log lines (Loki), newest first, without the request lines of the monitoring's own "
+            "requests (the probes' readiness GETs answer 503 at ERROR during a dependency outage; docs/logging.md)."
+        ),
         dataSource=logs,
-        targets=[query(RATD_ERROR_LOGS)],
+        targets=[query(ratd_error_logs(settings))],
         showTime=True,
         wrapLogMessages=True,
         enableLogDetails=True,

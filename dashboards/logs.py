@@ -11,10 +11,12 @@ from dashboards._shared import (
     LOG_SERVICE,
     RAT_DASHBOARDS,
     RAT_TAG,
+    RATD_SERVICE,
     LogFormat,
     custom_variable,
     loki_variable,
     query,
+    ratd_own_requests,
 )
 from monitoring_as_code.dashboard import Dashboard, grid, ref
 from monitoring_as_code.settings import Settings
@@ -26,14 +28,15 @@ LEVELS = ("ERROR", "WARN", "INFO", "DEBUG")
 REF_IDS = "ABCDEFGHIJ"
 
 
-def selected(log_format: LogFormat) -> str:
+def selected(log_format: LogFormat, settings: Settings) -> str:
     """The lines of the chosen services in `log_format` at the chosen levels ("All": every line,
-    also those without a level)."""
+    also those without a level); of ratd, not those of our own requests to it."""
     services = "|".join(log_format.services)
     stream = f'{{{LOG_SERVICE}=~"$service", {LOG_SERVICE}=~"{services}"}}'
     if log_format.level_stage is None:
         return f'{stream} |~ "$level"'
-    return f'{stream} {log_format.level_stage} | level=~"(?i)$level.*"'
+    own = f" {ratd_own_requests(settings)}" if RATD_SERVICE in log_format.services else ""
+    return f'{stream} {log_format.level_stage} | level=~"(?i)$level.*"{own}'
 
 
 def define(settings: Settings) -> list[Dashboard]:
@@ -52,7 +55,7 @@ def define(settings: Settings) -> list[Dashboard]:
         dataSource=logs,
         targets=[
             query(
-                f"sum by ({LOG_SERVICE}) (count_over_time({selected(f)} [$__interval]))",
+                f"sum by ({LOG_SERVICE}) (count_over_time({selected(f, settings)} [$__interval]))",
                 f"{{{{{LOG_SERVICE}}}}}",
                 ref_id=ref_id,
             )
@@ -68,7 +71,7 @@ def define(settings: Settings) -> list[Dashboard]:
         title="Logs",
         description="The log lines of the chosen services and levels, newest first; the label shows the service.",
         dataSource=logs,
-        targets=[query(selected(f), ref_id=ref_id) for f, ref_id in zip(LOG_FORMATS, REF_IDS, strict=False)],
+        targets=[query(selected(f, settings), ref_id=ref_id) for f, ref_id in zip(LOG_FORMATS, REF_IDS, strict=False)],
         showTime=True,
         showLabels=True,
         wrapLogMessages=True,

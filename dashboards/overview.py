@@ -138,7 +138,7 @@ def define(settings: Settings) -> list[Dashboard]:
                 (8, [(12, api_latency), (12, firing_alerts(7, metrics))]),
                 (8, [(12, container_memory(8, metrics)), (12, container_cpu(9, metrics, settings))]),
                 # Only where logs reach Loki: an empty panel by construction says nothing.
-                *([(10, [(24, ratd_errors(10, logs))])] if settings.logging.ships_to_loki else []),
+                *([(10, [(24, ratd_errors(10, logs, settings))])] if settings.logging.ships_to_loki else []),
             ),
         )
     ]

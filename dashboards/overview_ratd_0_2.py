@@ -156,7 +156,7 @@ def define(settings: Settings) -> list[Dashboard]:
                 (8, [(12, container_memory(8, metrics)), (12, container_cpu(9, metrics, settings))]),
                 (8, [(24, firing_alerts(10, metrics))]),
                 # Only where logs reach Loki: an empty panel by construction says nothing.
-                *([(10, [(24, ratd_errors(11, logs))])] if settings.logging.ships_to_loki else []),
+                *([(10, [(24, ratd_errors(11, logs, settings))])] if settings.logging.ships_to_loki else []),
             ),
         )
     ]

@@ -384,12 +384,13 @@ def preview(project: Project, prometheus_url: str, out: Path) -> None:
 @reporting_errors
 def preflight(project: Project, rat_compose: Path | None) -> None:
     """Before `up`: RAT's compose file, the secret files, every host path the generated override
-    mounts, and the Loki plugin. Prints RAT's compose files to layer ours on, as `-f` options for a
-    shell: RAT's file, then the override Compose merges onto it on its own (given any -f it merges
-    nothing, and `up` would recreate RAT's containers without it)."""
+    mounts, and the Loki plugin; a note on stderr while the backup alerts are off. Prints RAT's
+    compose files to layer ours on, as `-f` options for a shell: RAT's file, then the override
+    Compose merges onto it on its own (given any -f it merges nothing, and `up` would recreate RAT's
+    containers without it)."""
     from monitoring_as_code.outputs import registry
+    from monitoring_as_code.outputs.compose.preflight import backup_alerts_note, rat_compose_file
     from monitoring_as_code.outputs.compose.preflight import preflight as check_before_up
-    from monitoring_as_code.outputs.compose.preflight import rat_compose_file
     from monitoring_as_code.outputs.compose.unit import PATHS
     from monitoring_as_code.yamlfile import read_yaml
 
@@ -398,6 +399,9 @@ def preflight(project: Project, rat_compose: Path | None) -> None:
     files = rat_compose_file(settings, root, rat_compose)
     override = read_yaml(project.generated / PATHS.override)
     check_before_up(settings, root, override)
+    note = backup_alerts_note(settings)
+    if note:
+        click.echo(note, err=True)  # stdout carries only the -f options `make up` reads
     click.echo(" ".join(f"-f {shlex.quote(str(file))}" for file in files))
 
 

@@ -276,6 +276,7 @@ class Probe(Checked):
     # On a cluster: every pod of ratd is probed on its own (at the URL's port and path, found
     # through Kubernetes service discovery), not whichever pod the URL's Service picks.
     each_pod: bool = False
+    interval: float | None = None  # seconds between probes; None: the scrape interval
     kind = "probe"
 
     @property
@@ -287,6 +288,8 @@ class Probe(Checked):
             raise ValueError(f"check {self.check!r} is not a lower-case name")
         if not re.match(r"^https?://", self.url):
             raise ValueError(f"url {self.url!r} must be http(s)")
+        if self.interval is not None and not self.interval > 0:
+            raise ValueError(f"interval {self.interval!r} must be positive")
 
 
 @attrs.frozen

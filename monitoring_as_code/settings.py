@@ -39,6 +39,7 @@ PLACEHOLDER_TLDS = ("example", "invalid", "test")
 class Intervals:
     scrape: float
     evaluation: float
+    dependency_probe: float  # ratd-0.2's per-check readiness probes: each GET is a line in ratd's log
 
 
 @attrs.frozen
@@ -63,6 +64,8 @@ class Targets:
     alertmanager: str
     nessie: str
     postgres_exporter: str
+    portal: str  # RAT's UI, probed at the path of its compose health check (alerts/endpoints.py)
+    ratd_internal: str  # ratd's internal listener (INTERNAL_LISTEN_ADDR): runner callbacks, plugin phone-home
     minio: str = "minio:9000"  # MinIO's S3 port, which serves its metrics too (alerts/minio.py)
     nessie_metrics: str = "nessie:9000"  # Nessie's Quarkus management port (alerts/nessie.py)
 
@@ -484,7 +487,7 @@ def _thresholds(data: Mapping[str, Any]) -> Thresholds:
 
 def _typed(data: dict[str, Any], source: str) -> Settings:
     intervals = Intervals(**data["intervals"])
-    if intervals.scrape <= 0 or intervals.evaluation <= 0:
+    if min(intervals.scrape, intervals.evaluation, intervals.dependency_probe) <= 0:
         raise DefinitionError("intervals must be positive", obj="settings intervals")
     if (intervals.scrape * 1000) % (intervals.evaluation * 1000):
         # "N consecutive failures" is counted with `for:` over evaluations; an evaluation
@@ -492,6 +495,9 @@ def _typed(data: dict[str, Any], source: str) -> Settings:
         raise DefinitionError(
             "evaluation interval must divide the scrape interval", obj="settings intervals.evaluation"
         )
+    if (intervals.dependency_probe * 1000) % (intervals.scrape * 1000):
+        # Its alerts count consecutive failures in whole probe intervals, evaluated on the scrape grid.
+        raise DefinitionError("must be a whole number of scrape intervals", obj="settings intervals.dependency_probe")
 
     windows = Windows(**data["windows"])
     if windows.rate < 4 * intervals.scrape:

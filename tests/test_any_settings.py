@@ -59,7 +59,11 @@ def perturbed_settings(up: bool = True) -> dict[str, Any]:
     schema = _schema()["properties"]
     data["thresholds"] = perturbed(data["thresholds"], schema["thresholds"], up)
     data["windows"] = perturbed(data["windows"], schema["windows"], up)
-    data["intervals"] = {"scrape": "30s", "evaluation": "15s"} if up else {"scrape": "10s", "evaluation": "5s"}
+    data["intervals"] = (
+        {"scrape": "30s", "evaluation": "15s", "dependency_probe": "2m"}
+        if up
+        else {"scrape": "10s", "evaluation": "5s", "dependency_probe": "30s"}
+    )
     data["runner"]["max_concurrent"] = 7 if up else 25
     timezone = "America/New_York" if up else "Asia/Kolkata"
     data["business_hours"].update(timezone=timezone, start="08:30", end="18:15")

@@ -217,8 +217,14 @@ def test_ratd_0_2_down_fails_the_live_probe(blackbox: str) -> None:
 def test_each_profile_probes_its_own_endpoints() -> None:
     project = pipeline.Project(profile_project(), profile_project() / "monitoring.yaml")
     probes = {p: {x.check: x for x in pipeline.load(project, profile=p).alerting.probes} for p in PROFILES}
-    assert set(probes[RATD_0_2]) == {"live", "ready", "nessie", *READY_CHECKS}
+    # Every profile on compose: the portal and ratd's internal listener (alerts/endpoints.py).
+    endpoints = {"portal", "ratd_internal"}
+    assert set(probes[RATD_0_2]) == {"live", "ready", "nessie", *READY_CHECKS, *endpoints}
     assert all(probes[RATD_0_2][key].url.endswith("/health/ready") for key in READY_CHECKS)
     assert probes[RATD_0_2]["nessie"].url.endswith("/api/v2/config")
-    assert set(probes[GUIDE]) == {"live", "ready", *SUBSYSTEMS}
+    assert set(probes[GUIDE]) == {"live", "ready", *SUBSYSTEMS, *endpoints}
     assert all(probes[GUIDE][s].url.endswith("/health") for s in SUBSYSTEMS)
+    for profile in PROFILES:
+        # The page RAT's compose health check of the portal fetches; the listener's unlogged liveness.
+        assert probes[profile]["portal"].url == "http://portal:3000/"
+        assert probes[profile]["ratd_internal"].url == "http://ratd:8090/health/live"

@@ -313,7 +313,7 @@ def test_reading_the_file_gives_the_override_of_the_documented_defaults(tmp_path
     assert overrides[0] == overrides[1]
 
 
-def test_prometheus_and_blackbox_join_the_fewest_networks_reaching_ratd_and_nessie(tmp_path: Path) -> None:
+def test_prometheus_and_blackbox_join_the_fewest_networks_reaching_ratd_nessie_and_the_portal(tmp_path: Path) -> None:
     """As documented, ratd is on frontend and backend, Nessie on backend: backend alone reaches
     both (frontend stays portal's and ratd's). With ratd moved to a network of its own, that one
     and Nessie's are joined: Nessie's API is probed directly."""
@@ -322,9 +322,14 @@ def test_prometheus_and_blackbox_join_the_fewest_networks_reaching_ratd_and_ness
     rat["networks"]["internal"] = {"name": "rat_internal"}
     rat["services"]["ratd"]["networks"] = ["internal"]  # not a network the settings could guess
     moved = merge(deploy(tmp_path / "moved", site_settings(reading_rat_file), yaml.safe_dump(rat)))
+    # The portal is probed too (alerts/endpoints.py): on frontend alone, frontend is joined.
+    rat = yaml.safe_load(RAT_FILE.read_text())
+    rat["services"]["portal"]["networks"] = ["frontend"]
+    portal = merge(deploy(tmp_path / "portal", site_settings(reading_rat_file), yaml.safe_dump(rat)))
     for service in ("prometheus", "blackbox-exporter"):
         assert set(documented["services"][service]["networks"]) == {"backend", "monitoring"}, service
         assert set(moved["services"][service]["networks"]) == {"internal", "backend", "monitoring"}, service
+        assert set(portal["services"][service]["networks"]) == {"frontend", "backend", "monitoring"}, service
     assert "internal" not in moved["services"]["grafana"]["networks"]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from monitoring_as_code.duration import format_duration
 from monitoring_as_code.settings import Settings
 from tests.conftest import profile_project
 
@@ -37,10 +38,15 @@ def test_exporters_and_the_stack_itself_are_scraped() -> None:
 
 
 def test_one_probe_per_health_endpoint_and_dependency(settings: Settings) -> None:
-    """Which dependencies each profile probes is test_blackbox's; here, how they are probed."""
+    """Which dependencies each profile probes is test_blackbox's; here, how they are probed: the
+    per-check probes every intervals.dependency_probe, as a job of their own labelled rat-probes."""
     probes = job("rat-probes")
-    assert probes["metrics_path"] == "/probe"
-    by_check = {c["labels"]["check"]: c for c in probes["static_configs"]}
+    checks = job(f"rat-probes-every-{format_duration(settings.intervals.dependency_probe)}")
+    assert probes["metrics_path"] == checks["metrics_path"] == "/probe"
+    assert checks["scrape_interval"] == format_duration(settings.intervals.dependency_probe)
+    assert checks["relabel_configs"][-1] == {"target_label": "job", "replacement": "rat-probes"}
+    assert {c["labels"]["check"] for c in checks["static_configs"]} == {"postgres", "s3", "runner", "query"}
+    by_check = {c["labels"]["check"]: c for c in probes["static_configs"] + checks["static_configs"]}
     assert by_check["live"]["targets"] == [f"http://{settings.targets.ratd}{settings.health.live_path}"]
     assert by_check["ready"]["targets"] == [f"http://{settings.targets.ratd}{settings.health.ready_path}"]
     body_checked = [c for c in by_check.values() if c["labels"]["__param_module"] != "http_2xx"]

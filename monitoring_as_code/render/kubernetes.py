@@ -108,7 +108,7 @@ def render_probe(probe: Probe, settings: Settings) -> dict[str, Any]:
     resource = _object(MONITORING, "Probe", object_name("rat", "probe", probe.check), k8s.namespace, k8s)
     resource["spec"] = {
         "jobName": probe.job,
-        "interval": format_duration(settings.intervals.scrape),
+        "interval": format_duration(probe.interval or settings.intervals.scrape),
         "module": probe.module,
         "prober": {"url": k8s.prober, "scheme": "http", "path": "/probe"},
         "targets": {

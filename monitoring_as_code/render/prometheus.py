@@ -12,12 +12,16 @@ from monitoring_as_code.settings import Settings
 DEFAULT_SCRAPE_TIMEOUT = 10.0  # Prometheus' own default, capped below by the scrape interval
 
 
-def _probe_job(job: str, probes: list[Probe], settings: Settings) -> dict[str, Any]:
+def _probe_job(job: str, interval: float | None, probes: list[Probe], settings: Settings) -> dict[str, Any]:
     # The blackbox pattern: the probed URL becomes the `target` parameter and the `instance`
-    # label, the module travels as `__param_module`, and the scrape goes to the exporter.
+    # label, the module travels as `__param_module`, and the scrape goes to the exporter. Probes
+    # at their own interval are a scrape job of their own (an interval is per job), whose `job`
+    # label is set back to their job's, so the alerts and panels select them alike.
+    every = settings.intervals.scrape if interval is None else interval
+    own_job = [] if interval is None else [{"target_label": "job", "replacement": job}]
     return {
-        "job_name": job,
-        "scrape_interval": format_duration(settings.intervals.scrape),
+        "job_name": job if interval is None else f"{job}-every-{format_duration(interval)}",
+        "scrape_interval": format_duration(every),
         "metrics_path": "/probe",
         "static_configs": [
             {"targets": [p.url], "labels": {"check": p.check, "__param_module": p.module}} for p in probes
@@ -26,6 +30,7 @@ def _probe_job(job: str, probes: list[Probe], settings: Settings) -> dict[str, A
             {"source_labels": ["__address__"], "target_label": "__param_target"},
             {"source_labels": ["__param_target"], "target_label": "instance"},
             {"target_label": "__address__", "replacement": settings.targets.blackbox},
+            *own_job,
         ],
     }
 
@@ -61,10 +66,11 @@ def render_prometheus_config(defs: Definitions, rule_files: list[str], settings:
         }
         for j in defs.scrape_jobs
     ]
-    probes_by_job: dict[str, list[Probe]] = {}
+    probes_by_job: dict[tuple[str, float | None], list[Probe]] = {}
     for probe in defs.probes:
-        probes_by_job.setdefault(probe.job, []).append(probe)
-    jobs += [_probe_job(job, probes, settings) for job, probes in probes_by_job.items()]
+        interval = None if probe.interval in (None, scrape) else probe.interval
+        probes_by_job.setdefault((probe.job, interval), []).append(probe)
+    jobs += [_probe_job(job, interval, probes, settings) for (job, interval), probes in probes_by_job.items()]
     return {
         "global": {
             "scrape_interval": format_duration(scrape),

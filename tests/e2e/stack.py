@@ -230,6 +230,8 @@ def running_stack(workdir: Path, rat_profile: str) -> Iterator[Stack]:
             "postgres_exporter": f"127.0.0.1:{ports['postgres_exporter']}",
             "minio": sim.minio_address,
             "nessie_metrics": sim.nessie_metrics_address,
+            "portal": sim.portal_address,
+            "ratd_internal": sim.ratd_address,  # ratd mirrors its health routes on the internal listener
         }
         profile["rat"] = {"profile": rat_profile}
         for receiver in profile["alertmanager"]["receivers"].values():

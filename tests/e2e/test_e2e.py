@@ -5,7 +5,8 @@ resolve once the fault clears.
 
 Covered by their promtool unit tests only, because the fault cannot be staged here:
 RatHostDiskFull (the test machine's real disk), RatBackupMetricMissing (its `for` is the backup
-age, hours), PrometheusRuleEvaluationFailures, PrometheusNotificationsFailing and
+age, hours), RatApiInternalListenerDown (the simulated ratd serves both listeners on one port),
+PrometheusRuleEvaluationFailures, PrometheusNotificationsFailing and
 AlertmanagerNotificationsFailing (they need a broken Prometheus or receiver). Of the SLO tickets
 (SlowBurn), e2e sees api-availability's, held back by its page; the others fire beside their
 pages here too, but what they must do is proven by their promtool scenarios.
@@ -36,10 +37,10 @@ pytestmark = pytest.mark.e2e
 
 ALERT_TIMEOUT = 30.0
 MINUTE = 60.0
-# ratd, cadvisor, node-exporter, prometheus, alertmanager, postgres-exporter, minio, nessie, and 7
+# ratd, cadvisor, node-exporter, prometheus, alertmanager, postgres-exporter, minio, nessie, and 9
 # probes: live, ready and five subsystems (guide); live, ready, four /health/ready checks and Nessie
-# (ratd-0.2).
-TARGETS = 15
+# (ratd-0.2); the portal and ratd's internal listener (both).
+TARGETS = 17
 
 
 class Stacks:
@@ -126,6 +127,8 @@ SHARED_FAULTS = [
     # (fault, alert, severity, service, receiver)
     ({"memory_pressure": "runner"}, "RatContainerMemoryPressure", "warning", "runner", "team-chat"),
     ({"stale_backup": True}, "RatBackupTooOld", "info", "backup", "dashboard-only"),
+    # Severity by compose.probe_pages: the portal pages.
+    ({"unhealthy": {"portal"}}, "RatPortalDown", "critical", "portal", "pager"),
     # Severity by compose.crash_pages: postgres pages, ratq and the runner file a ticket.
     ({"oom_killed": "postgres"}, "RatServiceOOMKilled", "critical", "postgres", "pager"),
     ({"oom_killed": "ratq"}, "RatContainerOOMKilled", "warning", "ratq", "team-chat"),

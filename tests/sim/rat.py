@@ -43,7 +43,7 @@ class Faults:
 
     ratd_down: bool = False
     minio_down: bool = False  # MinIO's process gone: its metrics endpoint answers nothing
-    unhealthy: set[str] = attrs.field(factory=set)  # guide: subsystems; ratd-0.2: ready checks, or "nessie"
+    unhealthy: set[str] = attrs.field(factory=set)  # guide: subsystems; ratd-0.2: ready checks, or "nessie", "portal"
     slow_requests: bool = False
     failing_requests: bool = False  # every request answered 500
     failing_runs: int = 0  # failed runs still to record
@@ -103,6 +103,7 @@ class SimulatedRat:
         self._metrics()
         self.ratd, _ = _serve(self._ratd_handler())
         self.nessie, _ = _serve(self._nessie_handler())
+        self.portal, _ = _serve(self._portal_handler())
         self.cadvisor, _ = _serve(self._exposition_handler(self.cadvisor_registry))
         self.minio_token = "".join(self._random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(32))
         self.minio, _ = _serve(
@@ -119,6 +120,10 @@ class SimulatedRat:
     @property
     def nessie_address(self) -> str:
         return f"127.0.0.1:{self.nessie.server_address[1]}"
+
+    @property
+    def portal_address(self) -> str:
+        return f"127.0.0.1:{self.portal.server_address[1]}"
 
     @property
     def cadvisor_address(self) -> str:
@@ -140,7 +145,7 @@ class SimulatedRat:
     def stop(self) -> None:
         self._stop.set()
         self._traffic.join(timeout=5)
-        for server in (self.ratd, self.nessie, self.cadvisor, self.minio, self.nessie_metrics):
+        for server in (self.ratd, self.nessie, self.portal, self.cadvisor, self.minio, self.nessie_metrics):
             server.shutdown()
             server.server_close()
 
@@ -364,6 +369,25 @@ class SimulatedRat:
                     )
                 else:
                     send_json(self, 404, {"message": "not found"})
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def _portal_handler(self) -> type[BaseHTTPRequestHandler]:
+        sim = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                # The portal's page, as its compose health check (wget /) reads it.
+                ok = "portal" not in sim.faults.unhealthy and self.path == "/"
+                body = b"<!DOCTYPE html><title>RAT</title>" if ok else b"unavailable"
+                self.send_response(200 if ok else 503)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, *args: object) -> None:
                 pass

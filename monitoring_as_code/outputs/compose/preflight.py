@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from monitoring_as_code.catalog import BACKUP_METRIC
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.outputs.compose.rat_compose import compose_files
 from monitoring_as_code.outputs.compose.secrets import secret_problems
@@ -92,6 +93,17 @@ def rat_compose_file(settings: Settings, root: Path, given: Path | None) -> tupl
         where = "settings compose.rat.file" if shown is not None else "--rat-compose"
         raise DefinitionError(f"RAT's compose file {path} does not exist", obj=where)
     return compose_files(path)
+
+
+def backup_alerts_note(settings: Settings) -> str | None:
+    """One line while the backup alerts are off (no error: RAT writes no backup metric, so they are
+    off until the operator's backup job writes it), None once they are on."""
+    if settings.of(COMPOSE_SETTINGS).backup_alerts:
+        return None
+    return (
+        f"note: the backup alerts are off (nothing in RAT writes {BACKUP_METRIC}); once your backup job "
+        'writes it (docs/compose.md, "Backups"), set compose.backup_alerts: true in monitoring.yaml'
+    )
 
 
 def preflight(settings: Settings, root: Path, override: Mapping[str, Any]) -> None:

@@ -59,9 +59,10 @@ class RatCompose:
     def services(self) -> tuple[str, ...]:
         return tuple(self.service_networks)
 
-    def networks_reaching(self, services: tuple[str, ...] = ("ratd", "nessie")) -> tuple[str, ...]:
+    def networks_reaching(self, services: tuple[str, ...] = ("ratd", "nessie", "portal")) -> tuple[str, ...]:
         """The fewest of RAT's networks that reach every one of `services` (by default those the
-        monitoring talks to: ratd's metrics and health, Nessie's API): one they all share (in the
+        monitoring talks to: ratd's metrics, health and internal listener, Nessie's API, the
+        portal's page): one they all share (in the
         first's order), else the first network of each. RAT's guide keeps `frontend` to portal and
         ratd; the monitoring needs only `backend`."""
         first, *others = (self.service_networks[s] for s in services)

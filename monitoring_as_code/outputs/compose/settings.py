@@ -126,6 +126,8 @@ class ComposeSettings:
     stack_healthcheck: HealthTiming
     services: Mapping[str, ServiceSettings]
     crash_pages: tuple[str, ...]  # services whose crash pages (alerts/crashes.py); the others' files a ticket
+    probe_pages: tuple[str, ...]  # endpoints probed on their own whose failure pages (alerts/endpoints.py)
+    backup_alerts: bool  # whether the backup age alerts are rendered (a backup job writes their metric)
     # RAT's compose project as the output loaded it (rat_project.py): from RAT's file, the record of
     # it, or the documented one. None while only the settings are loaded.
     rat_project: RatProject | None = None
@@ -252,6 +254,8 @@ def compose_settings(compose: Mapping[str, Any], core: Settings) -> ComposeSetti
         stack_healthcheck=_timing(compose["stack_healthcheck"], "compose.stack_healthcheck", HealthTiming),
         services=services,
         crash_pages=_crash_pages(compose["crash_pages"], services),
+        probe_pages=tuple(compose["probe_pages"]),
+        backup_alerts=compose["backup_alerts"],
     )
 
 
