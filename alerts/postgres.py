@@ -14,7 +14,7 @@ per-scrape connection of the newer collectors (pg_stat_database) is refused once
 
 from __future__ import annotations
 
-from alerts._shared import BY_JOB, FILESYSTEMS, NODE_JOB, VALUE, num, pace, window
+from alerts._shared import BY_JOB, FILESYSTEMS, LOOKBACK, NODE_JOB, VALUE, num, on_grid, pace, window
 from monitoring_as_code.catalog import POSTGRES_EXPORTER
 from monitoring_as_code.model import COMPOSE, Alert, Firing, Runbook, Scenario, ScrapeJob
 from monitoring_as_code.outputs.compose.settings import SECTION as COMPOSE_SETTINGS
@@ -243,11 +243,13 @@ def define(settings: Settings) -> list[object]:
     ]
 
 
-def _timing(span: float, settings: Settings) -> tuple[int, dict[str, float]]:
-    """Samples over `span` at the scenarios' pace, and the timing that judges them at the end."""
+def _timing(span: float, settings: Settings, every: float = 0.0) -> tuple[int, dict[str, float]]:
+    """Samples over `span` at the scenarios' pace, and the timing that judges them at the end:
+    evaluated every `every` seconds (in whole samples), or at every sample."""
     step = pace(span, settings)
-    samples = int(span // step)
-    return samples, {"at": samples * step, "interval": step, "evaluation_interval": step}
+    per_evaluation = max(1, round(every / step))
+    samples = on_grid(int(span // step), per_evaluation)
+    return samples, {"at": samples * step, "interval": step, "evaluation_interval": per_evaluation * step}
 
 
 def _held_scenarios(
@@ -332,7 +334,9 @@ def _deadlock_scenarios(settings: Settings) -> list[Scenario]:
 def _disk_scenarios(settings: Settings, mountpoints: str) -> list[Scenario]:
     t = settings.thresholds
     growth, horizon = t.postgres_growth_window, t.postgres_disk_full_within
-    samples, timing = _timing(growth + t.postgres_disk_growth_for + 300, settings)
+    # Each evaluation reads the whole growth window (hours of samples): one every lookback judges the
+    # growth and its `for` alike, at a twentieth of promtool's time at every sample.
+    samples, timing = _timing(growth + t.postgres_disk_growth_for + 300, settings, every=LOOKBACK)
     size = f'pg_database_size_bytes{{{JOB},instance="{INSTANCE}",datname="rat"}}'
     mountpoint = mountpoints.split("|")[-1]
     free = (
