@@ -611,11 +611,13 @@ def tick_values(samples: int, settings: Settings, *, first: int = 0) -> list[str
     return [f"0.0{(first + k) // per_tick % 90 + 10}" for k in range(samples)]
 
 
-def held_timing(span: float, settings: Settings) -> tuple[int, dict[str, float]]:
-    """Samples over `span` at the scenarios' pace, and the timing that judges them at the end."""
+def held_timing(span: float, settings: Settings, every: float = 0.0) -> tuple[int, dict[str, float]]:
+    """Samples over `span` at the scenarios' pace, and the timing that judges them at the end:
+    evaluated every `every` seconds (in whole samples), or at every sample."""
     step = pace(span, settings)
-    samples = int(span // step)
-    return samples, {"at": samples * step, "interval": step, "evaluation_interval": step}
+    per_evaluation = max(1, round(every / step))
+    samples = on_grid(int(span // step), per_evaluation)
+    return samples, {"at": samples * step, "interval": step, "evaluation_interval": per_evaluation * step}
 
 
 def held_scenarios(

@@ -14,7 +14,7 @@ per-scrape connection of the newer collectors (pg_stat_database) is refused once
 
 from __future__ import annotations
 
-from alerts._shared import BY_JOB, FILESYSTEMS, NODE_JOB, VALUE, held_scenarios, held_timing, num, window
+from alerts._shared import BY_JOB, FILESYSTEMS, LOOKBACK, NODE_JOB, VALUE, held_scenarios, held_timing, num, window
 from monitoring_as_code.catalog import POSTGRES_EXPORTER
 from monitoring_as_code.model import COMPOSE, KUBERNETES, Alert, Firing, Runbook, Scenario, ScrapeJob
 from monitoring_as_code.outputs.compose.settings import SECTION as COMPOSE_SETTINGS
@@ -352,7 +352,9 @@ def _deadlock_scenarios(settings: Settings) -> list[Scenario]:
 def _disk_scenarios(settings: Settings, mountpoints: str) -> list[Scenario]:
     t = settings.thresholds
     growth, horizon = t.postgres_growth_window, t.postgres_disk_full_within
-    samples, timing = held_timing(growth + t.postgres_disk_growth_for + 300, settings)
+    # Each evaluation reads the whole growth window (hours of samples): one every lookback judges the
+    # growth and its `for` alike, at a twentieth of promtool's time at every sample.
+    samples, timing = held_timing(growth + t.postgres_disk_growth_for + 300, settings, every=LOOKBACK)
     size = f'pg_database_size_bytes{{{JOB},instance="{INSTANCE}",datname="rat"}}'
     mountpoint = mountpoints.split("|")[-1]
     free = (

@@ -9,6 +9,7 @@ series yields no sample, so these alerts stay silent rather than alarm about an 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -442,6 +443,11 @@ TICK_PHASE = 7.0  # ratd's ticker starts when ratd does: its ticks fall between 
 DAY = 86400.0
 
 
+def rat_of(workload: str) -> str:
+    """The namespace of the RAT that runs `workload` in the dispatch scenarios."""
+    return re.sub(r"[^a-z0-9]+", "-", workload).strip("-")
+
+
 def _dispatched(
     period: float, first: float, per_run: float, start: int, samples: int, step: float, tick: float
 ) -> list[str]:
@@ -473,7 +479,11 @@ def _compact(values: list[str]) -> str:
 def _dispatch_scenarios(settings: Settings) -> list[Scenario]:
     """Cron workloads through a whole day after a season of history: nothing fires, checked at
     every evaluation; and, on an every-minute workload, a stop and a rise past the factor fire, a
-    rise below it does not, nor anything while the season before is still filling."""
+    rise below it does not, nor anything while the season before is still filling.
+
+    The rule judges each (namespace, job) on its own, as two RATs on one cluster are: so each
+    scenario runs its workloads side by side, each in a RAT (namespace) of its own, and promtool
+    steps through the two days once for all of them rather than once per workload."""
     t, w = settings.thresholds, settings.windows
     tick = settings.ratd.scheduler_tick
     history = w.scheduler_season + w.scheduler_rate
@@ -485,19 +495,23 @@ def _dispatch_scenarios(settings: Settings) -> list[Scenario]:
     judged = tuple(k * every for k in range(start, start + round(DAY / every)))
     samples = round((judged[-1] + every) / step) + 1
     timing = {"interval": step, "evaluation_interval": every}
-    series = f"{DISPATCHED}{{{RATD}}}"
+
+    def series(rat: str) -> str:
+        return f'{DISPATCHED}{{{RATD},namespace="{rat}"}}'
 
     def workload(per_run: float, begin: int, count: int, period: float = 60.0, first: float = 0.0) -> list[str]:
         return _dispatched(period, first, per_run, begin, count, step, tick)
 
     out = [
         Scenario(
-            f"silent for a day on a steady {name} cron workload",
-            {series: _compact(workload(1, 0, samples, period, first))},
+            f"silent for a day on steady cron workloads, {', '.join(n for n, _, _ in CRON_WORKLOADS)} (a RAT each)",
+            {
+                series(rat_of(name)): _compact(workload(1, 0, samples, period, first))
+                for name, period, first in CRON_WORKLOADS
+            },
             at=judged,
             **timing,
         )
-        for name, period, first in CRON_WORKLOADS
     ]
     # The change: after a season of history; judged once the rate window and `for` have passed.
     change = math.ceil(history / step)
@@ -505,34 +519,30 @@ def _dispatch_scenarios(settings: Settings) -> list[Scenario]:
     at = math.ceil((change * step + held) / every) * every
     tail = round(at / step) + 1 - change
     factor = t.scheduler_rate_change_factor
-
-    def changed(per_run: float) -> str:
-        return _compact(workload(1, 0, change) + workload(per_run, change, tail))
-
+    # Each change in a RAT of its own: (its namespace, what each run then dispatches, fires).
+    changes = (
+        ("stops", 0.0, True),
+        (f"rises-past-{num(factor)}x", 2 * factor, True),
+        ("rises-below-the-factor", (factor + 1) / 2, False),
+    )
     out += [
         Scenario(
-            "fires when the scheduler stops dispatching",
-            {series: changed(0)},
+            f"a stop and a rise past {num(factor)}x fire, a rise below it does not (a RAT each)",
+            {
+                series(rat): _compact(workload(1, 0, change) + workload(per_run, change, tail))
+                for rat, per_run, _ in changes
+            },
             at=at,
-            fires=[Firing(JOB, 0)],
-            **timing,
-        ),
-        Scenario(
-            f"fires when dispatching rises past {num(factor)}x",
-            {series: changed(2 * factor)},
-            at=at,
-            fires=[Firing(JOB, 2 * factor)],
-            **timing,
-        ),
-        Scenario(
-            "silent on a rise below the factor",
-            {series: changed((factor + 1) / 2)},
-            at=at,
+            fires=[Firing({**JOB, "namespace": rat}, per_run) for rat, per_run, fires in changes if fires],
             **timing,
         ),
         Scenario(
             "silent while the season before is still filling",
-            {series: _compact(workload(1, 0, round(w.scheduler_season / (2 * step))) + ["0"] * tail)},
+            {
+                f"{DISPATCHED}{{{RATD}}}": _compact(
+                    workload(1, 0, round(w.scheduler_season / (2 * step))) + ["0"] * tail
+                )
+            },
             at=tuple(k * every for k in range(1, round((w.scheduler_season / 2 + held) / every))),
             **timing,
         ),

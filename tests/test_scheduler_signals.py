@@ -6,10 +6,11 @@ fails against the signal it replaces."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
-import pytest
 import yaml
 
 from tests.conftest import MacRunner, profile_project, set_outputs
@@ -66,14 +67,25 @@ def test_presence_of_the_gauges_would_miss_the_stall(tmp_path: Path) -> None:
     assert "fires when the tick gauges freeze" in output
 
 
-@pytest.mark.parametrize("workload", ["every minute", "hourly", "daily at 02:00"])
-def test_steady_cron_workloads_fire_nothing_for_a_day(workload: str, tmp_path: Path) -> None:
-    """The day-long scenario passes promtool at generate; against the 6h average it replaces
-    (15m vs 6h), the hourly and the daily workloads fire."""
-    name = f"silent for a day on a steady {workload} cron workload"
-    assert name in _scenario_names(GENERATED / "tests", "RatSchedulerDispatchRateChange")
-    if workload == "every minute":
-        return  # steady at any window: the old rule was quiet on it too
+def _test_group(tests: Path, alert: str, name: str) -> dict[str, Any]:
+    return next(t for t in yaml.safe_load((tests / f"{alert}.yml").read_text())["tests"] if t["name"] == name)
+
+
+def _rats(group: dict[str, Any]) -> set[str]:
+    """The namespaces (a RAT each) of a test group's input series."""
+    return {re.search(r'namespace="([^"]+)"', s["series"])[1] for s in group["input_series"]}
+
+
+STEADY = "silent for a day on steady cron workloads, every minute, hourly, daily at 02:00 (a RAT each)"
+
+
+def test_steady_cron_workloads_fire_nothing_for_a_day(tmp_path: Path) -> None:
+    """The day-long scenario, each workload in a RAT of its own, passes promtool at generate;
+    against the 6h average it replaces (15m vs 6h), the hourly and the daily RATs fire, the
+    every-minute one does not (steady at any window: the old rule was quiet on it too)."""
+    group = _test_group(GENERATED / "tests", "RatSchedulerDispatchRateChange", STEADY)
+    assert _rats(group) == {"every-minute", "hourly", "daily-at-02-00"}
+    assert {t["eval_time"] for t in group["alert_rule_test"]} >= {"1d15m", "2d10m"}  # a whole day, judged
     per_tick = {
         w: f"sum by (namespace, job) (sum_over_time({DISPATCHED}[{w}])) / sum by (namespace, job) "
         f"(count_over_time({DISPATCHED}[{w}]))"
@@ -81,19 +93,24 @@ def test_steady_cron_workloads_fire_nothing_for_a_day(workload: str, tmp_path: P
     }
     ratio = f"({per_tick['15m']}) / ({per_tick['6h']})"
     output = _promtool_with(
-        GENERATED, "RatSchedulerDispatchRateChange", f"{ratio} > 3 or {ratio} < 1 / 3", {name}, tmp_path
+        GENERATED, "RatSchedulerDispatchRateChange", f"{ratio} > 3 or {ratio} < 1 / 3", {STEADY}, tmp_path
     )
-    assert name in output
+    fired = set(re.findall(r'Labels:\{[^}]*namespace="([^"]+)"', output))
+    assert fired == {"hourly", "daily-at-02-00"}, output[-4000:]
 
 
 def test_the_dispatch_rate_still_fires_on_a_stop_and_a_rise() -> None:
     names = _scenario_names(GENERATED / "tests", "RatSchedulerDispatchRateChange")
-    assert {
-        "fires when the scheduler stops dispatching",
-        "fires when dispatching rises past 3x",
-        "silent on a rise below the factor",
-        "silent while the season before is still filling",
-    } <= names
+    change = "a stop and a rise past 3x fire, a rise below it does not (a RAT each)"
+    assert {change, "silent while the season before is still filling"} <= names
+    group = _test_group(GENERATED / "tests", "RatSchedulerDispatchRateChange", change)
+    assert _rats(group) == {"stops", "rises-past-3x", "rises-below-the-factor"}
+    (judged,) = group["alert_rule_test"]
+    fired = {(a["exp_labels"]["namespace"], a["exp_annotations"]["description"]) for a in judged["exp_alerts"]}
+    assert fired == {
+        ("stops", "The scheduler dispatches 0x per tick what it dispatched in the same 15m 1d before."),
+        ("rises-past-3x", "The scheduler dispatches 6x per tick what it dispatched in the same 15m 1d before."),
+    }
 
 
 def test_on_a_cluster_a_leader_is_a_replica_whose_gauges_change(project: Path, mac: MacRunner, tmp_path: Path) -> None:
