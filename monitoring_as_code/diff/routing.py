@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from monitoring_as_code import waiting
 from monitoring_as_code.diff import alerts, copies
 from monitoring_as_code.diff.alertmanager import config_of
 from monitoring_as_code.diff.change import CHANGED, Change, merge_copies
@@ -75,8 +76,8 @@ def _compare(before: Tree, after: Tree, copy: str, scratch: Path, pool: ThreadPo
                 jobs[side, name] = pool.submit(receivers, config[0], alert_labels, config[1])
     changes = []
     for name in sorted(set(old_labels) | set(new_labels)):
-        was = jobs["before", name].result() if ("before", name) in jobs else None
-        now = jobs["after", name].result() if ("after", name) in jobs else None
+        was = waiting.result(jobs["before", name]) if ("before", name) in jobs else None
+        now = waiting.result(jobs["after", name]) if ("after", name) in jobs else None
         if was != now:
             changes.append(Change(KIND, (name,), CHANGED, "receivers", was, now))
     return changes
