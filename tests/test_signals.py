@@ -92,9 +92,14 @@ def test_a_signal_taken_by_a_validators_thread_still_ends_the_run(tmp_path: Path
     unique = _unique(tmp_path, 5100 + signum)
     script = [sys.executable, "-c", _TAKEN_BY_A_WORKER, str(int(signum)), unique, str(tmp_path)]
     process = subprocess.Popen(script, env=_own_runtime(tmp_path), stderr=subprocess.PIPE, text=True)
-    code, _, stderr = finished(process)
-    assert (code, stderr) == (128 + signum, "")
-    none_left(f"sleep {unique}")
+    try:
+        code, _, stderr = finished(process)
+        assert (code, stderr) == (128 + signum, "")
+        none_left(f"sleep {unique}")
+    finally:  # a hang fails the test, and leaves nothing running
+        process.kill()
+        for pid in running(f"sleep {unique}"):
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.parametrize("signum", ENDING, ids=[s.name for s in ENDING])
