@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from monitoring_as_code import waiting
 from monitoring_as_code.diff import alerts, copies
 from monitoring_as_code.diff.alertmanager import config_of
 from monitoring_as_code.diff.change import CHANGED, Change, merge_copies
@@ -153,7 +154,7 @@ def _compare(before: Tree, after: Tree, copy: str, scratch: Path, asked: _Asked)
 
 
 def _answer(job: Any) -> str | None:
-    return None if job is None else str(job.result())
+    return None if job is None else str(waiting.result(job))
 
 
 def compare(before: Tree, after: Tree, changed: frozenset[str]) -> list[Change]:

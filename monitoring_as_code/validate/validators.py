@@ -11,6 +11,7 @@ from pathlib import Path
 
 import attrs
 
+from monitoring_as_code import waiting
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.timings import Timings, validator_name
 from monitoring_as_code.validate import promtool, tools, verdicts
@@ -58,11 +59,11 @@ def validate_tree(
     try:
         with ThreadPoolExecutor(max_workers=len(validators)) as pool:
             try:
-                results = list(pool.map(run, validators))
+                results = [waiting.result(future) for future in [pool.submit(run, v) for v in validators]]
             except BaseException:  # a signal: stop the tools, or leaving this block waits for them
                 tools.stop_all()
                 raise
     finally:
         tools.finish_all()
         verdicts.evict()
-    return [r for r in results if r is not None]
+    return [error for error in results if error is not None]
