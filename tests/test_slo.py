@@ -19,7 +19,7 @@ from monitoring_as_code.outputs.compose.unit import PATHS
 from monitoring_as_code.outputs.registry import load_settings
 from monitoring_as_code.render.rule_tests import isolated_rule_file, render_test_file
 from monitoring_as_code.serialize import to_yaml
-from monitoring_as_code.settings import Intervals, Settings
+from monitoring_as_code.settings import Settings
 from monitoring_as_code.slo import (
     PAGE,
     TICKET,
@@ -46,7 +46,7 @@ WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")  # the windows the workboo
 
 @pytest.fixture(scope="module")
 def fixed(settings: Settings) -> Settings:
-    return attrs.evolve(settings, intervals=Intervals(scrape=15, evaluation=15))
+    return attrs.evolve(settings, intervals=attrs.evolve(settings.intervals, scrape=15, evaluation=15))
 
 
 def test_the_numbers_of_the_workbook(fixed: Settings) -> None:

@@ -196,7 +196,7 @@ def test_a_mount_point_generated_is_refused_and_kept(
 def test_a_full_disk_leaves_generated_as_it_was(tmp_path: Path, mac: MacRunner) -> None:
     disk = tmp_path / "disk"
     disk.mkdir()
-    with mounted(disk, "-t", "tmpfs", "-o", "size=2m", "tmpfs"):
+    with mounted(disk, "-t", "tmpfs", "-o", "size=4m", "tmpfs"):
         project = copy_project(profile_project(), disk / "project")
         before = tree_bytes(project / "generated")
         _changed(project)

@@ -10,7 +10,7 @@ import pytest
 
 from monitoring_as_code.lint.context import LintContext, build_context
 from monitoring_as_code.lint.run import lint_objects
-from monitoring_as_code.settings import Intervals, Settings
+from monitoring_as_code.settings import Settings
 from monitoring_as_code.slo import SLO, BurnWindow, LatencySli, ProbeSli
 from tests.conftest import GUIDE_CATALOG
 
@@ -38,7 +38,9 @@ def example_slo(**overrides: Any) -> SLO:
 
 @pytest.fixture(scope="module")
 def context(settings: Settings) -> LintContext:
-    return build_context(attrs.evolve(settings, intervals=Intervals(scrape=15, evaluation=15)), GUIDE_CATALOG, [])
+    return build_context(
+        attrs.evolve(settings, intervals=attrs.evolve(settings.intervals, scrape=15, evaluation=15)), GUIDE_CATALOG, []
+    )
 
 
 def problems(slo: SLO, context: LintContext, rule_id: str) -> list[str]:
