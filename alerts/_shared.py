@@ -356,6 +356,8 @@ def _check_selector(dependency: Dependency) -> str:
 PODS_LABEL = "pods"
 EVERY_POD = {PODS_LABEL: "all"}
 ONE_POD = {PODS_LABEL: "one"}
+# The cluster's page for a ratd Service with no ready endpoint (replicas.py); routing.py mutes by it.
+NO_READY_ENDPOINT = "RatApiNoReadyEndpoint"
 
 
 def while_pod_answers() -> str:

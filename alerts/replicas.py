@@ -14,6 +14,7 @@ from alerts._shared import (
     DEPENDS_ON_RATD,
     KUBE_STATE_METRICS,
     KUBELET_CADVISOR,
+    NO_READY_ENDPOINT,
     RATD_JOB,
     VALUE,
     not_above,
@@ -26,7 +27,6 @@ from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES
 from monitoring_as_code.settings import Settings
 
 PLATFORMS = (KUBERNETES,)
-NO_READY_ENDPOINT = "RatApiNoReadyEndpoint"
 
 
 def rat_namespace(settings: Settings) -> str:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from alerts._shared import EVERY_POD, ONE_POD, PODS_LABEL
-from alerts.replicas import NO_READY_ENDPOINT
+from alerts._shared import EVERY_POD, NO_READY_ENDPOINT, ONE_POD, PODS_LABEL
 from monitoring_as_code.model import BUSINESS_HOURS, KUBERNETES, Inhibition, Route
 from monitoring_as_code.settings import Settings
 
