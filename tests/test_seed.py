@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import attrs
 import pytest
@@ -20,6 +21,7 @@ import yaml
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from alerts.endpoints import PORTAL_PATH
 from alerts.profile_guide import RATD_METRICS as GUIDE_METRICS
 from alerts.profile_ratd_0_2 import RATD_METRICS as RATD_0_2_METRICS
 from alerts.profile_ratd_0_2 import READY_CHECKS
@@ -453,3 +455,13 @@ def test_the_stand_ins_guesses_are_what_the_guide_leaves_open(guide: ComposeGuid
     and a guess the guide comes to show (agreeing or not) must leave the list."""
     unpinned = {name: key_paths(spec) - pinned(guide, name) for name, spec in stand_in["services"].items()}
     assert {name: keys for name, keys in unpinned.items() if keys} == GUESSES
+
+
+def test_the_portal_probe_fetches_what_the_guides_health_check_fetches(guide: ComposeGuide) -> None:
+    """The portal probe (alerts/endpoints.py) asks the page and port the "Health Checks" table's
+    command for the portal fetches, not a path of our own."""
+    [command] = code(guide.rows("Health Checks")["portal"]["Health Check"])
+    [url] = [urlsplit(word) for word in command.split() if word.startswith("http")]
+    assert (url.path or "/") == PORTAL_PATH
+    profile = yaml.safe_load((REPO / "tests" / "profile.yaml").read_text())
+    assert profile["targets"]["portal"].rsplit(":", 1)[1] == str(url.port)
