@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
@@ -309,10 +310,12 @@ def dependency_down(
     """The alert on N consecutive failed probes of a dependency ratd reports at `endpoint` (a
     path), probed every `interval` (default the scrape interval): muted while ratd itself is
     down. `says` is what ratd reported, for the description. On a cluster every ratd pod is
-    probed on its own, at every scrape (its PodMonitor), and the one alert becomes two (`on_pods`)."""
+    probed on its own, as often (its PodMonitor), and the one alert becomes two (`on_pods`)."""
     failures = settings.thresholds.consecutive_failures[service]
     if settings.platform == KUBERNETES:
-        return on_pods(dependency, service, endpoint, settings, check=check, summary=summary, says=says)
+        return on_pods(
+            dependency, service, endpoint, settings, check=check, summary=summary, says=says, interval=interval
+        )
     return [
         Alert(
             name=dependency.alert,
@@ -366,7 +369,15 @@ def while_pod_answers() -> str:
 
 
 def on_pods(
-    dependency: Dependency, service: str, endpoint: str, settings: Settings, *, check: str, summary: str, says: str
+    dependency: Dependency,
+    service: str,
+    endpoint: str,
+    settings: Settings,
+    *,
+    check: str,
+    summary: str,
+    says: str,
+    interval: float | None = None,
 ) -> list[Alert]:
     """A dependency ratd reports, on a cluster where each ratd pod is probed on its own: the
     dependency's alert (its name and severity) when every answering pod has failed the check N
@@ -378,12 +389,12 @@ def on_pods(
     kubectl = f"kubectl -n {k8s.rat_namespace}"
     selector = _check_selector(dependency)
     common = {
-        "for_": consecutive_failures_for(failures, settings),
+        "for_": consecutive_failures_for(failures, settings, interval),
         "service": service,
         "check": check,
         "threshold": failures_text(failures),
     }
-    scenarios = PodScenarios(dependency.check, endpoint, failures, settings)
+    scenarios = PodScenarios(dependency.check, endpoint, failures, settings, interval or settings.intervals.scrape)
     return [
         Alert(
             name=dependency.alert,
@@ -426,12 +437,20 @@ def on_pods(
 
 @attrs.frozen
 class PodScenarios:
-    """The scenarios of a dependency check probed on each of two ratd pods, `a` and `b`."""
+    """The scenarios of a dependency check probed on each of two ratd pods, `a` and `b`, every
+    `step` seconds (the check's probe interval). Every series is sampled at that step, pods'
+    liveness included: promtool has one input interval per test, and a sample a step old is
+    still the latest one (the lookback is minutes), so `live` reads the same."""
 
     check: str
     endpoint: str
     failures: int
     settings: Settings
+    step: float
+
+    def _scenario(self, name: str, inputs: dict[str, str], **kwargs: Any) -> Scenario:
+        sampled = {} if self.step == self.settings.intervals.scrape else {"interval": self.step}
+        return Scenario(name, inputs, **sampled, **kwargs)
 
     def _series(self, pod: str, check: str) -> str:
         path = self.settings.health.live_path if check == "live" else self.endpoint
@@ -456,7 +475,7 @@ class PodScenarios:
         }
 
     def _times(self, first: int, last: int) -> tuple[float, ...]:
-        return tuple(k * self.settings.intervals.scrape for k in range(first, last + 1))
+        return tuple(k * self.step for k in range(first, last + 1))
 
     @property
     def failing(self) -> str:
@@ -474,32 +493,32 @@ class PodScenarios:
         return a, b
 
     def every_pod(self) -> list[Scenario]:
-        n, step = self.failures, self.settings.intervals.scrape
+        n, step = self.failures, self.step
         down = "1 1" + " 0" * (n + 2)
         out = [
-            Scenario(
+            self._scenario(
                 f"fires once when every pod fails {n} time(s) in a row",
                 self.inputs(self.failing, self.failing),
                 at=(1 + n) * step,
                 fires=[Firing(self.labels(), 0)],
             ),
-            Scenario(
+            self._scenario(
                 "fires when the only pod that answers fails (the other is down)",
                 self.inputs(self.failing, self.failing, live_a="1 1" + " 0" * n),
                 at=(1 + n) * step,
                 fires=[Firing(self.labels(), 0)],
             ),
-            Scenario(
+            self._scenario(
                 "silent while one pod of two fails",
                 self.inputs(self.failing + " 0", self.passing + " 1"),
                 at=self._times(1, n + 2),
             ),
-            Scenario(
+            self._scenario(
                 "silent while the pods fail in turn (one recovering as the other fails)",
                 self.inputs(*self.in_turn()),
                 at=self._times(1, 4 * n + 1),
             ),
-            Scenario(
+            self._scenario(
                 "silent while ratd itself is down on every pod",
                 {**self.inputs(down, down, live_a=down), self._series("b", "live"): down},
                 at=self._times(2, n + 3),
@@ -508,7 +527,7 @@ class PodScenarios:
         if n > 1:
             almost = "1 1" + " 0" * (n - 1) + " 1 1"
             out.append(
-                Scenario(
+                self._scenario(
                     f"silent after {n - 1} failures of every pod",
                     self.inputs(almost, almost),
                     at=self._times(2, n + 2),
@@ -517,15 +536,15 @@ class PodScenarios:
         return out
 
     def one_pod(self) -> list[Scenario]:
-        n, step = self.failures, self.settings.intervals.scrape
+        n, step = self.failures, self.step
         out = [
-            Scenario(
+            self._scenario(
                 f"fires naming the pod when one pod of two fails {n} time(s) in a row",
                 self.inputs(self.failing, self.passing),
                 at=(1 + n) * step,
                 fires=[Firing(self.labels("a"), 0)],
             ),
-            Scenario(
+            self._scenario(
                 "silent while that pod is down itself (RatApiReplicaDown's)",
                 self.inputs(self.failing, self.passing, live_a="1 1" + " 0" * n),
                 at=self._times(2, n + 1),
@@ -534,12 +553,12 @@ class PodScenarios:
         if n > 1:
             almost = "1 1" + " 0" * (n - 1) + " 1 1"
             out += [
-                Scenario(
+                self._scenario(
                     f"silent after {n - 1} failures of one pod",
                     self.inputs(almost, f"1x{n + 2}"),
                     at=self._times(2, n + 2),
                 ),
-                Scenario(
+                self._scenario(
                     "silent while the pods fail in turn (one recovering as the other fails)",
                     self.inputs(*self.in_turn()),
                     at=self._times(1, 4 * n + 1),

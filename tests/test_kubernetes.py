@@ -439,6 +439,27 @@ def _pod_pairs(defs: Any) -> list[tuple[Any, Any]]:
     return [(a, alerts[f"{a.name}OnPod"]) for a in defs.alerts if f"{a.name}OnPod" in alerts]
 
 
+def test_each_pod_is_probed_as_often_as_compose_probes_ratd(generated: Path) -> None:
+    """A check's PodMonitor runs at that check's interval in compose's prometheus.yml (the
+    dependency checks every intervals.dependency_probe), so a ratd pod logs no more of our
+    requests than compose's ratd does."""
+    config = yaml.safe_load((generated / "prometheus" / "prometheus.yml").read_text())
+    compose = {
+        target["labels"]["check"]: job["scrape_interval"]
+        for job in config["scrape_configs"]
+        for target in job.get("static_configs", [])
+        if "check" in target.get("labels", {})
+    }
+    per_pod = {
+        o["spec"]["podMetricsEndpoints"][0]["relabelings"][-1]["replacement"]: o["spec"]["podMetricsEndpoints"][0]
+        for o in objects(generated).values()
+        if o["kind"] == "PodMonitor" and o["metadata"]["name"].startswith("rat-probe-")
+    }
+    assert per_pod
+    for check, endpoint in per_pod.items():
+        assert endpoint["interval"] == compose[check], check
+
+
 @pytest.mark.parametrize("profile", PROFILES)
 def test_a_dependency_one_pod_fails_is_a_ticket_naming_it_and_every_pod_failing_is_one_alert(
     variants: dict[str, Variant], profile: str

@@ -87,7 +87,7 @@ def render_pod_probe(probe: Probe, settings: Settings) -> dict[str, Any]:
                 "path": "/probe",
                 "scheme": "http",
                 "params": {"module": [probe.module]},
-                "interval": format_duration(settings.intervals.scrape),
+                "interval": format_duration(probe.interval or settings.intervals.scrape),
                 "relabelings": [
                     {"sourceLabels": ["__address__"], "targetLabel": "__param_target", "replacement": target},
                     {"sourceLabels": ["__param_target"], "targetLabel": "instance"},
