@@ -32,7 +32,7 @@ list: venv
 PYTEST_WORKERS := -n 2 --dist loadgroup
 
 test: venv tools lint  ## everything CI runs: unit, real-tool and end-to-end tests
-	$(BIN)/python -m pytest -q $(PYTEST_WORKERS)
+	$(BIN)/python -m pytest -q $(PYTEST_WORKERS) --durations=15
 
 e2e: venv tools  ## only the end-to-end run against the real Prometheus, Alertmanager and exporters
 	$(BIN)/python -m pytest -q -m e2e $(PYTEST_WORKERS)
