@@ -12,6 +12,7 @@ import attrs
 from monitoring_as_code.duration import format_duration
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.model import KUBERNETES, Alert, Firing, Runbook, Scenario
+from monitoring_as_code.outputs.kubernetes.settings import IN_CLUSTER_SERVICES
 from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES_SETTINGS
 from monitoring_as_code.settings import Settings
 
@@ -343,10 +344,18 @@ def dependency_down(
 
 
 def _dependency_steps(service: str, endpoint: str, settings: Settings) -> list[str]:
-    return [
-        f"{http_get(settings.targets.ratd, endpoint, settings, '| jq .')} to see what ratd reports.",
-        *service_steps(service, settings),
-    ]
+    ratd_reports = f"{http_get(settings.targets.ratd, endpoint, settings, '| jq .')} to see what ratd reports."
+    if not monitored_here(service, settings):
+        # A managed service in its place (kubernetes.in_cluster): no pods of it to look at.
+        k8s = settings.of(KUBERNETES_SETTINGS)
+        pods = ",".join(f"{k}={v}" for k, v in k8s.ratd_pod_selector.items())
+        return [
+            ratd_reports,
+            f"`{service}` does not run in the cluster (kubernetes.in_cluster does not list it): check the managed "
+            "service ratd uses in its place (its status, and the endpoint and credentials ratd is given).",
+            f"`kubectl -n {k8s.rat_namespace} logs -l {pods} --tail 100 --prefix` for ratd's errors reaching it.",
+        ]
+    return [ratd_reports, *service_steps(service, settings)]
 
 
 def _check_selector(dependency: Dependency) -> str:
@@ -578,6 +587,43 @@ def http_get(address: str, path: str, settings: Settings, then: str = "") -> str
         forward = f"kubectl -n {settings.of(KUBERNETES_SETTINGS).rat_namespace} port-forward svc/{service} {port}"
         return f"`{forward} &`, then {curl}"
     return curl
+
+
+def monitored_here(service: str, settings: Settings) -> bool:
+    """Whether a service's own monitoring belongs to this platform: on compose RAT runs every
+    service; on a cluster MinIO and Nessie may be managed ones (Amazon S3, Dremio Cloud), so of
+    those only the ones kubernetes.in_cluster lists."""
+    if settings.platform != KUBERNETES or service not in IN_CLUSTER_SERVICES:
+        return True
+    return service in settings.of(KUBERNETES_SETTINGS).in_cluster
+
+
+def pods_of(settings: Settings, service: str) -> tuple[str, str]:
+    """On a cluster, the namespace and label selector (`k=v,...`) of a service's pods: those of
+    the Service kubernetes.monitors places its scrape job at (RAT's pods carry their Service's labels)."""
+    monitored = settings.of(KUBERNETES_SETTINGS).monitor_of(service)
+    return monitored.namespace or "", ",".join(f"{k}={v}" for k, v in (monitored.selector or {}).items())
+
+
+def logs(settings: Settings, service: str, options: str = "", then: str = "") -> str:
+    """A runbook's command for the logs of `service` (a scrape job's, or a RAT service's),
+    `options` for the logs command, `then` a pipe after it: on a cluster, of the pods its labels
+    select (kubernetes.monitors for a scrape job's)."""
+    pipe = f" {then}" if then else ""
+    if settings.platform == KUBERNETES:
+        namespace, labels = pods_of(settings, service)
+        return f"`kubectl -n {namespace} logs -l {labels}{options}{pipe}`"
+    return f"`docker compose logs{options} {service}{pipe}`"
+
+
+def exec_in(settings: Settings, service: str, command: str) -> str:
+    """A runbook's command run in `service`'s container: on compose in RAT's; on a cluster in its
+    Deployment named after it (rat-kubernetes.md: a Deployment per service), in the namespace
+    kubernetes.monitors gives its scrape job."""
+    if settings.platform == KUBERNETES:
+        namespace, _ = pods_of(settings, service)
+        return f"`kubectl -n {namespace} exec deploy/{service} -- {command}`"
+    return f"`docker compose exec {service} {command}`"
 
 
 def service_steps(service: str, settings: Settings) -> list[str]:

@@ -7,19 +7,21 @@ critical-over-warning inhibition mutes it then; MinIO's series vanish with MinIO
 job's own RatScrapeTargetDown (service minio, from the job's name) is muted the same way. A token
 missing on day one is `mac preflight`'s message, never an alert: MinIO answers 403 and only
 RatScrapeTargetDown, a business-hours warning, would say so. The names and labels read are those
-MinIO RELEASE.2024-06-13T22-53-53Z defines (docs/minio.md)."""
+MinIO RELEASE.2024-06-13T22-53-53Z defines (docs/minio.md).
+
+On a cluster the same job is a ServiceMonitor whose bearer token is a Kubernetes Secret
+(kubernetes.monitors.minio.bearer_token), and only when kubernetes.in_cluster lists minio: with
+a managed S3 in its place there is no MinIO to read, and ratd's RatS3Down still speaks for S3."""
 
 from __future__ import annotations
 
-from alerts._shared import BY_JOB, ErrorRatio, held_scenarios, num, window
+from alerts._shared import BY_JOB, ErrorRatio, exec_in, held_scenarios, logs, monitored_here, num, pods_of, window
 from monitoring_as_code.catalog import MINIO
-from monitoring_as_code.model import COMPOSE, Alert, Runbook, ScrapeJob
+from monitoring_as_code.model import COMPOSE, KUBERNETES, Alert, Runbook, ScrapeJob
 from monitoring_as_code.outputs.compose.secrets import MINIO_PROMETHEUS_TOKEN_FILE
 from monitoring_as_code.settings import Settings
 
-# The token is a Compose secret of the Prometheus container; on a cluster it needs a Secret and a
-# ServiceMonitor of its own (not yet).
-PLATFORMS = (COMPOSE,)
+PLATFORMS = (COMPOSE, KUBERNETES)  # on a cluster, only when kubernetes.in_cluster lists minio
 
 MINIO_JOB = SERVICE = "minio"  # the job's name is the service RatScrapeTargetDown names
 CLUSTER_PATH = "/minio/v2/metrics/cluster"
@@ -61,12 +63,38 @@ def _offline(kind: str, metric: str, meaning: str, steps: list[str], settings: S
         threshold=f"> 0 for {window(for_)}",
         summary=f"A MinIO {kind} is offline",
         description=f"MinIO counts {COUNT} {kind}(s) offline.",
-        runbook=Runbook(meaning, ["`docker compose exec minio mc admin info local`: which one, and why.", *steps]),
+        runbook=Runbook(meaning, [f"{exec_in(settings, SERVICE, 'mc admin info local')}: which one, and why.", *steps]),
         scenarios=held_scenarios({series: 1}, {series: 0}, for_, settings, TARGET, 1),
     )
 
 
+def _pods_up(settings: Settings) -> str:
+    """Whether MinIO's containers run: compose's service, or the cluster's pods."""
+    if settings.platform == KUBERNETES:
+        namespace, labels = pods_of(settings, MINIO_JOB)
+        return f"Are MinIO's pods running, and on which nodes? `kubectl -n {namespace} get pods -l {labels} -o wide`."
+    return "Is the node's container or host up? `docker compose ps minio`."
+
+
+def _capacity_steps(settings: Settings) -> list[str]:
+    if settings.platform == KUBERNETES:
+        # minio-init is compose's bootstrap container: on a cluster, the bucket's rules are whatever set it up.
+        return [
+            "Are noncurrent versions kept? "
+            f"{exec_in(settings, SERVICE, 'mc ilm rule ls local/rat')}: compose's minio-init expires them "
+            "after 7 days; a bucket without that rule keeps every rewrite.",
+            "Grow MinIO's volume claims (`kubectl get pvc` in its namespace), or prune old pipeline outputs.",
+        ]
+    return [
+        "RAT keeps noncurrent versions for 7 days (minio-init's ILM rule): a burst of rewrites "
+        "frees its space only then.",
+        "Grow the volume holding minio_data, or prune old pipeline outputs.",
+    ]
+
+
 def define(settings: Settings) -> list[object]:
+    if not monitored_here(SERVICE, settings):
+        return []
     t = settings.thresholds
     free_series = f"minio_cluster_capacity_usable_free_bytes{{{SERIES}}}"
     total_series = f"minio_cluster_capacity_usable_total_bytes{{{SERIES}}}"
@@ -86,7 +114,7 @@ def define(settings: Settings) -> list[object]:
             "minio_cluster_nodes_offline_total",
             "A node of the MinIO deployment does not answer its peers: with too many offline, objects "
             "cannot be read or written (erasure-code quorum).",
-            ["Is the node's container or host up? `docker compose ps minio`."],
+            [_pods_up(settings)],
             settings,
         ),
         _offline(
@@ -94,7 +122,7 @@ def define(settings: Settings) -> list[object]:
             "minio_cluster_drive_offline_total",
             "MinIO cannot use one of its drives: redundancy is reduced, and a single-drive MinIO (RAT's "
             "compose) serves nothing (RatS3Down pages then, and mutes this).",
-            ["`docker compose logs --tail 50 minio`: the drive's error (permissions, a full or unmounted disk)."],
+            [f"{logs(settings, SERVICE, ' --tail 50')}: the drive's error (permissions, a full or unmounted disk)."],
             settings,
         ),
         Alert(
@@ -111,10 +139,8 @@ def define(settings: Settings) -> list[object]:
             runbook=Runbook(
                 "MinIO's drives are filling up: once full, pipeline writes, uploads and Iceberg commits fail.",
                 [
-                    "`docker compose exec minio mc du --depth 2 local/rat`: which prefixes grow?",
-                    "RAT keeps noncurrent versions for 7 days (minio-init's ILM rule): a burst of rewrites "
-                    "frees its space only then.",
-                    "Grow the volume holding minio_data, or prune old pipeline outputs.",
+                    f"{exec_in(settings, SERVICE, 'mc du --depth 2 local/rat')}: which prefixes grow?",
+                    *_capacity_steps(settings),
                 ],
             ),
             scenarios=held_scenarios(
@@ -142,7 +168,7 @@ def define(settings: Settings) -> list[object]:
                 "MinIO fails requests itself (5xx): ratd, ratq and the runner see failed reads and writes "
                 "of pipeline code and data.",
                 [
-                    "`docker compose logs --tail 100 minio`: the errors, and the API calls failing.",
+                    f"{logs(settings, SERVICE, ' --tail 100')}: the errors, and the API calls failing.",
                     "RatMinioDriveOffline or RatMinioCapacityLow firing too names the cause.",
                 ],
             ),

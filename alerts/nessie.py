@@ -4,17 +4,20 @@ The share of HTTP requests answered 5xx, and the JVM heap against its maximum.
 
 Nessie not answering is RatNessieDown's (the probe of its API) and RatScrapeTargetDown's (service
 nessie, from the job's name); both are warnings, as a Nessie outage is graded (ratd 0.2 does not
-check Nessie). Every alert here is a warning of the same service."""
+check Nessie). Every alert here is a warning of the same service.
+
+On a cluster the job is a ServiceMonitor of Nessie's management port (kubernetes.monitors.nessie),
+and only when kubernetes.in_cluster lists nessie: a managed catalog (Dremio Cloud) has no Nessie
+pods to scrape."""
 
 from __future__ import annotations
 
-from alerts._shared import BY_JOB, ErrorRatio, held_scenarios, num, window
+from alerts._shared import BY_JOB, ErrorRatio, held_scenarios, logs, monitored_here, num, window
 from monitoring_as_code.catalog import NESSIE
-from monitoring_as_code.model import COMPOSE, Alert, Runbook, ScrapeJob
+from monitoring_as_code.model import COMPOSE, KUBERNETES, Alert, Runbook, ScrapeJob
 from monitoring_as_code.settings import Settings
 
-# Scraped on RAT's compose network; on a cluster it needs a ServiceMonitor of its own (not yet).
-PLATFORMS = (COMPOSE,)
+PLATFORMS = (COMPOSE, KUBERNETES)  # on a cluster, only when kubernetes.in_cluster lists nessie
 
 NESSIE_JOB = SERVICE = "nessie"  # the job's name is the service RatScrapeTargetDown names
 METRICS_PATH = "/q/metrics"
@@ -47,8 +50,18 @@ def _heap_series(old_gen_used: float) -> dict[str, float]:
     return out
 
 
+def _heap_limits(settings: Settings) -> tuple[str, str]:
+    """What ends a JVM that outgrows its container, and the memory it may grow into, per platform."""
+    if settings.platform == KUBERNETES:
+        return "an OOM kill, OOMKilled in `kubectl describe pod`", "within the container's memory limit"
+    return "RatServiceOOMKilled", "within the container's 512M"
+
+
 def define(settings: Settings) -> list[object]:
+    if not monitored_here(SERVICE, settings):
+        return []
     t = settings.thresholds
+    killed, room = _heap_limits(settings)
     heap = t.nessie_heap_percent
     over = settings.windows.rate
 
@@ -77,7 +90,7 @@ def define(settings: Settings) -> list[object]:
             runbook=Runbook(
                 "Nessie fails requests itself (5xx): catalog reads and commits of ratd, ratq and the runner fail.",
                 [
-                    "`docker compose logs --tail 100 nessie`: the exception behind the errors.",
+                    f"{logs(settings, SERVICE, ' --tail 100')}: the exception behind the errors.",
                     "Nessie keeps its catalog in Postgres and its tables in MinIO: a Postgres or MinIO alert "
                     "firing too names the cause.",
                 ],
@@ -105,13 +118,12 @@ def define(settings: Settings) -> list[object]:
             description=f"Nessie uses {PERCENT_0} of its maximum heap.",
             runbook=Runbook(
                 "Nessie's heap stays nearly full: the JVM spends its time collecting garbage, requests slow "
-                "down, and an OutOfMemoryError or the container's memory limit ends it (RatServiceOOMKilled).",
+                f"down, and an OutOfMemoryError or the container's memory limit ends it ({killed}).",
                 [
                     "Nessie's object cache takes 70% of the heap by default "
                     "(nessie.version.store.persist.cache-capacity-fraction-of-heap): a full heap is its cache "
-                    "plus requests; lower the fraction, or give the JVM more (JAVA_OPTS_APPEND, within the "
-                    "container's 512M).",
-                    "`docker compose logs nessie | grep -i OutOfMemory`",
+                    f"plus requests; lower the fraction, or give the JVM more (JAVA_OPTS_APPEND, {room}).",
+                    logs(settings, SERVICE, then="| grep -i OutOfMemory"),
                 ],
             ),
             scenarios=held_scenarios(

@@ -14,7 +14,18 @@ per-scrape connection of the newer collectors (pg_stat_database) is refused once
 
 from __future__ import annotations
 
-from alerts._shared import BY_JOB, FILESYSTEMS, LOOKBACK, NODE_JOB, VALUE, held_scenarios, held_timing, num, window
+from alerts._shared import (
+    BY_JOB,
+    FILESYSTEMS,
+    LOOKBACK,
+    NODE_JOB,
+    VALUE,
+    held_scenarios,
+    held_timing,
+    logs,
+    num,
+    window,
+)
 from monitoring_as_code.catalog import POSTGRES_EXPORTER
 from monitoring_as_code.model import COMPOSE, KUBERNETES, Alert, Firing, Runbook, Scenario, ScrapeJob
 from monitoring_as_code.outputs.compose.settings import SECTION as COMPOSE_SETTINGS
@@ -71,18 +82,6 @@ def psql(settings: Settings, sql: str) -> str:
             f'psql -h postgres -U {user} -c "{sql}"`'
         )
     return f'`docker compose exec postgres psql -U {user} -c "{sql}"`'
-
-
-def logs(settings: Settings, service: str, options: str = "", then: str = "") -> str:
-    """A runbook's command for the logs of `service` (the exporter's scrape job, or postgres),
-    `options` for the logs command, `then` a pipe after it: on a cluster, of the pods its labels
-    select (kubernetes.monitors for the exporter)."""
-    pipe = f" {then}" if then else ""
-    if settings.platform == KUBERNETES:
-        monitored = settings.of(KUBERNETES_SETTINGS).monitor_of(service)
-        labels = ",".join(f"{k}={v}" for k, v in (monitored.selector or {}).items())
-        return f"`kubectl -n {monitored.namespace} logs -l {labels}{options}{pipe}`"
-    return f"`docker compose logs{options} {service}{pipe}`"
 
 
 def define(settings: Settings) -> list[object]:

@@ -1,5 +1,6 @@
 """ratd 0.2's dependencies (ratd-0.2 profile): one probe per check of `/health/ready`, one alert
-each after N consecutive failures, and Nessie, which ratd does not check, probed on its own API.
+each after N consecutive failures, and Nessie, which ratd does not check, probed on its own API
+(on a cluster only when kubernetes.in_cluster lists nessie, as its own metrics are).
 
 `/health/ready` answers `{"status": "ready"|"not_ready", "checks": {"postgres": {"status": "ok"}, ...}}`,
 with 503 while any check fails. Each probe reads only its own key, and fails only on an explicit
@@ -16,6 +17,7 @@ from alerts._shared import (
     dependency_down,
     failures_text,
     http_get,
+    monitored_here,
     probe_failure_scenarios,
     scenario_instance,
     service_steps,
@@ -98,6 +100,9 @@ def define(settings: Settings) -> list[Alert | BlackboxModule | Probe]:
                 interval=every,
             ),
         ]
+    # On a cluster Nessie may be a managed catalog (Dremio Cloud): no `nessie` Service to probe then.
+    if not monitored_here("nessie", settings):
+        return objects
     nessie_url = f"http://{targets.nessie}{NESSIE_PATH}"
     failures = settings.thresholds.consecutive_failures["nessie"]
     objects += [

@@ -1,18 +1,16 @@
 """MinIO and Nessie from their own metrics: what RAT's data and its catalog stand on. Each panel
-reads what an alert of alerts/minio.py or alerts/nessie.py reads, with its threshold."""
+reads what an alert of alerts/minio.py or alerts/nessie.py reads, with its threshold. On a cluster
+only the services kubernetes.in_cluster lists are drawn, and with neither there is no dashboard."""
 
 from __future__ import annotations
 
 from grafanalib import core
 
 from alerts import minio, nessie
-from alerts._shared import window
+from alerts._shared import monitored_here, window
 from dashboards._shared import platform_dashboard, prometheus_variable, query, state_stat, threshold_lines
 from monitoring_as_code.dashboard import Dashboard, grid, ref
-from monitoring_as_code.model import COMPOSE
 from monitoring_as_code.settings import Settings
-
-PLATFORMS = (COMPOSE,)  # as alerts/minio.py and alerts/nessie.py: scraped on RAT's compose network
 
 
 def _percent(
@@ -93,16 +91,18 @@ def define(settings: Settings) -> list[Dashboard]:
         metrics,
         threshold_lines(("red", t.nessie_heap_percent)),
     )
-    return [
-        platform_dashboard(
-            "rat-minio-nessie",
-            "RAT MinIO and Nessie",
-            "MinIO (RAT's object store) and Nessie (its Iceberg catalog) from their own metrics.",
-            prometheus,
-            grid(
-                (6, [(6, offline), (18, capacity)]),
-                (8, [(12, s3_errors), (12, http_errors)]),
-                (8, [(24, heap)]),
-            ),
-        )
-    ]
+    with_minio, with_nessie = monitored_here(minio.SERVICE, settings), monitored_here(nessie.SERVICE, settings)
+    if with_minio and with_nessie:
+        title = "RAT MinIO and Nessie"
+        description = "MinIO (RAT's object store) and Nessie (its Iceberg catalog) from their own metrics."
+        rows = (6, [(6, offline), (18, capacity)]), (8, [(12, s3_errors), (12, http_errors)]), (8, [(24, heap)])
+    elif with_minio:
+        title, description = "RAT MinIO", "MinIO (RAT's object store) from its own metrics."
+        rows = (6, [(6, offline), (18, capacity)]), (8, [(24, s3_errors)])
+    elif with_nessie:
+        title, description = "RAT Nessie", "Nessie (RAT's Iceberg catalog) from its own metrics."
+        rows = ((8, [(12, http_errors), (12, heap)]),)
+    else:
+        return []
+    # The uid stays whichever services are drawn: links to the dashboard keep working.
+    return [platform_dashboard("rat-minio-nessie", title, description, prometheus, grid(*rows))]

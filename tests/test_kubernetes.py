@@ -20,23 +20,32 @@ import promql_parser
 import pytest
 import yaml
 
+from alerts import minio, nessie
 from alerts.ready_checks import DEPENDENCIES
 from alerts.subsystems import SUBSYSTEMS
 from monitoring_as_code import pipeline
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.lint.context import build_context
+from monitoring_as_code.model import Alert
 from monitoring_as_code.outputs import Variant
 from monitoring_as_code.outputs.kubernetes import unit as kubernetes_output
+from monitoring_as_code.outputs.kubernetes.settings import (
+    IN_CLUSTER_SERVICES,
+    BearerToken,
+    KubernetesSettings,
+    MonitoredService,
+)
 from monitoring_as_code.outputs.kubernetes.settings import SECTION as KUBERNETES_SETTINGS
-from monitoring_as_code.outputs.kubernetes.settings import KubernetesSettings
 from monitoring_as_code.outputs.kubernetes.unit import PATHS
 from monitoring_as_code.outputs.registry import load_settings
 from monitoring_as_code.promql import parse_promql
 from monitoring_as_code.render import kubernetes as k8s_render
 from monitoring_as_code.render.runbook import routing_text
+from monitoring_as_code.settings import Settings
 from monitoring_as_code.validate import kubernetes as checks
 from monitoring_as_code.validate import promtool
 from tests.conftest import (
+    GUIDE,
     PROFILES,
     PROJECT_PARTS,
     RATD_0_2,
@@ -75,11 +84,18 @@ def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     return root / "generated"
 
 
+def opted_in(settings: Settings, services: tuple[str, ...] = IN_CLUSTER_SERVICES) -> Settings:
+    """The settings with kubernetes.in_cluster listing `services`."""
+    k8s = attrs.evolve(settings.of(KUBERNETES_SETTINGS), in_cluster=services)
+    return settings.with_section(KUBERNETES_SETTINGS, k8s)
+
+
 @pytest.fixture(scope="module")
 def variants() -> dict[str, Variant]:
-    """The kubernetes variant of the definitions, per profile, under the shipped settings."""
+    """The kubernetes variant of the definitions, per profile, under the shipped settings with
+    every opt-in service in the cluster (kubernetes.in_cluster): every alert a cluster can get."""
     project = pipeline.Project(REPO, REPO / "monitoring.yaml")
-    return {p: kubernetes_output.load(project, pipeline.load(project, profile=p).settings) for p in PROFILES}
+    return {p: kubernetes_output.load(project, opted_in(pipeline.load(project, profile=p).settings)) for p in PROFILES}
 
 
 def objects(tree: Path) -> dict[str, dict[str, Any]]:
@@ -252,7 +268,7 @@ def test_each_ratd_pod_is_probed_and_the_service_as_users_reach_it(generated: Pa
     static = {
         o["spec"]["targets"]["staticConfig"]["labels"]["check"]: o for o in found.values() if o["kind"] == "Probe"
     }
-    assert set(static) == ({"service", "nessie"} if "podmonitor-probe-s3.yaml" in found else {"service"})
+    assert set(static) == {"service"}  # Nessie's Probe only with kubernetes.in_cluster: [nessie]
     for probe in static.values():
         config = probe["spec"]["targets"]["staticConfig"]
         assert probe["spec"]["jobName"] == "rat-probes"
@@ -375,6 +391,172 @@ def test_an_exporters_scrape_job_becomes_a_service_monitor_as_the_settings_place
     )
     with pytest.raises(DefinitionError, match="ratd"):  # ratd's Service is ratd_selector and ratd_port
         load_settings(root / "monitoring.yaml")
+
+
+# --- MinIO and Nessie: on a cluster only when kubernetes.in_cluster lists them ----------------------
+
+
+def service_alerts(settings: Settings) -> set[str]:
+    """The alerts of MinIO's and Nessie's own metrics (alerts/minio.py, alerts/nessie.py), as compose has them."""
+    return {o.name for module in (minio, nessie) for o in module.define(settings) if isinstance(o, Alert)}
+
+
+def runbook_section(runbook: str, alert: str) -> str:
+    start = runbook.index(f"## {alert}\n")
+    end = runbook.find("\n## ", start + 1)
+    return runbook[start : end if end > 0 else len(runbook)]
+
+
+def test_minio_and_nessie_stay_off_the_cluster_unless_opted_in(generated: Path) -> None:
+    """No kubernetes.in_cluster (a managed S3 and catalog): no ServiceMonitor, Probe, rule group,
+    dashboard, scenario or runbook entry of MinIO or Nessie; ratd's own S3 check stays, pointing
+    at the managed service rather than at pods that are not there."""
+    settings = load_settings(generated.parent / "monitoring.yaml")
+    assert settings.of(KUBERNETES_SETTINGS).in_cluster == ()
+    found = objects(generated)
+    # A PodMonitor probes ratd's pods: the guide's minio and nessie checks are ratd's own, as RatS3Down is.
+    assert not [name for name in found if re.search("minio|nessie", name) and found[name]["kind"] != "PodMonitor"]
+    for obj in found.values():
+        if obj["kind"] == "Probe":
+            assert not any("nessie" in t for t in obj["spec"]["targets"]["staticConfig"]["static"])
+        if obj["kind"] == "PrometheusRule":
+            for rule in (r for g in obj["spec"]["groups"] for r in g["rules"]):
+                assert not re.search(r'job="(minio|nessie)"', rule["expr"]), rule
+    runbook = (generated / PATHS.runbook).read_text()
+    ours = service_alerts(settings) | ({"RatNessieDown"} if settings.profile == RATD_0_2 else set())
+    tests = {t.stem for t in (generated / PATHS.tests).glob("*.yml")}
+    for name in ours:
+        assert f"## {name}\n" not in runbook and name not in tests, name
+        assert f"## {name}\n" in (generated / "docs" / "alerts.md").read_text(), name  # compose keeps it
+    s3 = runbook_section(runbook, "RatS3Down" if settings.profile == RATD_0_2 else "RatMinioDown")
+    assert "kubernetes.in_cluster does not list it" in s3 and "app=minio" not in s3
+
+
+# Two placements, one per profile: the defaults, and every key of the services' monitors set.
+IN_CLUSTER = {
+    "defaults": (RATD_0_2, "kubernetes:\n  in_cluster: [minio, nessie]\n"),
+    "placed": (
+        GUIDE,
+        "kubernetes:\n"
+        "  rat_namespace: rat-prod\n"
+        "  in_cluster: [nessie, minio]\n"
+        "  monitors:\n"
+        "    minio: {selector: {app.kubernetes.io/name: minio}, port: s3-api, namespace: storage,"
+        " bearer_token: {secret: s3-metrics, key: jwt}}\n"
+        "    nessie: {port: management}\n",
+    ),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(IN_CLUSTER))
+def in_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project with both outputs and MinIO and Nessie in the cluster, generated."""
+    profile, extra = IN_CLUSTER[request.param]
+    root = copy_project(tmp_path_factory.mktemp("in-cluster") / "project", profile, extra)
+    pipeline.generate(pipeline.Project(root, root / "monitoring.yaml"))
+    return root
+
+
+def test_the_services_monitors_default_to_their_documented_shapes() -> None:
+    k8s = KubernetesSettings()
+    assert k8s.in_cluster == ()
+    minio_place = MonitoredService({"app": "minio"}, "http", "rat", BearerToken("minio-prometheus-token", "token"))
+    assert k8s.monitor_of("minio") == minio_place
+    assert k8s.monitor_of("nessie").port == "nessie-mgmt"
+    assert k8s.monitor_of("postgres-exporter").port == "metrics"  # unchanged for the exporter
+
+
+def test_opted_in_services_are_service_monitors_where_the_settings_place_them(
+    in_cluster: Path, mac: MacRunner, tmp_path: Path
+) -> None:
+    """Each is scraped as compose scrapes it (path, interval), from the Service kubernetes.monitors
+    places; MinIO's bearer token comes from the Secret its monitor names, in the ServiceMonitor's
+    own namespace (where the operator reads it), and the manifests pass v0.93's strict schemas."""
+    k8s = load_settings(in_cluster / "monitoring.yaml").of(KUBERNETES_SETTINGS)
+    generated = in_cluster / "generated"
+    found = objects(generated)
+    compose = yaml.safe_load((generated / "prometheus/prometheus.yml").read_text())
+    for job in IN_CLUSTER_SERVICES:
+        place = k8s.monitor_of(job)
+        (scrape,) = (j for j in compose["scrape_configs"] if j["job_name"] == job)
+        spec = found[f"servicemonitor-{job}.yaml"]["spec"]
+        assert spec["selector"] == {"matchLabels": dict(place.selector or {})}
+        assert spec["namespaceSelector"] == {"matchNames": [place.namespace]}
+        (endpoint,) = spec["endpoints"]
+        assert (endpoint["port"], endpoint["path"]) == (place.port, scrape["metrics_path"])
+        assert endpoint["interval"] == scrape["scrape_interval"]
+        assert endpoint["relabelings"] == [{"action": "replace", "targetLabel": "job", "replacement": job}]
+        token = place.bearer_token
+        assert token is not None
+        bearer = {"type": "Bearer", "credentials": {"name": token.secret, "key": token.key}}
+        assert endpoint.get("authorization") == (bearer if "authorization" in scrape else None)
+    assert "authorization" in found["servicemonitor-minio.yaml"]["spec"]["endpoints"][0]
+    checks.check_custom_resources(generated, MANIFESTS, crd_schemas())
+
+    def token_as_a_file(monitor: dict[str, Any]) -> None:  # compose's shape, which the CRD lacks
+        monitor["spec"]["endpoints"][0]["authorization"]["credentialsFile"] = "/run/secrets/minio_prometheus_token"
+
+    tree = edited(generated, tmp_path, "servicemonitor-minio.yaml", token_as_a_file)
+    with pytest.raises(DefinitionError, match="credentialsFile"):
+        checks.check_custom_resources(tree, MANIFESTS, crd_schemas())
+    result = mac(in_cluster, "check")  # every validator, and promtool runs the services' scenarios
+    assert result.exit_code == 0, result.output
+
+
+def test_opted_in_alerts_reach_the_clusters_rules_with_cluster_commands(in_cluster: Path) -> None:
+    settings = load_settings(in_cluster / "monitoring.yaml")
+    k8s = settings.of(KUBERNETES_SETTINGS)
+    generated = in_cluster / "generated"
+    rules = {
+        rule["alert"]: rule
+        for obj in objects(generated).values()
+        if obj["kind"] == "PrometheusRule"
+        for rule in (r for g in obj["spec"]["groups"] for r in g["rules"])
+        if "alert" in rule
+    }
+    runbook, compose_runbook = (generated / PATHS.runbook).read_text(), (generated / "docs/alerts.md").read_text()
+    tests = {t.stem for t in (generated / PATHS.tests).glob("*.yml")}
+    alerts = service_alerts(settings)
+    assert {"RatMinioS3Errors", "RatNessieHeapHigh"} <= alerts
+    for name in alerts:
+        job = "minio" if name.startswith("RatMinio") else "nessie"
+        assert f'job="{job}"' in rules[name]["expr"] and name in tests, name
+        section = runbook_section(runbook, name)
+        assert "docker" not in section and f"kubectl -n {k8s.monitor_of(job).namespace} " in section, name
+        assert "`docker compose " in runbook_section(compose_runbook, name), name
+    if settings.profile == RATD_0_2:  # Nessie's API probe follows the opt-in too
+        assert "RatNessieDown" in rules and "probe-nessie.yaml" in objects(generated)
+
+
+@pytest.mark.parametrize("services", [("minio",), ("nessie",)])
+def test_each_service_is_opted_in_on_its_own(services: tuple[str, ...]) -> None:
+    project = pipeline.Project(REPO, REPO / "monitoring.yaml")
+    variant = kubernetes_output.load(project, opted_in(pipeline.load(project, profile=RATD_0_2).settings, services))
+    defs = variant.alerting
+    assert {j.name for j in defs.scrape_jobs} & set(IN_CLUSTER_SERVICES) == set(services)
+    assert ("nessie" in {p.check for p in defs.probes}) == ("nessie" in services)
+    names = {a.name for a in defs.alerts}
+    assert any(n.startswith("RatMinio") for n in names) == ("minio" in services)
+    assert any(n.startswith("RatNessie") for n in names) == ("nessie" in services)
+    (dashboard,) = (d for d in variant.dashboards if d.uid == "rat-minio-nessie")
+    drawn = {"minio": "MinIO", "nessie": "Nessie"}[services[0]]
+    assert dashboard.panels and all(drawn in panel.title for panel in dashboard.panels)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("[minio, s3]", "settings kubernetes.in_cluster: unknown service 's3' (known: minio, nessie)"),
+        ("[nessie, nessie]", "settings kubernetes.in_cluster: ['nessie', 'nessie'] has non-unique elements"),
+    ],
+)
+def test_an_unknown_in_cluster_service_is_refused(tmp_path: Path, mac: MacRunner, value: str, message: str) -> None:
+    root = copy_project(tmp_path / "project", RATD_0_2, f"kubernetes:\n  in_cluster: {value}\n")
+    before = tree_bytes(root / "generated")
+    result = mac(root, "generate")
+    assert result.exit_code == 2, result.output
+    assert re.fullmatch(rf"error: \S*monitoring\.yaml: {re.escape(message)}\n", result.stderr), result.stderr
+    assert tree_bytes(root / "generated") == before
 
 
 # --- the rules are replica-correct ------------------------------------------------------------------
@@ -582,7 +764,9 @@ def test_platforms_pick_each_side(variants: dict[str, Variant]) -> None:
     assert {"RatHostDiskFull", "Watchdog"} <= compose - cluster  # host, meta: compose only
     assert {"RatApiReplicaDown"} <= cluster - compose  # replicas.py: kubernetes only
     assert {"RatApiDown", "RatHealthProbesBlind"} <= compose & cluster  # each side's own definition
-    assert {j.name for j in variants[bundle.settings.profile].alerting.scrape_jobs} == {"ratd", "postgres-exporter"}
+    jobs = {j.name for j in variants[bundle.settings.profile].alerting.scrape_jobs}
+    assert jobs == {"ratd", "postgres-exporter", "minio", "nessie"}  # MinIO's and Nessie's: opted in
+    assert "RatMinioS3Errors" in compose & cluster  # minio.py: both, from one definition, when opted in
     assert "RatPostgresConnectionsExhausted" in compose & cluster  # postgres.py: both, from one definition
     assert "RatPostgresDiskFilling" in compose - cluster  # a node's filesystem: compose only
 

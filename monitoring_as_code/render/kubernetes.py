@@ -47,7 +47,8 @@ def port_of(address: str) -> int:
 def render_service_monitor(job: ScrapeJob, settings: Settings) -> dict[str, Any]:
     """A scrape job's ServiceMonitor: the Service and port `kubernetes.monitor_of` names for it
     (ratd's, or an exporter's); `job` stays the scrape job's name whatever the Service is called,
-    so every selector keeps reading job="<name>". The interval and timestamps as on compose."""
+    so every selector keeps reading job="<name>". The interval and timestamps as on compose; a job
+    compose scrapes with a bearer token file (MinIO's) reads it from the monitor's Secret."""
     k8s = settings.of(KUBERNETES_SETTINGS)
     service = k8s.monitor_of(job.name)
     monitor = _object(MONITORING, "ServiceMonitor", object_name("rat", job.name), k8s.namespace, k8s)
@@ -60,6 +61,9 @@ def render_service_monitor(job: ScrapeJob, settings: Settings) -> dict[str, Any]
         endpoint["scrapeTimeout"] = format_duration(timeout)
     if not job.honor_timestamps:
         endpoint["honorTimestamps"] = False
+    if job.credentials_file and service.bearer_token:
+        token = service.bearer_token
+        endpoint["authorization"] = {"type": "Bearer", "credentials": {"name": token.secret, "key": token.key}}
     endpoint["relabelings"] = [{"action": "replace", "targetLabel": "job", "replacement": job.name}]
     monitor["spec"] = {
         "namespaceSelector": {"matchNames": [service.namespace]},
