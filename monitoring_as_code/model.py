@@ -3,6 +3,7 @@ broken definition fails where it is written, naming the object and the problem."
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -29,8 +30,9 @@ _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
 _MATCHER = re.compile(r'^[a-zA-Z_][a-zA-Z0-9_]*(=|!=|=~|!~)"[^"]*"$')
 # promtool's expanding notation: "1 2 3", "0+1x10", "1x5", "_", "stale".
-_SERIES_VALUES = re.compile(r"^(\s*(_|stale|-?[0-9.e+]+([+-][0-9.e]+)?(x[0-9]+)?|_x[0-9]+))+\s*$")
-_REPEAT = re.compile(r"x([0-9]+)$")
+# Groups that capture nothing: the long series (thousands of samples written out) match faster.
+_SERIES_VALUES = re.compile(r"^(?:\s*(?:_|stale|-?[0-9.e+]+(?:[+-][0-9.e]+)?(?:x[0-9]+)?|_x[0-9]+))+\s*$")
+_REPEAT = re.compile(r"x([0-9]+)(?!\S)")  # at the end of an item
 # Bounds on what a scenario makes promtool do (docs/hardening.md, "Limits"): samples per input series, and
 # how far into the test it evaluates.
 MAX_SCENARIO_SAMPLES = 10_000
@@ -55,11 +57,15 @@ def seconds(value: str | float, what: str) -> float:
 
 def sample_count(values: str) -> int:
     """How many samples promtool expands a series' values notation to ("0+1x200" is 201)."""
-    count = 0
-    for item in values.split():
-        repeat = _REPEAT.search(item)
-        count += int(repeat.group(1)) + 1 if repeat else 1
-    return count
+    return len(values.split()) + sum(map(int, _REPEAT.findall(values)))
+
+
+# By value: the scenarios of an alert's variants and of every profile share their series, and the
+# parent checks each scenario again when the definitions' child process hands it over (plain.py).
+@functools.lru_cache(maxsize=4096)
+def series_samples(values: str) -> int | None:
+    """How many samples a series' values expand to; None when they are not promtool's notation."""
+    return sample_count(values) if _SERIES_VALUES.match(values) else None
 
 
 def _check_matchers(matchers: tuple[str, ...], what: str) -> None:
@@ -113,12 +119,11 @@ class Scenario(Checked):
         for selector, values in self.series.items():
             if not isinstance(parse_promql(selector), promql_parser.VectorSelector):
                 raise ValueError(f"input series {selector!r} is not a plain series selector")
-            if not isinstance(values, str) or not _SERIES_VALUES.match(values):
+            samples = series_samples(values) if isinstance(values, str) else None
+            if samples is None:
                 raise ValueError(f"input series {selector!r}: {values!r} is not promtool's values notation")
-            if sample_count(values) > MAX_SCENARIO_SAMPLES:
-                raise ValueError(
-                    f"input series {selector!r}: {sample_count(values)} samples, more than {MAX_SCENARIO_SAMPLES}"
-                )
+            if samples > MAX_SCENARIO_SAMPLES:
+                raise ValueError(f"input series {selector!r}: {samples} samples, more than {MAX_SCENARIO_SAMPLES}")
         times = self.at if isinstance(self.at, tuple | list) else (self.at,)
         if not times:
             raise ValueError("at: needs at least one evaluation time")
