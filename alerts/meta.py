@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from alerts import minio
 from alerts._shared import ALERTMANAGER_JOB, PROBE_JOB, PROMETHEUS_JOB, RATD_JOB, VALUE, absent_for, window
 from monitoring_as_code.model import COMPOSE, Alert, Firing, Runbook, Scenario
 from monitoring_as_code.settings import Settings
 
 # The compose stack's own Prometheus and Alertmanager; kube-prometheus alerts on its own.
 PLATFORMS = (COMPOSE,)
+
+# RatScrapeTargetDown's `service` is the job's name, but for a second job of one service: MinIO's
+# node endpoint is MinIO, so RatS3Down's critical-over-warning inhibition mutes it too.
+SERVICE_OF_JOB = {minio.NODE_JOB: minio.SERVICE}
+
+
+def target_down_expr() -> str:
+    expr = 'label_replace(up == 0, "service", "$1", "job", "(.+)")'
+    for job, service in SERVICE_OF_JOB.items():
+        expr = f'label_replace({expr}, "service", "{service}", "job", "{job}")'
+    return expr
 
 
 def _counter_scenarios(
@@ -70,7 +82,7 @@ def define(settings: Settings) -> list[Alert]:
         ),
         Alert(
             name="RatScrapeTargetDown",
-            expr='label_replace(up == 0, "service", "$1", "job", "(.+)")',
+            expr=target_down_expr(),
             for_=t.target_down_for,
             severity="warning",
             service=None,
@@ -244,4 +256,13 @@ def _target_down_scenarios(settings: Settings) -> list[Scenario]:
             fires=[Firing({**labels, "service": RATD_JOB}, 0)],
         ),
         Scenario("silent while the target is up", {series: f"1x{samples}"}, at=at),
+        *(
+            Scenario(
+                f"{job} down is {service}'s",
+                {f'up{{job="{job}",instance="{minio.INSTANCE}"}}': f"1 0x{samples - 1}"},
+                at=at,
+                fires=[Firing({"job": job, "instance": minio.INSTANCE, "service": service}, 0)],
+            )
+            for job, service in SERVICE_OF_JOB.items()
+        ),
     ]

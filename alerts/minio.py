@@ -1,6 +1,7 @@
 """MinIO from its own metrics (/minio/v2/metrics/cluster, with the bearer token of
 compose.secrets.minio_prometheus_token_file): nodes and drives offline, usable capacity, and the
-share of S3 requests answered 5xx.
+share of S3 requests answered 5xx. /minio/v2/metrics/node, job minio-node with the same token,
+feeds the dashboard's per-drive free space; it adds no alert (RatMinioCapacityLow covers space).
 
 MinIO down is ratd's RatS3Down page. Every alert here is a warning of the same service, so the
 critical-over-warning inhibition mutes it then; MinIO's series vanish with MinIO, and the scrape
@@ -16,7 +17,7 @@ a managed S3 in its place there is no MinIO to read, and ratd's RatS3Down still 
 from __future__ import annotations
 
 from alerts._shared import BY_JOB, ErrorRatio, exec_in, held_scenarios, logs, monitored_here, num, pods_of, window
-from monitoring_as_code.catalog import MINIO
+from monitoring_as_code.catalog import MINIO, MINIO_NODE
 from monitoring_as_code.model import COMPOSE, KUBERNETES, Alert, Runbook, ScrapeJob
 from monitoring_as_code.outputs.compose.secrets import MINIO_PROMETHEUS_TOKEN_FILE
 from monitoring_as_code.settings import Settings
@@ -25,6 +26,10 @@ PLATFORMS = (COMPOSE, KUBERNETES)  # on a cluster, only when kubernetes.in_clust
 
 MINIO_JOB = SERVICE = "minio"  # the job's name is the service RatScrapeTargetDown names
 CLUSTER_PATH = "/minio/v2/metrics/cluster"
+# The node endpoint: the node's own drives, which the cluster endpoint only counts. Its own job
+# (one metrics_path each), of service minio all the same (alerts/meta.py, the ServiceMonitor).
+NODE_JOB = f"{MINIO_JOB}-node"
+NODE_PATH = "/minio/v2/metrics/node"
 JOB = f'job="{MINIO_JOB}"'
 BY_TARGET = f"{BY_JOB}, instance"
 INSTANCE = "minio:9000"
@@ -38,6 +43,17 @@ S3_ERRORS = ErrorRatio(f"minio_s3_requests_5xx_errors_total{{{JOB}}}", f"minio_s
 def cluster(metric: str) -> str:
     """A cluster-wide gauge: every node reports it (`server`), each as it sees the cluster."""
     return f"max by ({BY_TARGET}) ({metric}{{{JOB}}})"
+
+
+def drive_free_percent() -> str:
+    """Each drive's free space (node endpoint), per target and drive path."""
+    by_drive = f"{BY_JOB}, instance, drive"
+    node_job = f'job="{NODE_JOB}"'
+    free, total = (
+        f"max by ({by_drive}) ({m}{{{node_job}}})"
+        for m in ("minio_node_drive_free_bytes", "minio_node_drive_total_bytes")
+    )
+    return f"100 * {free}\n/ on ({by_drive}) {total}"
 
 
 def usable_free_percent() -> str:
@@ -108,6 +124,16 @@ def define(settings: Settings) -> list[object]:
             description="MinIO's nodes, drives, capacity and S3 requests (its v2 cluster metrics, bearer token)",
             sources=(MINIO,),
             credentials_file=MINIO_PROMETHEUS_TOKEN_FILE,
+        ),
+        # The same token: MinIO guards both endpoints with one AuthMiddleware (docs/minio.md).
+        ScrapeJob(
+            NODE_JOB,
+            [settings.targets.minio],
+            NODE_PATH,
+            description="MinIO's own drives, each one's free space (its v2 node metrics, bearer token)",
+            sources=(MINIO_NODE,),
+            credentials_file=MINIO_PROMETHEUS_TOKEN_FILE,
+            service=SERVICE,
         ),
         _offline(
             "node",

@@ -1,5 +1,6 @@
 """MinIO and Nessie from their own metrics: what RAT's data and its catalog stand on. Each panel
-reads what an alert of alerts/minio.py or alerts/nessie.py reads, with its threshold. On a cluster
+reads what an alert of alerts/minio.py or alerts/nessie.py reads, with its threshold, but for
+MinIO's per-drive free space (its node endpoint), drawn against the capacity alert's threshold. On a cluster
 only the services kubernetes.in_cluster lists are drawn, and with neither there is no dashboard."""
 
 from __future__ import annotations
@@ -14,14 +15,20 @@ from monitoring_as_code.settings import Settings
 
 
 def _percent(
-    panel_id: int, title: str, description: str, expr: str, metrics: dict[str, str], levels: dict[str, object]
+    panel_id: int,
+    title: str,
+    description: str,
+    expr: str,
+    metrics: dict[str, str],
+    levels: dict[str, object],
+    legend: str = "{{instance}}",
 ) -> core.TimeSeries:
     return core.TimeSeries(
         id=panel_id,
         title=title,
         description=description,
         dataSource=metrics,
-        targets=[query(expr, "{{instance}}")],
+        targets=[query(expr, legend)],
         unit="percent",
         **levels,
     )
@@ -52,6 +59,17 @@ def define(settings: Settings) -> list[Dashboard]:
         minio.usable_free_percent(),
         metrics,
         threshold_lines(("green", t.minio_capacity_free_percent), base="red"),
+    )
+    # The node endpoint's own drives: the cluster's usable capacity hides one drive filling first.
+    drives = _percent(
+        6,
+        "MinIO Drive Free",
+        f"Each drive's free space (MinIO's node metrics). The line is RatMinioCapacityLow's "
+        f"{t.minio_capacity_free_percent:g}%, which reads the cluster's usable capacity, not a drive.",
+        minio.drive_free_percent(),
+        metrics,
+        threshold_lines(("green", t.minio_capacity_free_percent), base="red"),
+        "{{instance}} {{drive}}",
     )
     s3_errors, http_errors = (
         _percent(
@@ -95,10 +113,14 @@ def define(settings: Settings) -> list[Dashboard]:
     if with_minio and with_nessie:
         title = "RAT MinIO and Nessie"
         description = "MinIO (RAT's object store) and Nessie (its Iceberg catalog) from their own metrics."
-        rows = (6, [(6, offline), (18, capacity)]), (8, [(12, s3_errors), (12, http_errors)]), (8, [(24, heap)])
+        rows = (
+            (6, [(6, offline), (18, capacity)]),
+            (8, [(12, s3_errors), (12, http_errors)]),
+            (8, [(12, drives), (12, heap)]),
+        )
     elif with_minio:
         title, description = "RAT MinIO", "MinIO (RAT's object store) from its own metrics."
-        rows = (6, [(6, offline), (18, capacity)]), (8, [(24, s3_errors)])
+        rows = (6, [(6, offline), (18, capacity)]), (8, [(12, s3_errors), (12, drives)])
     elif with_nessie:
         title, description = "RAT Nessie", "Nessie (RAT's Iceberg catalog) from its own metrics."
         rows = ((8, [(12, http_errors), (12, heap)]),)

@@ -74,6 +74,7 @@ BACKUP_SOURCE = "backup job (node_exporter textfile collector)"
 BACKUP_METRIC = "rat_backup_last_success_timestamp_seconds"
 POSTGRES_EXPORTER = "postgres_exporter"
 MINIO = "minio"  # MinIO's own v2 cluster metrics (/minio/v2/metrics/cluster)
+MINIO_NODE = "minio-node"  # MinIO's v2 node metrics (/minio/v2/metrics/node): its own drives
 NESSIE = "nessie"  # Nessie's Quarkus Micrometer metrics (/q/metrics on its management port)
 # What an exposition's metric names start with, per source: how `mac verify` tells a saved
 # exposition's source without being told.
@@ -84,6 +85,9 @@ SOURCE_PREFIXES = {
     "cadvisor": "container_",
     POSTGRES_EXPORTER: "pg_",
     MINIO: "minio_",
+    # Only the node endpoint serves the per-drive series (getLocalStorageMetrics is in MinIO's node
+    # groups alone); a node exposition also carries minio_s3_*, so the longer prefix wins (verify.py).
+    MINIO_NODE: "minio_node_drive_",
     NESSIE: "jvm_",
     "prometheus": "prometheus_",
     "alertmanager": "alertmanager_",
@@ -158,6 +162,14 @@ EXPORTER_METRICS: tuple[Metric, ...] = tuple(
             conditional=True,
         )
     ]
+    # What the same MinIO serves at /minio/v2/metrics/node and the cluster endpoint does not: the
+    # node's own drives (getLocalStorageMetrics, getNodeDrive{Free,Total}BytesMD), one series per
+    # `drive` (its path), with `server` as on the cluster endpoint.
+    + metrics(
+        MINIO_NODE,
+        ("minio_node_drive_free_bytes", GAUGE, ("drive", "server"), "Total storage available on a drive"),
+        ("minio_node_drive_total_bytes", GAUGE, ("drive", "server"), "Total storage on a drive"),
+    )
     # What Nessie 0.99 serves at /q/metrics on its management port (Quarkus Micrometer, Prometheus
     # registry; docs/nessie.md): the HTTP server timer, a summary without quantiles, of which the
     # rules read the count, and the JVM memory binder.

@@ -230,6 +230,9 @@ class ScrapeJob(Checked):
     min_interval: float = 0
     # A file holding the bearer token the targets require, as Prometheus sees it ("": none).
     credentials_file: str = ""
+    # The service its targets are, when the job's name is not it (MinIO's second endpoint): the
+    # ServiceMonitor selects that service's Service and token ("": the job's name).
+    service: str = ""
     kind = "scrape job"
 
     def _check(self) -> None:

@@ -207,13 +207,20 @@ def exposed_series(text: str, source: str) -> dict[str, set[str]]:
 
 def exposition_source(series: Iterable[str], stated: str | None, where: str) -> str:
     """The source an exposition comes from: as stated, or the one source whose prefix its
-    metric names carry. Anything else is a question for the operator, not a guess."""
+    metric names carry (the longer prefix, where one holds another). Anything else is a question
+    for the operator, not a guess."""
     if stated is not None:
         if stated not in SOURCE_PREFIXES:
             raise DefinitionError(f"unknown source {stated!r} (known: {', '.join(sorted(SOURCE_PREFIXES))})")
         return stated
     names = list(series)
-    found = sorted(source for source, prefix in SOURCE_PREFIXES.items() if any(n.startswith(prefix) for n in names))
+    carried = {source: prefix for source, prefix in SOURCE_PREFIXES.items() if any(n.startswith(prefix) for n in names)}
+    # MinIO's node endpoint serves minio_s3_* too: minio_node_drive_ names it, not minio_.
+    found = sorted(
+        source
+        for source, prefix in carried.items()
+        if not any(other != prefix and other.startswith(prefix) for other in carried.values())
+    )
     if len(found) != 1:
         seen = f"it has metrics of {', '.join(found)}" if found else "no metric name carries a known prefix"
         raise DefinitionError(

@@ -272,8 +272,8 @@ def test_uids_and_panel_ids_are_stable() -> None:
         f"{RATD_0_2}/rat-overview": [1, 12, *range(2, 12)],  # the version (12) beside the readiness
         f"{GUIDE}/rat-postgres": list(range(1, 6)),
         f"{RATD_0_2}/rat-postgres": list(range(1, 6)),
-        f"{GUIDE}/rat-minio-nessie": list(range(1, 6)),
-        f"{RATD_0_2}/rat-minio-nessie": list(range(1, 6)),
+        f"{GUIDE}/rat-minio-nessie": [1, 2, 3, 4, 6, 5],  # 6, the drives, drawn beside the heap
+        f"{RATD_0_2}/rat-minio-nessie": [1, 2, 3, 4, 6, 5],  # 6, the drives, drawn beside the heap
         # Ten ids per SLO (one row of five panels): guide has three SLOs, ratd-0.2 two.
         f"{GUIDE}/rat-slos": [row + n for row in (0, 10, 20) for n in range(1, 6)],
         f"{RATD_0_2}/rat-slos": [row + n for row in (0, 10) for n in range(1, 6)],
@@ -416,7 +416,7 @@ def test_mac_list_shows_the_dashboards(mac: MacRunner) -> None:
     result = mac(profile_project(), "list")
     assert result.exit_code == 0
     assert re.search(r"dashboards \(5\):\n\s+rat-logs\s+2 panels", result.output)
-    assert re.search(r"rat-minio-nessie\s+5 panels", result.output)
+    assert re.search(r"rat-minio-nessie\s+6 panels", result.output)
     assert re.search(r"rat-postgres\s+5 panels", result.output)
     assert re.search(r"rat-slos\s+1[05] panels", result.output)  # five per SLO: ratd-0.2 has two, guide three
     assert re.search(r"rat-overview\s+1[02] panels", result.output)

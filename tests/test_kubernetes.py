@@ -765,7 +765,7 @@ def test_platforms_pick_each_side(variants: dict[str, Variant]) -> None:
     assert {"RatApiReplicaDown"} <= cluster - compose  # replicas.py: kubernetes only
     assert {"RatApiDown", "RatHealthProbesBlind"} <= compose & cluster  # each side's own definition
     jobs = {j.name for j in variants[bundle.settings.profile].alerting.scrape_jobs}
-    assert jobs == {"ratd", "postgres-exporter", "minio", "nessie"}  # MinIO's and Nessie's: opted in
+    assert jobs == {"ratd", "postgres-exporter", "minio", "minio-node", "nessie"}  # MinIO's and Nessie's: opted in
     assert "RatMinioS3Errors" in compose & cluster  # minio.py: both, from one definition, when opted in
     assert "RatPostgresConnectionsExhausted" in compose & cluster  # postgres.py: both, from one definition
     assert "RatPostgresDiskFilling" in compose - cluster  # a node's filesystem: compose only

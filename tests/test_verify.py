@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from monitoring_as_code.catalog import MINIO, NESSIE
+from monitoring_as_code.catalog import MINIO, MINIO_NODE, NESSIE
 from tests.conftest import GUIDE, RATD_0_2, MacRunner, profile_project
-from tests.sim.platform import minio_exposition, nessie_exposition
+from tests.sim.platform import minio_exposition, minio_node_exposition, nessie_exposition
 
 # Every metric of the guide's "Key Metrics" table, in the format of its sample output.
 RATD_EXPOSITION = """\
@@ -278,6 +278,12 @@ def test_a_counter_without_total_is_read_by_its_exposed_name() -> None:
     [
         (minio_exposition(60), MINIO, "minio_cluster_drive_offline_total", "alert RatMinioDriveOffline"),
         (nessie_exposition(60), NESSIE, "jvm_memory_max_bytes", "alert RatNessieHeapHigh"),
+        (
+            minio_node_exposition(60),
+            MINIO_NODE,
+            "minio_node_drive_free_bytes",
+            "panel rat-minio-nessie/MinIO Drive Free",
+        ),
     ],
 )
 def test_the_minio_and_nessie_stand_ins_feed_everything_reading_them(

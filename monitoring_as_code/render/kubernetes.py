@@ -50,7 +50,7 @@ def render_service_monitor(job: ScrapeJob, settings: Settings) -> dict[str, Any]
     so every selector keeps reading job="<name>". The interval and timestamps as on compose; a job
     compose scrapes with a bearer token file (MinIO's) reads it from the monitor's Secret."""
     k8s = settings.of(KUBERNETES_SETTINGS)
-    service = k8s.monitor_of(job.name)
+    service = k8s.monitor_of(job.service or job.name)
     monitor = _object(MONITORING, "ServiceMonitor", object_name("rat", job.name), k8s.namespace, k8s)
     endpoint: dict[str, Any] = {
         "port": service.port,

@@ -2,7 +2,8 @@
 series the catalog lists for its source, which were taken from the pinned releases' own metric
 definitions (docs/minio.md, docs/nessie.md), in the text shape each writes:
 
-- MinIO RELEASE.2024-06-13T22-53-53Z, /minio/v2/metrics/cluster: client_golang's text format,
+- MinIO RELEASE.2024-06-13T22-53-53Z, /minio/v2/metrics/cluster and /minio/v2/metrics/node
+  (one drive's bytes, per `drive` path): client_golang's text format,
   every series with `server` (the node's host:port), the S3 counters per `api` (lower-cased
   handler names), answered only with the bearer token (`mc admin prometheus generate`'s JWT)
   and refused (403) without it, as with MINIO_PROMETHEUS_AUTH_TYPE unset;
@@ -17,10 +18,12 @@ catalog marks it conditional)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler
 
 MINIO_PATH = "/minio/v2/metrics/cluster"
+MINIO_NODE_PATH = "/minio/v2/metrics/node"
+MINIO_DRIVE = "/data"  # RAT's compose MinIO serves one drive, its minio_data volume
 NESSIE_PATH = "/q/metrics"
 MINIO_SERVER = "minio:9000"
 GIB = 1 << 30
@@ -55,6 +58,18 @@ def minio_exposition(elapsed: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+def minio_node_exposition(elapsed: float) -> str:
+    """The node endpoint's per-drive bytes for MinIO's one drive (catalog source minio-node)."""
+    labels = f'drive="{MINIO_DRIVE}",server="{MINIO_SERVER}"'
+    lines: list[str] = []
+    for name, help_, value in (
+        ("minio_node_drive_free_bytes", "Total storage available on a drive", 60.0 * GIB),
+        ("minio_node_drive_total_bytes", "Total storage on a drive", 100.0 * GIB),
+    ):
+        lines += _family(name, "gauge", help_, [(name, labels, value)])
+    return "\n".join(lines) + "\n"
+
+
 def nessie_exposition(elapsed: float) -> str:
     uri = 'method="GET",outcome="SUCCESS",status="200",uri="/api/v2/trees/{ref}"'
     count = 5 * elapsed
@@ -86,10 +101,10 @@ def nessie_exposition(elapsed: float) -> str:
 
 
 def exposition_handler(
-    path: str, body: Callable[[float], str], answering: Callable[[], bool], token: str | None = None
+    paths: Mapping[str, Callable[[float], str]], answering: Callable[[], bool], token: str | None = None
 ) -> type[BaseHTTPRequestHandler]:
-    """Serves `body(seconds since start)` at `path` while `answering()`; with a `token`, only to
-    a request bearing it."""
+    """Serves each path's `body(seconds since start)` while `answering()`; with a `token`, only to
+    a request bearing it (MinIO's cluster and node endpoints take the same one)."""
     started = time.monotonic()
 
     class Handler(BaseHTTPRequestHandler):
@@ -99,10 +114,11 @@ def exposition_handler(
                 return
             if token is not None and self.headers.get("Authorization") != f"Bearer {token}":
                 self._answer(403, "text/plain", "Access Denied.\n")
-            elif self.path != path:
+            elif self.path not in paths:
                 self._answer(404, "text/plain", "not found\n")
             else:
-                self._answer(200, "text/plain; version=0.0.4; charset=utf-8", body(time.monotonic() - started))
+                body = paths[self.path](time.monotonic() - started)
+                self._answer(200, "text/plain; version=0.0.4; charset=utf-8", body)
 
         def _answer(self, code: int, content_type: str, text: str) -> None:
             self.send_response(code)

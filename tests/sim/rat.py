@@ -24,7 +24,15 @@ import attrs
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 
 from alerts.profile_guide import REQUEST_BUCKETS
-from tests.sim.platform import MINIO_PATH, NESSIE_PATH, exposition_handler, minio_exposition, nessie_exposition
+from tests.sim.platform import (
+    MINIO_NODE_PATH,
+    MINIO_PATH,
+    NESSIE_PATH,
+    exposition_handler,
+    minio_exposition,
+    minio_node_exposition,
+    nessie_exposition,
+)
 
 GUIDE, RATD_0_2 = "guide", "ratd-0.2"
 SUBSYSTEMS = ("postgres", "minio", "nessie", "runner", "ratq")
@@ -107,9 +115,13 @@ class SimulatedRat:
         self.cadvisor, _ = _serve(self._exposition_handler(self.cadvisor_registry))
         self.minio_token = "".join(self._random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(32))
         self.minio, _ = _serve(
-            exposition_handler(MINIO_PATH, minio_exposition, lambda: not self.faults.minio_down, self.minio_token)
+            exposition_handler(
+                {MINIO_PATH: minio_exposition, MINIO_NODE_PATH: minio_node_exposition},
+                lambda: not self.faults.minio_down,
+                self.minio_token,
+            )
         )
-        self.nessie_metrics, _ = _serve(exposition_handler(NESSIE_PATH, nessie_exposition, lambda: True))
+        self.nessie_metrics, _ = _serve(exposition_handler({NESSIE_PATH: nessie_exposition}, lambda: True))
         self._traffic = threading.Thread(target=self._run, daemon=True)
 
     # -- addresses -------------------------------------------------------------------------
