@@ -188,8 +188,8 @@ def _matches(matchers: list[str], labels: dict[str, str]) -> bool:
 
 
 def test_minio_down_is_one_page(settings: Settings) -> None:
-    """MinIO down: ratd's RatS3Down pages; every alert of MinIO's own metrics, and the `minio`
-    job's RatScrapeTargetDown, is a warning of service minio that the critical-over-warning rule
+    """MinIO down: ratd's RatS3Down pages; every alert of MinIO's own metrics, and both MinIO
+    jobs' RatScrapeTargetDown, is a warning of service minio that the critical-over-warning rule
     holds back while it fires; alone, each is a ticket (amtool routes it to the chat)."""
     config = yaml.safe_load(CONFIG.read_text())
     (rule,) = [r for r in config["inhibit_rules"] if r["source_matchers"] == ['severity="critical"', 'slo=""']]
@@ -199,9 +199,14 @@ def test_minio_down_is_one_page(settings: Settings) -> None:
     assert _matches(rule["source_matchers"], source)
     own = [a for a in defs.alerts if a.name.startswith("RatMinio")]
     assert {a.name for a in own} >= {"RatMinioNodeOffline", "RatMinioDriveOffline", "RatMinioCapacityLow"}
-    (job,) = [j for j in defs.scrape_jobs if "minio" in j.metrics_path]
-    target_down = {"alertname": "RatScrapeTargetDown", "severity": "warning", "service": job.name}
-    for labels in [{"alertname": a.name, **a.static_labels} for a in own] + [target_down]:
+    jobs = [j for j in defs.scrape_jobs if "minio" in j.metrics_path]
+    assert len(jobs) == 2, "the cluster and the node endpoint"
+    # RatScrapeTargetDown names each job's service: the node endpoint's is MinIO's too.
+    target_down = [
+        {"alertname": "RatScrapeTargetDown", "severity": "warning", "service": j.service or j.name} for j in jobs
+    ]
+    assert {t["service"] for t in target_down} == {"minio"}
+    for labels in [{"alertname": a.name, **a.static_labels} for a in own] + target_down:
         assert _matches(rule["target_matchers"], labels), labels
         assert all(labels.get(name) == source.get(name) for name in rule["equal"]), labels
         assert route(*(f"{k}={v}" for k, v in labels.items())) == "team-chat"
