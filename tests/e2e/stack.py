@@ -167,6 +167,12 @@ class Stack:
         url = f"{self.prometheus}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
         return get_json(url)["data"]["result"]
 
+    def all_targets_up(self) -> bool:
+        """Every target Prometheus scrapes (its active targets, from the generated scrape configs)
+        is up, and there are some."""
+        targets = get_json(f"{self.prometheus}/api/v1/targets?state=active")["data"]["activeTargets"]
+        return bool(targets) and len(self.query("up == 1")) == len(targets)
+
     def last_evaluation(self) -> float:
         """The oldest of the rule groups' last evaluation times (Unix seconds)."""
         groups = get_json(f"{self.prometheus}/api/v1/rules")["data"]["groups"]

@@ -37,10 +37,6 @@ pytestmark = pytest.mark.e2e
 
 ALERT_TIMEOUT = 30.0
 MINUTE = 60.0
-# ratd, cadvisor, node-exporter, prometheus, alertmanager, postgres-exporter, minio, nessie, and 9
-# probes: live, ready and five subsystems (guide); live, ready, four /health/ready checks and Nessie
-# (ratd-0.2); the portal and ratd's internal listener (both).
-TARGETS = 17
 
 
 class Stacks:
@@ -58,7 +54,7 @@ class Stacks:
             self.close()
             workdir = self.tmp_path_factory.mktemp(f"e2e-{profile}")
             running = self.cleanup.enter_context(running_stack(workdir, profile))
-            wait_for("every target up", lambda: len(running.query("up == 1")) == TARGETS, ALERT_TIMEOUT)
+            wait_for("every target up", running.all_targets_up, ALERT_TIMEOUT)
             self.profile, self.running = profile, running
         assert self.running is not None
         return self.running
@@ -278,7 +274,7 @@ def test_blackbox_exporter_down_pages_and_nothing_it_blinds_inhibits_it(stack: S
         wait_for("RatScrapeTargetDown of the probes held back", probes_down_held)
     for name in ("RatHealthProbesBlind", "RatScrapeTargetDown"):
         wait_resolved(stack, name)
-    wait_for("every target up again", lambda: len(stack.query("up == 1")) == TARGETS, ALERT_TIMEOUT)
+    wait_for("every target up again", stack.all_targets_up, ALERT_TIMEOUT)
 
 
 def zeros_at_the_end(stack: Stack, check: str) -> int:
