@@ -348,7 +348,7 @@ def _dependency_steps(service: str, endpoint: str, settings: Settings) -> list[s
     if not monitored_here(service, settings):
         # A managed service in its place (kubernetes.in_cluster): no pods of it to look at.
         k8s = settings.of(KUBERNETES_SETTINGS)
-        pods = ",".join(f"{k}={v}" for k, v in k8s.ratd_pod_selector.items())
+        pods = label_selector(k8s.ratd_pod_selector)
         return [
             ratd_reports,
             f"`{service}` does not run in the cluster (kubernetes.in_cluster does not list it): check the managed "
@@ -598,11 +598,16 @@ def monitored_here(service: str, settings: Settings) -> bool:
     return service in settings.of(KUBERNETES_SETTINGS).in_cluster
 
 
+def label_selector(labels: Mapping[str, str]) -> str:
+    """Labels as kubectl's `-l` takes them: `k=v,...`."""
+    return ",".join(f"{k}={v}" for k, v in labels.items())
+
+
 def pods_of(settings: Settings, service: str) -> tuple[str, str]:
     """On a cluster, the namespace and label selector (`k=v,...`) of a service's pods: those of
     the Service kubernetes.monitors places its scrape job at (RAT's pods carry their Service's labels)."""
     monitored = settings.of(KUBERNETES_SETTINGS).monitor_of(service)
-    return monitored.namespace or "", ",".join(f"{k}={v}" for k, v in (monitored.selector or {}).items())
+    return monitored.namespace or "", label_selector(monitored.selector or {})
 
 
 def logs(settings: Settings, service: str, options: str = "", then: str = "") -> str:
