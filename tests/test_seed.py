@@ -26,6 +26,7 @@ from alerts.profile_guide import RATD_METRICS as GUIDE_METRICS
 from alerts.profile_ratd_0_2 import RATD_METRICS as RATD_0_2_METRICS
 from alerts.profile_ratd_0_2 import READY_CHECKS
 from monitoring_as_code.outputs.compose.rat_compose import DOCUMENTED
+from monitoring_as_code.outputs.kubernetes.settings import IN_CLUSTER_SERVICES, KubernetesSettings
 from tests.conftest import REPO, SHARED, shared
 from tests.sim.rat import RATD_0_2, SimulatedRat, send_json, serving
 from tests.test_blackbox import blackbox, blackbox_config, probe  # noqa: F401 - the real exporter, as fixtures
@@ -465,3 +466,44 @@ def test_the_portal_probe_fetches_what_the_guides_health_check_fetches(guide: Co
     assert (url.path or "/") == PORTAL_PATH
     profile = yaml.safe_load((REPO / "tests" / "profile.yaml").read_text())
     assert profile["targets"]["portal"].rsplit(":", 1)[1] == str(url.port)
+
+
+def kubernetes_guide(seed: Path) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, str]]:
+    """rat-kubernetes.md's manifests by (kind, name), and its DNS table: service -> DNS name."""
+    text = (seed / "rat-kubernetes.md").read_text()
+    manifests = {
+        (d["kind"], d["metadata"]["name"]): d
+        for block in re.findall(r"```yaml\n(.*?)```", text, re.S)
+        for d in yaml.safe_load_all(block)
+        if isinstance(d, dict) and "kind" in d
+    }
+    dns = dict(re.findall(r"^\| (\w+) \| `([\w.-]+)` \|$", text, re.M))
+    return manifests, dns
+
+
+def test_the_cluster_defaults_are_rat_kubernetes_shapes(seed: Path) -> None:
+    """The kubernetes section's defaults select what rat-kubernetes.md defines: ratd's Service by
+    its labels and port name, its pods by their labels and container port, and MinIO's, Nessie's
+    and Postgres' Services (which it shows only in its DNS table) in RAT's namespace under their
+    own names, their pods labelled as every documented Deployment labels its own."""
+    manifests, dns = kubernetes_guide(seed)
+    k8s = KubernetesSettings()
+    service, deployment = manifests[("Service", k8s.ratd_service)], manifests[("Deployment", "ratd")]
+    assert k8s.ratd_selector.items() <= service["metadata"]["labels"].items()
+    assert k8s.ratd_port in {port["name"] for port in service["spec"]["ports"]}
+    pod = deployment["spec"]["template"]
+    assert k8s.ratd_pod_selector.items() <= pod["metadata"]["labels"].items()
+    profile = yaml.safe_load((REPO / "tests" / "profile.yaml").read_text())
+    ratd_port = int(profile["targets"]["ratd"].rsplit(":", 1)[1])  # the PodMonitors' portNumber
+    assert ratd_port in {p["containerPort"] for c in pod["spec"]["containers"] for p in c.get("ports", [])}
+    deployments = [m for (kind, _), m in manifests.items() if kind == "Deployment"]
+    assert deployments and all(
+        d["spec"]["template"]["metadata"]["labels"] == {"app": d["metadata"]["name"]} for d in deployments
+    ), "every documented pod is labelled app: <its service>"
+    # Of the documented Services only ratd's carries labels, `app: <its name>`: the default
+    # selector of every other job's Service follows it (docs/kubernetes.md says it is a guess).
+    assert service["metadata"]["labels"] == {"app": k8s.ratd_service}
+    for name in (*IN_CLUSTER_SERVICES, "postgres"):
+        monitored = k8s.monitor_of(name)
+        assert dns[name] == f"{name}.{monitored.namespace}.svc.cluster.local", name
+        assert monitored.selector == {"app": name}, name
