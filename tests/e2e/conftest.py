@@ -4,6 +4,8 @@ stacks run side by side on two workers, each seeing its tests in file order."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests.conftest import PROFILES
@@ -24,3 +26,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         rank = profile_rank(item)
         if rank >= 0:
             item.add_marker(pytest.mark.xdist_group(PROFILES[rank]))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed end-to-end test reports the state of its stack (targets, processes' errors)."""
+    report = yield
+    stack = getattr(item, "funcargs", {}).get("stack")
+    if report.failed and call.when == "call" and stack is not None:
+        report.sections.append(("stack at the failure", stack.diagnosis()))
+    return report

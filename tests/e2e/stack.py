@@ -33,6 +33,8 @@ from tests.sim.rat import SimulatedRat
 PROFILE = Path(__file__).with_name("profile.yaml")
 PROMETHEUS_CONFIG = "prometheus/prometheus.yml"
 T = TypeVar("T")
+# Of each process's log, how many of the last lines that are not info a failure report shows.
+DIAGNOSIS_LINES = 15
 
 
 def free_port() -> int:
@@ -172,6 +174,29 @@ class Stack:
         is up, and there are some."""
         targets = get_json(f"{self.prometheus}/api/v1/targets?state=active")["data"]["activeTargets"]
         return bool(targets) and len(self.query("up == 1")) == len(targets)
+
+    def diagnosis(self) -> str:
+        """What a failed test's report shows of the stack: each target's health and last error,
+        and each process's last lines that are not info, so that a failure on CI can be read
+        without the stack that ran it."""
+        lines = []
+        try:
+            targets = get_json(f"{self.prometheus}/api/v1/targets?state=active")["data"]["activeTargets"]
+        except OSError as exc:
+            targets = []
+            lines.append(f"Prometheus targets unreadable: {exc}")
+        for target in targets:
+            job, health = target["labels"].get("job", "?"), target["health"]
+            took = target.get("lastScrapeDuration", 0.0)
+            lines.append(f"target {job} {target['scrapeUrl']}: {health}, {took:.3f}s {target.get('lastError', '')}")
+        for log in sorted((self.workdir / "logs").glob("*.log")):
+            noteworthy = [line for line in log.read_text(errors="replace").splitlines() if "level=info" not in line]
+            lines += [f"{log.stem}: {line}" for line in noteworthy[-DIAGNOSIS_LINES:]]
+        server_log = self.postgres.dir / "log"
+        if server_log.exists():
+            refusals = [line for line in server_log.read_text(errors="replace").splitlines() if "FATAL" in line]
+            lines += [f"postgres: {line}" for line in refusals[-DIAGNOSIS_LINES:]]
+        return "\n".join(lines)
 
     def last_evaluation(self) -> float:
         """The oldest of the rule groups' last evaluation times (Unix seconds)."""
