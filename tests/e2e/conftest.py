@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import PROFILES
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (it suffixes the node ids)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Group the e2e tests by profile, in file order within each: the steady-state test first."""
 
