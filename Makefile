@@ -28,8 +28,9 @@ validate: venv tools
 list: venv
 	$(BIN)/mac list
 
-# Two workers: each profile's end-to-end stack is one group (tests/e2e/conftest.py), and they mostly wait.
-PYTEST_WORKERS := -n 2 --dist loadgroup
+# Three workers on two cores: each profile's end-to-end stack is one group (tests/e2e/conftest.py)
+# on a worker of its own, and mostly waits on its alerts; the third uses the cores meanwhile.
+PYTEST_WORKERS := -n 3 --dist loadgroup
 
 test: venv tools lint  ## everything CI runs: unit, real-tool and end-to-end tests
 	$(BIN)/python -m pytest -q $(PYTEST_WORKERS) --durations=15

@@ -1,6 +1,7 @@
 """The end-to-end tests run profile by profile: one stack each, started once (test_e2e.Stacks).
-Under pytest-xdist (`make test` runs two workers) each profile's tests are one group, so the two
-stacks run side by side on two workers, each seeing its tests in file order."""
+Under pytest-xdist (`make test` runs three workers) each profile's tests are one group, so the two
+stacks run side by side on two workers, each seeing its tests in file order, while the other
+workers run the rest."""
 
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Group the e2e tests by profile, in file order within each: the steady-state test first."""
 
     def profile_rank(item: pytest.Item) -> int:
+        """The e2e test's profile's place in PROFILES; -1 for any other test."""
+        if item.get_closest_marker("e2e") is None:
+            return -1
         callspec = getattr(item, "callspec", None)
         profile = callspec.params.get("profile") if callspec else None
         return PROFILES.index(profile) if profile in PROFILES else -1
 
-    # Stable: file order within a profile. The end-to-end groups first, so that the two workers
-    # start one stack each and share the other tests while those wait on their alerts.
+    # Stable: file order within a profile. The end-to-end groups first, so that two workers start
+    # one stack each while the others run the rest.
     items.sort(key=lambda item: profile_rank(item) if profile_rank(item) >= 0 else len(PROFILES))
     for item in items:
         rank = profile_rank(item)
