@@ -42,14 +42,13 @@ def load(project: Project, profile: str | None = None, isolated: bool = True, ot
     reads them meanwhile (on two cores, the settings cost the child no time)."""
     raw = read_regular_file(project.settings_path, MAX_SETTINGS_BYTES)
     writable = [] if sys.dont_write_bytecode else [folder / "__pycache__" for folder in project.definition_folders]
-    arguments = (project, raw, profile, other_profiles)
     if isolated:
-        with isolation.started(_definitions, arguments, writable) as child:
+        with isolation.started(_in_child, (project, raw, profile, other_profiles), writable) as child:
             settings, outputs = _settings(project, raw, profile)
             pieces = child.results(settings.limits.definition_timeout)
     else:
         settings, outputs = _settings(project, raw, profile)
-        pieces = list(_definitions(*arguments))
+        pieces = list(_definitions(project, settings, outputs, other_profiles))
     alerting, others, dashboards, *loaded = pieces
     by_output = {output.name: part for output, part in zip(outputs, loaded, strict=True)}
     return Bundle(
@@ -69,13 +68,18 @@ def _settings(project: Project, raw: bytes, profile: str | None) -> tuple[Settin
     return (settings if profile is None else attrs.evolve(settings, profile=profile)), outputs
 
 
-def _definitions(project: Project, raw: bytes, profile: str | None, other_profiles: bool) -> Iterator[Any]:
-    """In the child: the alerting definitions, as every other profile loads them (when
-    `other_profiles`), the dashboards and what each output loads; each handed over while the next
-    is computed (the dashboards before the outputs: the outputs' piece is the quickest to rebuild,
-    and the last one's rebuild is the only one the parent waits for)."""
+def _in_child(project: Project, raw: bytes, profile: str | None, other_profiles: bool) -> Iterator[Any]:
+    """The child's work: the settings from the same bytes as the parent's, then the definitions."""
     settings, outputs = _settings(project, raw, profile)
     isolation.limit(settings.limits.definition_timeout)
+    yield from _definitions(project, settings, outputs, other_profiles)
+
+
+def _definitions(project: Project, settings: Settings, outputs: list[Output], other_profiles: bool) -> Iterator[Any]:
+    """The alerting definitions, as every other profile loads them (when `other_profiles`), the
+    dashboards and what each output loads; in the child, each handed over while the next is
+    computed (the dashboards before the outputs: the outputs' piece is the quickest to rebuild,
+    and the last one's rebuild is the only one the parent waits for)."""
     alerting = load_alerting(project.alerts, settings)
     yield alerting
     yield tuple(

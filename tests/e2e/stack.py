@@ -172,8 +172,11 @@ class Stack:
     def all_targets_up(self) -> bool:
         """Every target Prometheus scrapes (its active targets, from the generated scrape configs)
         is up, and there are some."""
-        targets = get_json(f"{self.prometheus}/api/v1/targets?state=active")["data"]["activeTargets"]
+        targets = self.active_targets()
         return bool(targets) and len(self.query("up == 1")) == len(targets)
+
+    def active_targets(self) -> list[dict[str, Any]]:
+        return get_json(f"{self.prometheus}/api/v1/targets?state=active")["data"]["activeTargets"]
 
     def diagnosis(self) -> str:
         """What a failed test's report shows of the stack: each target's health and last error,
@@ -181,7 +184,7 @@ class Stack:
         without the stack that ran it."""
         lines = []
         try:
-            targets = get_json(f"{self.prometheus}/api/v1/targets?state=active")["data"]["activeTargets"]
+            targets = self.active_targets()
         except OSError as exc:
             targets = []
             lines.append(f"Prometheus targets unreadable: {exc}")
