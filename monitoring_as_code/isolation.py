@@ -108,25 +108,12 @@ def _refused_exit(code: int) -> None:
     raise Exited(f"called os._exit({code})")
 
 
-class Running:
-    """A child `started`, computing its pieces while this process does other work."""
-
-    def __init__(self, pid: int, reader: int) -> None:
-        self.pid, self.reader = pid, reader
-
-    def results(self, timeout: float) -> list[Any]:
-        """Its pieces, rebuilt here, with `timeout` seconds for each import and define() (the
-        child learns the same limit with `limit`, to name it when it is stopped)."""
-        return _receive(self.pid, self.reader, timeout)
-
-
-@contextlib.contextmanager
-def started(
-    pieces: Callable[..., Iterator[Any]], args: tuple[Any, ...], writable: Iterable[Path] = ()
-) -> Iterator[Running]:
-    """A confined child computing every piece `pieces(*args)` yields, to be rebuilt here by
-    `results`; it may write only below `writable` (each made if missing, its parent existing). On
-    the way out its whole process group is killed, whether its results were read or not."""
+def run(
+    pieces: Callable[..., Iterator[Any]], args: tuple[Any, ...], timeout: float, writable: Iterable[Path] = ()
+) -> list[Any]:
+    """Every piece `pieces(*args)` yields, computed in a confined child and rebuilt here; the
+    child may write only below `writable` (each made if missing, its parent existing). A
+    DefinitionError in the child is raised here; so is anything else that ends it."""
     for stream in (sys.stdout, sys.stderr):  # what is buffered would be written twice
         with contextlib.suppress(Exception):
             stream.flush()
@@ -134,13 +121,13 @@ def started(
     gc.freeze()  # the collector would write to every page the child shares with us
     pid = os.fork()
     if pid == 0:
-        _child(reader, writer, pieces, args, tuple(writable))
+        _child(reader, writer, pieces, args, timeout, tuple(writable))
     gc.unfreeze()
     os.close(writer)
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)  # the child does it too: whichever runs first
     try:
-        yield Running(pid, reader)
+        return _receive(pid, reader, timeout)
     finally:
         os.close(reader)
         with contextlib.suppress(OSError):
@@ -149,14 +136,13 @@ def started(
             os.waitpid(pid, 0)
 
 
-def limit(timeout: float) -> None:
-    """In the child: the limit its definitions run under (limits.definition_timeout), named in the
-    error when the parent stops one at the deadline."""
-    _Child.timeout = timeout
-
-
 def _child(
-    reader: int, writer: int, pieces: Callable[..., Iterator[Any]], args: tuple[Any, ...], writable: tuple[Path, ...]
+    reader: int,
+    writer: int,
+    pieces: Callable[..., Iterator[Any]],
+    args: tuple[Any, ...],
+    timeout: float,
+    writable: tuple[Path, ...],
 ) -> None:
     exit_now = os._exit
     code = _CRASHED
@@ -166,7 +152,7 @@ def _child(
             signal.signal(signum, signal.SIG_DFL)
         signal.signal(_OVERRAN, _overran)
         os.close(reader)
-        _Child.channel = writer
+        _Child.channel, _Child.timeout = writer, timeout
         _detach_streams(writer)
         for folder in writable:
             with contextlib.suppress(OSError):

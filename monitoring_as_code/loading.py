@@ -16,7 +16,6 @@ from monitoring_as_code.loader import load_alerting, load_dashboards
 from monitoring_as_code.outputs import Output, registry
 from monitoring_as_code.project import Bundle, Project
 from monitoring_as_code.settings import Settings
-from monitoring_as_code.yamlfile import MAX_SETTINGS_BYTES, read_regular_file
 
 
 def enabled_outputs(settings: Settings) -> list[Output]:
@@ -36,19 +35,15 @@ def load(project: Project, profile: str | None = None, isolated: bool = True, ot
     """Everything the definitions define, under the settings' RAT profile or `profile`, and what
     each enabled output loads for itself: computed in a child process (isolation.py), or in this
     one when not `isolated` (`make bench` compares the two). The definitions as every other profile
-    loads them (the runbook shows them; lint checks them) only with `other_profiles`.
-
-    The child starts first and reads the settings from the same bytes as this process, which
-    reads them meanwhile (on two cores, the settings cost the child no time)."""
-    raw = read_regular_file(project.settings_path, MAX_SETTINGS_BYTES)
+    loads them (the runbook shows them; lint checks them) only with `other_profiles`."""
+    settings = registry.load_settings(project.settings_path)
+    outputs = enabled_outputs(settings)
+    if profile is not None:
+        settings = attrs.evolve(settings, profile=profile)
     writable = [] if sys.dont_write_bytecode else [folder / "__pycache__" for folder in project.definition_folders]
-    if isolated:
-        with isolation.started(_in_child, (project, raw, profile, other_profiles), writable) as child:
-            settings, outputs = _settings(project, raw, profile)
-            pieces = child.results(settings.limits.definition_timeout)
-    else:
-        settings, outputs = _settings(project, raw, profile)
-        pieces = list(_definitions(project, settings, outputs, other_profiles))
+    timeout = settings.limits.definition_timeout
+    arguments = (project, settings, outputs, other_profiles)
+    pieces = isolation.run(_definitions, arguments, timeout, writable) if isolated else list(_definitions(*arguments))
     alerting, others, dashboards, *loaded = pieces
     by_output = {output.name: part for output, part in zip(outputs, loaded, strict=True)}
     return Bundle(
@@ -61,24 +56,10 @@ def load(project: Project, profile: str | None = None, isolated: bool = True, ot
     )
 
 
-def _settings(project: Project, raw: bytes, profile: str | None) -> tuple[Settings, list[Output]]:
-    """The settings from monitoring.yaml's bytes (under `profile`, if given) and the outputs they enable."""
-    settings = registry.load_settings(project.settings_path, raw)
-    outputs = enabled_outputs(settings)
-    return (settings if profile is None else attrs.evolve(settings, profile=profile)), outputs
-
-
-def _in_child(project: Project, raw: bytes, profile: str | None, other_profiles: bool) -> Iterator[Any]:
-    """The child's work: the settings from the same bytes as the parent's, then the definitions."""
-    settings, outputs = _settings(project, raw, profile)
-    isolation.limit(settings.limits.definition_timeout)
-    yield from _definitions(project, settings, outputs, other_profiles)
-
-
 def _definitions(project: Project, settings: Settings, outputs: list[Output], other_profiles: bool) -> Iterator[Any]:
-    """The alerting definitions, as every other profile loads them (when `other_profiles`), the
-    dashboards and what each output loads; in the child, each handed over while the next is
-    computed (the dashboards before the outputs: the outputs' piece is the quickest to rebuild,
+    """In the child: the alerting definitions, as every other profile loads them (when
+    `other_profiles`), the dashboards and what each output loads; each handed over while the next
+    is computed (the dashboards before the outputs: the outputs' piece is the quickest to rebuild,
     and the last one's rebuild is the only one the parent waits for)."""
     alerting = load_alerting(project.alerts, settings)
     yield alerting

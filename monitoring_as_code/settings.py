@@ -26,7 +26,7 @@ from monitoring_as_code.duration import parse_duration
 from monitoring_as_code.errors import DefinitionError
 from monitoring_as_code.limits import Limits, parse_limits
 from monitoring_as_code.logging_policy import LoggingPolicy, Retention, logging_policy, retention
-from monitoring_as_code.yamlfile import parse_yaml, read_yaml
+from monitoring_as_code.yamlfile import read_yaml
 
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 # Hosts reserved for examples (RFC 2606): a receiver pointing there fails every send, and
@@ -335,11 +335,10 @@ def _one_line_pattern(
 _Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _one_line_pattern})
 
 
-def load_settings(path: Path, sections: Sequence[Section[Any]] = (), raw: bytes | None = None) -> Settings:
+def load_settings(path: Path, sections: Sequence[Section[Any]] = ()) -> Settings:
     """monitoring.yaml, checked and typed: the core, then each unit's section (`sections`: those of
-    every unit there is, outputs/registry.py; a section absent from this list is an unknown key).
-    `raw`: its bytes, read already."""
-    data = read_yaml(path) if raw is None else parse_yaml(raw, path)
+    every unit there is, outputs/registry.py; a section absent from this list is an unknown key)."""
+    data = read_yaml(path)
     if data is None:
         raise DefinitionError("file is empty", file=str(path))
     infinite = _not_finite(data, "")

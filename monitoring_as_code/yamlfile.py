@@ -87,11 +87,7 @@ class _AnchoredLoader(_StrictLoader):
 def read_yaml(path: Path, *, anchors: bool = False) -> Any:
     """Parse a YAML file people write; every failure becomes a DefinitionError naming the file.
     `anchors`: accept anchors and aliases, for a file another tool reads (RAT's compose file)."""
-    return parse_yaml(read_regular_file(path, MAX_SETTINGS_BYTES), path, anchors=anchors)
-
-
-def parse_yaml(raw: bytes, path: Path, *, anchors: bool = False) -> Any:
-    """`read_yaml` of bytes read from `path` already."""
+    raw = read_regular_file(path, MAX_SETTINGS_BYTES)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

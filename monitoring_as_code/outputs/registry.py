@@ -28,6 +28,6 @@ def by_name() -> Mapping[str, Output]:
     return {output.name: output for output in OUTPUTS}
 
 
-def load_settings(path: Path, raw: bytes | None = None) -> Settings:
-    """monitoring.yaml (or `raw`, its bytes read already) with every unit's section."""
-    return core.load_settings(path, sections(), raw)
+def load_settings(path: Path) -> Settings:
+    """monitoring.yaml with every unit's section."""
+    return core.load_settings(path, sections())
